@@ -1,0 +1,86 @@
+"""The embedded central-Chengdu study area."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+import shapely
+
+from coverage.study_area import CHENGDU_EXTENT_LONLAT, DATA_DIR, load_default
+
+
+@pytest.fixture(scope="module")
+def area():
+    return load_default()
+
+
+def test_layers_share_one_metric_crs(area):
+    assert area.crs == "EPSG:32648"
+    for layer in (area.boundaries, area.grid, area.facilities):
+        assert layer.crs == area.crs
+        assert layer.crs.is_projected
+
+
+def test_districts_carry_2020_census(area):
+    b = area.boundaries.set_index("name")
+    assert list(area.boundaries["unit_type"].unique()) == ["区"]
+    assert b.loc["锦江区", "pop_census"] == 902_933
+    assert b.loc["成华区", "pop_census"] == 1_381_894
+    # the scaled population is the census figure times the share of area inside the extract
+    extent = shapely.box(*CHENGDU_EXTENT_LONLAT)
+    import geopandas as gpd
+    ext_m = gpd.GeoSeries([extent], crs="EPSG:4326").to_crs(area.crs).iloc[0]
+    for name, row in b.iterrows():
+        share = row.geometry.intersection(ext_m).area / row.geometry.area
+        assert row["pop"] == round(row["pop_census"] * share)
+
+
+def test_grid_reconciles_with_scaled_census_per_district(area):
+    sums = area.grid.groupby("unit_id")["pop"].sum()
+    for uid, pop in zip(area.boundaries["unit_id"], area.boundaries["pop"]):
+        assert math.isclose(sums[uid], pop, abs_tol=1.0)
+    assert area.total_pop == pytest.approx(area.boundaries["pop"].sum(), abs=5)
+    assert (area.grid["pop"] >= 0).all()
+    assert area.grid["cell_id"].is_unique
+
+
+def test_grid_is_denser_on_residential_land(area):
+    # the dasymetric weights put more people in built-up cells than in the river/park cells
+    g = area.grid
+    top = g["pop"].quantile(0.9)
+    assert (g["pop"] > top).sum() > 10
+    assert g["pop"].min() < 0.2 * g["pop"].median()
+
+
+def test_facilities_are_deduplicated_and_inside_the_extent(area):
+    f = area.facilities
+    assert f["facility_id"].is_unique
+    assert (f["name"] == "成都永陵博物馆").sum() == 1
+    minlon, minlat, maxlon, maxlat = CHENGDU_EXTENT_LONLAT
+    assert f["lon"].between(minlon, maxlon).all() and f["lat"].between(minlat, maxlat).all()
+    assert set(f.loc[f["name"].isin(["成都市图书馆", "四川省图书馆"]), "type"]) == {"library"}
+    assert f["floor_area_m2"].isna().all()
+
+
+def test_embedded_build_is_reproducible(tmp_path, monkeypatch):
+    # rebuilding from the raw files gives the committed districts and grid totals
+    import importlib.util
+    import sys
+
+    spec = importlib.util.spec_from_file_location("build_chengdu", DATA_DIR.parent / "scripts" / "build_chengdu.py")
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    import geopandas as gpd
+    from coverage.geo import CHENGDU_CRS
+    ext = gpd.GeoSeries([shapely.box(*CHENGDU_EXTENT_LONLAT)], crs="EPSG:4326").to_crs(CHENGDU_CRS).iloc[0]
+    units = mod.build_districts(ext)
+    shipped = gpd.read_file(DATA_DIR / "chengdu" / "districts.geojson")
+    assert list(units["pop"]) == list(shipped["pop"])
+    report: list[str] = []
+    grid = mod.build_grid(units, ext, report)
+    committed = load_default().grid
+    assert len(grid) == len(committed)
+    assert np.allclose(grid["pop"].to_numpy(), committed["pop"].to_numpy(), atol=1e-3)

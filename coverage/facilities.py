@@ -213,7 +213,7 @@ _COORD_SYSTEMS = {
 }
 
 
-def normalise_coord_system(value: str) -> str:
+def normalise_coord_system(value: str, *, param: str = "coord_system") -> str:
     """Return ``"wgs84"``, ``"gcj02"`` or ``"bd09"`` for a coordinate-system name.
 
     Parameters
@@ -222,6 +222,8 @@ def normalise_coord_system(value: str) -> str:
         A name such as ``"WGS84"``, ``"GCJ-02"``, ``"amap"``, ``"高德"``,
         ``"BD-09"`` or ``"baidu"``. CGCS2000 (EPSG:4490) is treated as WGS84:
         the two differ by centimetres.
+    param
+        The parameter name to cite in the error message.
 
     Raises
     ------
@@ -231,7 +233,7 @@ def normalise_coord_system(value: str) -> str:
     key = unicodedata.normalize("NFKC", str(value)).strip().lower()
     if key not in _COORD_SYSTEMS:
         raise InputError(Problem(
-            f"`coord_system` = {value!r} is not a coordinate system this package knows.",
+            f"`{param}` = {value!r} is not a coordinate system this package knows.",
             fix="pass 'wgs84' (GPS, OpenStreetMap, Tianditu), 'gcj02' (Amap, Tencent) "
                 "or 'bd09' (Baidu).",
         ))
@@ -254,7 +256,7 @@ def to_wgs84(lon: Any, lat: Any, source: str) -> tuple[np.ndarray, np.ndarray]:
     tuple of numpy.ndarray
         WGS84 longitude and latitude (new arrays; the input is not modified).
     """
-    system = normalise_coord_system(source)
+    system = normalise_coord_system(source, param="source")
     lon, lat = _arrays(lon, lat)
     if system == "wgs84":
         return lon.copy(), lat.copy()

@@ -1239,7 +1239,7 @@ def _totals(table: pd.DataFrame, rules: Sequence[Rule]) -> pd.DataFrame:
             "source": rule.source.cite("zh"), "note": "", "coverage_share": np.nan,
         }
         if not has.any():
-            rec.update(required=float(rows["required"].sum()), existing=np.nan, deficit=np.nan, surplus=np.nan,
+            rec.update(required=float(rows["required"].sum(min_count=1)), existing=np.nan, deficit=np.nan, surplus=np.nan,
                        passed=pd.NA, status="no_data", note="no data")
         elif rule.kind == "share_of_units":
             n = int(has.sum())

@@ -37,6 +37,7 @@ from .facilities import (
     _parse_numbers,
     _read_gis,
     _resolve_column,
+    _rows_label,
     _rows_text,
     _sniff_delimiter,
     _source_kind,
@@ -284,7 +285,7 @@ def load_boundaries(
                    column="geometry")
         geoms[i] = poly
     if repaired:
-        notes.warn(f"invalid geometries (e.g. self-intersections) in rows {_rows_text(repaired)} "
+        notes.warn(f"invalid geometries (e.g. self-intersections) in {_rows_label(repaired)} "
                    "were repaired with make_valid.",
                    fix="check these boundaries in a GIS if the repaired shapes look wrong.")
 

@@ -488,6 +488,12 @@ def _rows_text(rows: Iterable[int], limit: int = 30) -> str:
     return text
 
 
+def _rows_label(rows: Sequence[int]) -> str:
+    """'row 3' or 'rows 2, 4'."""
+    rows = list(rows)
+    return f"row {rows[0]}" if len(rows) == 1 else f"rows {_rows_text(rows)}"
+
+
 def _add_row_problems(pc: ProblemCollector, rows: Sequence[int], message: Callable[[int], str],
                       *, fix: str, column: str | None) -> None:
     """One problem per row, up to a cap; the rest summarised in one more problem."""
@@ -737,7 +743,7 @@ def _metric_crs(crs: Any) -> pyproj.CRS:
 
 _DMS = re.compile(
     r"^\s*([NSEW东西南北])?\s*(\d+(?:\.\d+)?)\s*[°度]\s*(?:(\d+(?:\.\d+)?)\s*['′分])?\s*"
-    r"(?:(\d+(?:\.\d+)?)\s*(?:\"|″|''|秒))?\s*([NSEW东西南北])?\s*$", re.IGNORECASE)
+    r"(?:(\d+(?:\.\d+)?)\s*(?:\"|″|''|′′|秒))?\s*([NSEW东西南北])?\s*$", re.IGNORECASE)
 
 
 def _parse_number(value: Any) -> float | None:
@@ -1049,8 +1055,8 @@ def load_facilities(
         not_point = (~none & (geom.geom_type != "Point")).to_numpy()
         if not_point.any():
             kinds = sorted(set(geom[not_point].geom_type))
-            notes.warn(f"{int(not_point.sum())} feature(s) of type {', '.join(kinds)} in rows "
-                       f"{_rows_text(rows[not_point])} were replaced by a point inside them.",
+            notes.warn(f"{int(not_point.sum())} feature(s) of type {', '.join(kinds)} in "
+                       f"{_rows_label(rows[not_point].tolist())} were replaced by a point inside them.",
                        fix="give point geometries to place facilities exactly.")
             geom = geom.copy()
             geom[not_point] = geom[not_point].representative_point()
@@ -1198,12 +1204,12 @@ def load_facilities(
         types.append(t)
     accepted = ", ".join(f"{k} ({v.zh})" for k, v in FACILITY_TYPES.items())
     for value, members in unknown.items():
-        notes.warn(f"type {value!r} in rows {_rows_text(members)} is not a known facility type; "
+        notes.warn(f"type {value!r} in {_rows_label(members)} is not a known facility type; "
                    "the type was taken from the name where possible, else 'other'.",
                    fix=f"use one of {accepted}.", column=None if type_c is None else str(type_c))
     if untyped:
-        notes.warn(f"rows {_rows_text(untyped)} have no type and none could be read from the "
-                   "name; they are counted as 'other'.",
+        notes.warn(f"{_rows_label(untyped)}: no type given and none could be read from the "
+                   "name; counted as 'other'.",
                    fix="add a type column, or pass `default_type=`.")
     if system == "wgs84" and coord_cols[0] != "geometry":
         hint = " ".join(str(c).lower() for c in coord_cols)

@@ -806,14 +806,44 @@ def _gpkg_points(x: np.ndarray, y: np.ndarray, srs_id: int) -> list[bytes]:
 _ENVELOPE_BYTES = {0: 0, 1: 32, 2: 48, 3: 48, 4: 64}
 
 
-def _gpkg_xy(blob: bytes) -> tuple[float, float]:
-    """Decode a GeoPackage point blob to ``(x, y)``."""
-    if blob[:2] != b"GP":
-        raise ValueError("not a GeoPackage geometry blob")
+def _gpkg_geometry(blob: bytes | None) -> shapely.Geometry | None:
+    if blob is None or len(blob) < 8 or blob[:2] != b"GP":
+        return None
     flags = blob[3]
-    offset = 8 + _ENVELOPE_BYTES[(flags >> 1) & 0b111]
-    geom = shapely.from_wkb(bytes(blob[offset:]))
-    return float(geom.x), float(geom.y)
+    if flags & 0b10000:  # empty-geometry flag
+        return None
+    offset = 8 + _ENVELOPE_BYTES.get((flags >> 1) & 0b111, 0)
+    try:
+        return shapely.from_wkb(bytes(blob[offset:]))
+    except shapely.errors.GEOSException:
+        return None
+
+
+def _st_is_empty(blob: bytes | None) -> int | None:
+    if blob is None:
+        return None
+    geom = _gpkg_geometry(blob)
+    return 1 if geom is None or geom.is_empty else 0
+
+
+def _st_bound(index: int):
+    def bound(blob: bytes | None) -> float | None:
+        geom = _gpkg_geometry(blob)
+        if geom is None or geom.is_empty:
+            return None
+        return float(shapely.bounds(geom)[index])
+    return bound
+
+
+#: SQL functions that GeoPackage spatial-index (rtree) triggers call; registered
+#: on every connection so saves keep working after QGIS/GDAL adds such an index.
+_SQL_FUNCTIONS = {
+    "ST_IsEmpty": _st_is_empty,
+    "ST_MinX": _st_bound(0),
+    "ST_MinY": _st_bound(1),
+    "ST_MaxX": _st_bound(2),
+    "ST_MaxY": _st_bound(3),
+}
 
 
 def _srs_row(crs: str) -> tuple[str, int, str, int, str, str]:
@@ -989,6 +1019,8 @@ class ScenarioStore:
 
     def _connect(self) -> sqlite3.Connection:
         con = sqlite3.connect(self.path, timeout=self.timeout_s, isolation_level=None)
+        for name, fn in _SQL_FUNCTIONS.items():
+            con.create_function(name, 1, fn, deterministic=True)
         return con
 
     def _not_a_store(self, what: str) -> InputError:
@@ -1471,10 +1503,11 @@ class ScenarioStore:
     def __contains__(self, id_or_name: object) -> bool:
         if not isinstance(id_or_name, str):
             return False
+        name = unicodedata.normalize("NFC", id_or_name).strip()
         con = self._connect()
         try:
             return con.execute(f"SELECT 1 FROM {_SCENARIO_TABLE} WHERE id = ? OR name = ?",
-                               (id_or_name, id_or_name.strip())).fetchone() is not None
+                               (id_or_name, name)).fetchone() is not None
         finally:
             con.close()
 

@@ -316,6 +316,55 @@ def test_file_is_a_geopackage_readable_by_gdal(store: ScenarioStore) -> None:
     assert info["total_bounds"] == pytest.approx((min(xs), min(ys), max(xs), max(ys)))
 
 
+RTREE_SQL = """
+CREATE TABLE IF NOT EXISTS gpkg_extensions (table_name TEXT, column_name TEXT,
+  extension_name TEXT NOT NULL, definition TEXT NOT NULL, scope TEXT NOT NULL,
+  CONSTRAINT ge_tce UNIQUE (table_name, column_name, extension_name));
+INSERT INTO gpkg_extensions VALUES ('scenario_facilities', 'geom', 'gpkg_rtree_index',
+  'http://www.geopackage.org/spec120/#extension_rtree', 'write-only');
+CREATE VIRTUAL TABLE rtree_scenario_facilities_geom USING rtree(id, minx, maxx, miny, maxy);
+CREATE TRIGGER rtree_scenario_facilities_geom_insert AFTER INSERT ON scenario_facilities
+WHEN (new.geom NOT NULL AND NOT ST_IsEmpty(NEW.geom))
+BEGIN
+  INSERT OR REPLACE INTO rtree_scenario_facilities_geom VALUES (NEW.fid,
+    ST_MinX(NEW.geom), ST_MaxX(NEW.geom), ST_MinY(NEW.geom), ST_MaxY(NEW.geom));
+END;
+CREATE TRIGGER rtree_scenario_facilities_geom_delete AFTER DELETE ON scenario_facilities
+WHEN old.geom NOT NULL
+BEGIN
+  DELETE FROM rtree_scenario_facilities_geom WHERE id = OLD.fid;
+END;
+"""
+
+
+def test_saves_keep_a_gis_spatial_index_up_to_date(store: ScenarioStore) -> None:
+    # the GeoPackage rtree extension as QGIS/GDAL add it; its triggers call ST_* functions
+    with sqlite3.connect(store.path) as con:
+        con.executescript(RTREE_SQL)
+    s = store.save(Scenario(name="indexed", added=[facility(i) for i in range(60)]))
+    s = store.save(s.replace(added=s.added[:40]))
+    store.save(Scenario(name="gone", added=[facility(70)]))
+    store.delete("gone")
+    with sqlite3.connect(store.path) as con:
+        idx = con.execute("SELECT r.minx, r.maxx, r.miny, r.maxy, f.x, f.y FROM "
+                          "rtree_scenario_facilities_geom r JOIN scenario_facilities f "
+                          "ON f.fid = r.id").fetchall()
+        n_rtree = con.execute("SELECT count(*) FROM rtree_scenario_facilities_geom").fetchone()[0]
+    assert n_rtree == len(idx) == 40
+    for minx, maxx, miny, maxy, x, y in idx:  # rtree stores float32-rounded outward bounds
+        assert minx <= x <= maxx and miny <= y <= maxy and maxx - minx < 0.1
+    # GDAL uses the index for a bounding-box query
+    xs = np.array([a.x for a in s.added])
+    ys = np.array([a.y for a in s.added])
+    box = (xs.min() - 1, ys.min() - 1, np.median(xs), ys.max() + 1)
+    expect = sorted(a.facility_id for a in s.added
+                    if box[0] <= a.x <= box[2] and box[1] <= a.y <= box[3])
+    got = pyogrio.read_dataframe(store.path, layer="scenario_facilities", bbox=box)
+    assert 0 < len(expect) < 40 and sorted(got["facility_id"]) == expect
+    assert pyogrio.read_info(store.path, layer="scenario_facilities")["capabilities"][
+        "fast_spatial_filter"]
+
+
 def test_store_keeps_the_project_crs(tmp_path: Path) -> None:
     path = tmp_path / "beijing.gpkg"
     st = ScenarioStore(path, crs="EPSG:32650")

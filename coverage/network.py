@@ -36,6 +36,7 @@ largest connected part); what was dropped is listed in
 from __future__ import annotations
 
 import re
+from types import MappingProxyType
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable, Mapping, Sequence
@@ -219,6 +220,9 @@ class RoadNetwork:
         mode, modes without edges, ...).
     source
         Where the network came from (a file name or ``"networkx"``).
+    islands
+        Per mode, a boolean node mask of the small parts dropped from the
+        mode's network (used to explain why a place is unreachable).
     """
 
     node_id: np.ndarray
@@ -235,6 +239,7 @@ class RoadNetwork:
     crs: str
     report: tuple[Problem, ...] = field(default=())
     source: str = ""
+    islands: Mapping[str, np.ndarray] = field(default_factory=dict)
 
     @property
     def n_nodes(self) -> int:
@@ -380,6 +385,7 @@ def _build(
         n = int(used.sum())
     masks = {"walk": walk.copy(), "bike": bike.copy(), "drive": drive.copy()}
     notes = list(notes)
+    islands: dict[str, np.ndarray] = {}
     for mode in MODES:
         m = masks[mode]
         if not m.any():
@@ -401,6 +407,7 @@ def _build(
         keep_node = labels == big
         n_mode = int(in_mode.sum())
         dropped = n_mode - int(counts[big])
+        islands[mode] = _readonly(in_mode & ~keep_node)
         if dropped:
             n_parts = int((counts > 0).sum()) - 1
             masks[mode] = m & keep_node[u] & keep_node[v]
@@ -422,6 +429,8 @@ def _build(
         maxspeed_kmh=_readonly(np.asarray(maxspeed, float)),
         walk=_readonly(masks["walk"]), bike=_readonly(masks["bike"]),
         drive=_readonly(masks["drive"]), crs=str(crs), report=tuple(notes), source=source,
+        islands=MappingProxyType({m: islands.get(m, _readonly(np.zeros(n, bool)))
+                                  for m in MODES}),
     )
 
 

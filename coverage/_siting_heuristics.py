@@ -1,0 +1,402 @@
+"""Vectorised greedy + swap heuristics and their bounds for the siting models.
+
+Everything here works on plain arrays that :mod:`coverage.siting` has already
+validated and reduced: a boolean CSR ``demand x candidate`` reach matrix for
+the coverage models and a dense cost matrix for the median/centre models.
+Districts are integer codes ``0..D-1`` and ``need[d]`` is the minimum number
+of picks in district ``d``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import scipy.sparse as sp
+
+
+@dataclass(frozen=True)
+class CoverHeuristic:
+    """Outcome of :func:`greedy_swap_cover`.
+
+    Attributes
+    ----------
+    selected
+        Chosen columns (sorted).
+    value
+        Covered weight of ``selected``.
+    bound
+        Upper bound on the covered weight of the best feasible selection
+        (from submodularity of coverage), at least ``value``.
+    feasible
+        Whether ``selected`` meets every district minimum.
+    curve_value, curve_bound
+        Cardinality-only case: ``curve_value[k]`` is the weight covered by the
+        first ``k`` greedy picks and ``curve_bound[k]`` an upper bound on the
+        best coverage with ``k`` picks (index 0 = no pick).
+    order
+        The greedy picks in the order taken.
+    """
+
+    selected: np.ndarray
+    value: float
+    bound: float
+    feasible: bool
+    curve_value: np.ndarray
+    curve_bound: np.ndarray
+    order: np.ndarray
+
+
+def top_gain_bound(gains: np.ndarray, *, k: int | None, costs: np.ndarray | None = None,
+                   budget: float | None = None) -> float:
+    """Largest total gain of a set of at most ``k`` columns within ``budget``.
+
+    Returns the sum of the ``k`` largest gains, or the fractional-knapsack
+    value when a budget applies (the smaller of the two when both do); both
+    are relaxations, so ``f(S) + top_gain_bound(gains of S)`` bounds the best
+    coverage from above.
+    """
+    g = np.maximum(np.asarray(gains, float), 0.0)
+    out = float(g.sum())
+    if k is not None:
+        k = max(0, min(int(k), g.size))
+        out = min(out, float(np.sort(g)[g.size - k:].sum()) if k else 0.0)
+    if budget is not None and costs is not None:
+        c = np.asarray(costs, float)
+        free = c <= 0
+        total = float(g[free].sum())
+        left = max(float(budget), 0.0)
+        idx = np.flatnonzero(~free & (g > 0))
+        order = idx[np.argsort(-(g[idx] / c[idx]), kind="stable")]
+        cum = np.cumsum(c[order])
+        full = cum <= left
+        total += float(g[order][full].sum())
+        nxt = int(full.sum())
+        if nxt < order.size:
+            used = float(cum[nxt - 1]) if nxt else 0.0
+            total += float(g[order[nxt]]) * (left - used) / float(c[order[nxt]])
+        out = min(out, total)
+    return out
+
+
+def greedy_swap_cover(
+    reach: sp.csr_matrix,
+    w: np.ndarray,
+    *,
+    p: int | None,
+    budget: float | None = None,
+    costs: np.ndarray | None = None,
+    district: np.ndarray | None = None,
+    need: np.ndarray | None = None,
+    swap: bool = True,
+    max_swaps: int = 5_000,
+) -> CoverHeuristic:
+    """Greedy maximal covering followed by best-improvement swaps.
+
+    Parameters
+    ----------
+    reach
+        Boolean CSR ``rows x columns`` matrix, ``True`` where the column covers
+        the row.
+    w
+        Row weights (>= 0).
+    p, budget, costs
+        At most ``p`` picks and/or total ``costs`` of the picks at most
+        ``budget`` (at least one of ``p`` and ``budget`` is given).
+    district, need
+        District code per column and the minimum number of picks per code.
+    swap
+        Run the swap phase after the greedy phase.
+    max_swaps
+        Cap on the number of improving swaps.
+    """
+    n, m = reach.shape
+    A = reach.astype(np.float64).tocsr()
+    Ac = A.tocsc()
+    At = Ac.T.tocsr()
+    w = np.asarray(w, float)
+    cost = np.zeros(m) if costs is None else np.asarray(costs, float)
+    has_quota = need is not None and district is not None and int(np.sum(need)) > 0
+    need_left = np.array(need, dtype=np.int64) if has_quota else None
+
+    unc_w = w.copy()
+    gains = np.asarray(At @ unc_w).ravel()
+    chosen: list[int] = []
+    is_chosen = np.zeros(m, bool)
+    spent = 0.0
+    value = 0.0
+    p_cap = p if p is not None else m
+    curve_value = [0.0]
+    tops = []  # descending top-p gains after each prefix (cardinality case)
+    if p is not None:
+        tops.append(-np.sort(-gains)[:p])
+    best_bound = top_gain_bound(gains, k=p, costs=costs, budget=budget)
+
+    while len(chosen) < p_cap:
+        ok = ~is_chosen
+        if budget is not None:
+            ok &= cost <= budget - spent + 1e-9
+        forced = False
+        if has_quota:
+            outstanding = int(np.maximum(need_left, 0).sum())
+            if outstanding and outstanding >= p_cap - len(chosen):
+                ok &= need_left[district] > 0
+                forced = True
+        if not ok.any():
+            break
+        if budget is not None and costs is not None:
+            score = gains / np.maximum(cost, 1e-12)
+        else:
+            score = gains.copy()
+        score[~ok] = -np.inf
+        j = int(np.argmax(score))
+        if gains[j] <= 0 and not forced:
+            if not (has_quota and need_left.max() > 0):
+                break
+            # only quota picks remain useful
+            okq = ok & (need_left[district] > 0)
+            if not okq.any():
+                break
+            j = int(np.flatnonzero(okq)[np.argmax(score[okq])])
+        chosen.append(j)
+        is_chosen[j] = True
+        spent += cost[j]
+        if has_quota:
+            need_left[district[j]] -= 1
+        rows = Ac.indices[Ac.indptr[j]:Ac.indptr[j + 1]]
+        rows = rows[unc_w[rows] > 0]
+        if rows.size:
+            delta = np.zeros(n)
+            delta[rows] = unc_w[rows]
+            gains -= np.asarray(At @ delta).ravel()
+            value += float(unc_w[rows].sum())
+            unc_w[rows] = 0.0
+        curve_value.append(value)
+        if p is not None:
+            tops.append(-np.sort(-gains)[:p])
+        best_bound = min(best_bound, value + top_gain_bound(gains, k=p, costs=costs,
+                                                            budget=budget))
+
+    sel = np.array(sorted(chosen), dtype=np.int64)
+    if swap and sel.size:
+        sel, value = swap_cover(Ac, At, w, sel, budget=budget, cost=cost, district=district,
+                                need=np.array(need, dtype=np.int64) if has_quota else None,
+                                max_swaps=max_swaps)
+    covered = _covered(Ac, sel, n)
+    g_final = np.asarray(At @ np.where(covered, 0.0, w)).ravel()
+    total = float(w.sum())
+    bound = min(best_bound, value + top_gain_bound(g_final, k=p, costs=costs, budget=budget),
+                total)
+    curve_bound = np.full(len(curve_value), total)
+    if p is not None:
+        # OPT(k) <= f(S_j) + (sum of the k largest gains w.r.t. S_j) for every prefix j
+        for j, t in enumerate(tops):
+            cs = np.concatenate([[0.0], np.cumsum(np.maximum(t, 0.0))])
+            ks = np.arange(len(curve_value))
+            curve_bound = np.minimum(curve_bound, curve_value[j] + cs[np.minimum(ks, cs.size - 1)])
+    feasible = True
+    if has_quota:
+        picked = np.bincount(district[sel], minlength=len(need)) if sel.size else np.zeros(len(need), int)
+        feasible = bool(np.all(picked >= np.asarray(need)))
+    return CoverHeuristic(sel, float(value), float(max(bound, value)), feasible,
+                          np.array(curve_value), np.maximum(curve_bound, curve_value),
+                          np.array(chosen, dtype=np.int64))
+
+
+def _covered(Ac: sp.csc_matrix, sel: np.ndarray, n: int) -> np.ndarray:
+    if sel.size == 0:
+        return np.zeros(n, bool)
+    return np.asarray(Ac[:, sel].sum(axis=1)).ravel() > 0
+
+
+def swap_cover(Ac: sp.csc_matrix, At: sp.csr_matrix, w: np.ndarray, sel: np.ndarray, *,
+               budget: float | None, cost: np.ndarray, district: np.ndarray | None,
+               need: np.ndarray | None, max_swaps: int) -> tuple[np.ndarray, float]:
+    """Best-improvement swaps: one picked column out, one other column in.
+
+    The change in coverage of every (in, out) pair is computed at once:
+    ``gain(c) + M[c, s] - loss(s)`` where ``M[c, s]`` is the weight covered
+    only by ``s`` that ``c`` also covers.
+    """
+    n, m = Ac.shape
+    sel = np.array(sel, dtype=np.int64)
+    value = float(w[_covered(Ac, sel, n)].sum())
+    for _ in range(max_swaps):
+        AS = Ac[:, sel]
+        cnt = np.asarray(AS.sum(axis=1)).ravel()
+        value = float(w[cnt > 0].sum())
+        w0 = np.where(cnt == 0, w, 0.0)
+        w1 = np.where(cnt == 1, w, 0.0)
+        gain0 = np.asarray(At @ w0).ravel()
+        loss = np.asarray(AS.T @ w1).ravel()
+        M = (At @ AS.multiply(w1[:, None]).tocsc()).toarray()
+        delta = gain0[:, None] + M - loss[None, :]
+        delta[sel, :] = -np.inf
+        if budget is not None:
+            spent = float(cost[sel].sum())
+            delta[(spent - cost[sel][None, :] + cost[:, None]) > budget + 1e-9] = -np.inf
+        if need is not None and district is not None:
+            counts = np.bincount(district[sel], minlength=len(need))
+            # leaving s breaks its district minimum unless c is in the same district
+            tight = counts[district[sel]] <= need[district[sel]]
+            same = district[:, None] == district[sel][None, :]
+            delta[:, tight] = np.where(same[:, tight], delta[:, tight], -np.inf)
+        k = int(np.argmax(delta))
+        c, si = divmod(k, sel.size)
+        if not np.isfinite(delta[c, si]) or delta[c, si] <= 1e-9 * max(1.0, value):
+            break
+        sel[si] = c
+    sel = np.sort(sel)
+    return sel, float(w[_covered(Ac, sel, n)].sum())
+
+
+def _quota_mask(district: np.ndarray | None, need_left: np.ndarray | None, picks_left: int,
+                ok: np.ndarray) -> tuple[np.ndarray, bool]:
+    """Restrict ``ok`` to districts still short of picks when no slack is left."""
+    if need_left is None or district is None:
+        return ok, False
+    outstanding = int(np.maximum(need_left, 0).sum())
+    if outstanding and outstanding >= picks_left:
+        return ok & (need_left[district] > 0), True
+    return ok, False
+
+
+def _swap_allowed(district: np.ndarray | None, need: np.ndarray | None, sel: np.ndarray,
+                  m: int) -> np.ndarray:
+    """``allowed[c, k]``: may column ``c`` replace ``sel[k]`` without breaking a minimum."""
+    allowed = np.ones((m, sel.size), bool)
+    if need is None or district is None or sel.size == 0:
+        return allowed
+    counts = np.bincount(district[sel], minlength=len(need))
+    tight = counts[district[sel]] <= need[district[sel]]
+    same = district[:, None] == district[sel][None, :]
+    allowed[:, tight] = same[:, tight]
+    return allowed
+
+
+def greedy_swap_median(C: np.ndarray, w: np.ndarray, p: int, *, base: np.ndarray,
+                       district: np.ndarray | None = None, need: np.ndarray | None = None,
+                       allowed_cols: np.ndarray | None = None,
+                       max_swaps: int = 5_000) -> tuple[np.ndarray, float]:
+    """Greedy adding then fast-interchange swaps for the p-median problem.
+
+    Parameters
+    ----------
+    C
+        Dense ``rows x columns`` cost matrix, finite (unreachable pairs carry a
+        large penalty).
+    w
+        Row weights.
+    p
+        Number of columns to pick.
+    base
+        Per-row cost of already open facilities (a large penalty if none).
+    district, need
+        District code per column and minimum picks per code.
+    allowed_cols
+        Boolean mask of columns that may be picked.
+
+    Returns
+    -------
+    selected, value
+        Sorted picks and the weighted cost ``sum_i w_i min(base_i, C[i, S])``.
+    """
+    n, m = C.shape
+    ok0 = np.ones(m, bool) if allowed_cols is None else allowed_cols.copy()
+    need_left = None if need is None else np.array(need, dtype=np.int64)
+    d1 = base.astype(float).copy()
+    chosen: list[int] = []
+    for step in range(p):
+        ok = ok0.copy()
+        ok[chosen] = False
+        ok, _ = _quota_mask(district, need_left, p - step, ok)
+        if not ok.any():
+            break
+        gain = w @ np.maximum(d1[:, None] - C, 0.0)
+        gain[~ok] = -np.inf
+        j = int(np.argmax(gain))
+        chosen.append(j)
+        if need_left is not None:
+            need_left[district[j]] -= 1
+        d1 = np.minimum(d1, C[:, j])
+    sel = np.array(chosen, dtype=np.int64)
+    if sel.size == 0:
+        return sel, float(w @ d1)
+    for _ in range(max_swaps):
+        D = np.column_stack([base, C[:, sel]])  # column 0 = fixed open facilities
+        part = np.argpartition(D, 1, axis=1)[:, :2] if D.shape[1] > 1 else np.zeros((n, 2), int)
+        a = part[:, 0]
+        da = D[np.arange(n), a]
+        db = D[np.arange(n), part[:, 1]]
+        swapm = da > db
+        a = np.where(swapm, part[:, 1], a)
+        d1, d2 = np.minimum(da, db), np.maximum(da, db)
+        if D.shape[1] == 1:
+            d2 = d1.copy()
+        value = float(w @ d1)
+        G = w @ (np.minimum(d1[:, None], C) - d1[:, None])          # add c
+        E = w[:, None] * (np.minimum(d2[:, None], C) - np.minimum(d1[:, None], C))
+        own = a - 1                                                 # which pick serves i
+        H = np.zeros((sel.size, m))
+        mask = own >= 0
+        np.add.at(H, own[mask], E[mask])
+        delta = G[None, :] + H                                      # (out k, in c)
+        delta[:, sel] = np.inf
+        delta[:, ~ok0] = np.inf
+        delta[~_swap_allowed(district, need, sel, m).T] = np.inf
+        k = int(np.argmin(delta))
+        si, c = divmod(k, m)
+        if not np.isfinite(delta[si, c]) or delta[si, c] >= -1e-9 * max(1.0, abs(value)):
+            break
+        sel[si] = c
+    sel = np.sort(sel)
+    d1 = np.minimum(base, C[:, sel].min(axis=1))
+    return sel, float(w @ d1)
+
+
+def greedy_swap_center(C: np.ndarray, p: int, *, base: np.ndarray,
+                       district: np.ndarray | None = None, need: np.ndarray | None = None,
+                       max_swaps: int = 2_000) -> tuple[np.ndarray, float]:
+    """Greedy adding then swaps for the p-center problem on rows that matter.
+
+    ``C`` holds only the rows whose worst time counts (positive weight); the
+    value is ``max_i min(base_i, C[i, S])``.
+    """
+    n, m = C.shape
+    need_left = None if need is None else np.array(need, dtype=np.int64)
+    d1 = base.astype(float).copy()
+    chosen: list[int] = []
+    for step in range(p):
+        ok = np.ones(m, bool)
+        ok[chosen] = False
+        ok, _ = _quota_mask(district, need_left, p - step, ok)
+        if not ok.any():
+            break
+        worst = np.minimum(d1[:, None], C)
+        score = worst.max(axis=0) + 1e-9 * worst.mean(axis=0)
+        score[~ok] = np.inf
+        j = int(np.argmin(score))
+        chosen.append(j)
+        if need_left is not None:
+            need_left[district[j]] -= 1
+        d1 = np.minimum(d1, C[:, j])
+    sel = np.array(chosen, dtype=np.int64)
+    value = float(d1.max()) if n else 0.0
+    for _ in range(max_swaps):
+        improved = False
+        allowed = _swap_allowed(district, need, sel, m)
+        for k in range(sel.size):
+            rest = np.delete(sel, k)
+            dr = np.minimum(base, C[:, rest].min(axis=1)) if rest.size else base
+            worst = np.minimum(dr[:, None], C).max(axis=0)
+            worst[sel] = np.inf
+            worst[~allowed[:, k]] = np.inf
+            c = int(np.argmin(worst))
+            if worst[c] < value - 1e-9:
+                sel[k] = c
+                value = float(worst[c])
+                improved = True
+                break
+        if not improved:
+            break
+    return np.sort(sel), value

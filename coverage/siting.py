@@ -1,0 +1,1515 @@
+"""Optimal siting of new facilities: MCLP, LSCP, p-median and p-center.
+
+All models work on a plain ``demand x candidate`` matrix of travel times in
+seconds and a vector of demand weights (residents per population cell):
+
+* a dense :class:`numpy.ndarray`: ``np.inf`` or ``NaN`` marks a pair that is
+  not reachable; ``0`` is a real zero travel time;
+* a :mod:`scipy.sparse` matrix (CSR as produced by the accessibility engine):
+  every *stored* entry is a reachable pair with that time, an absent entry is
+  not reachable (within the threshold the matrix was built with). A zero
+  travel time is a stored explicit zero: build the matrix from
+  ``(data, (row, col))`` triplets and do not call ``eliminate_zeros()``.
+
+Models are solved exactly as mixed-integer programs with HiGHS after the
+instance has been reduced (demand no candidate reaches is dropped and demand
+rows reaching the same candidate set are merged with their weights summed),
+or with a vectorised greedy + swap heuristic that reports an upper bound on
+the best value, chosen automatically for large instances or used after a
+time-out.
+
+Candidate sites come from :func:`candidates_from_cells`,
+:func:`candidates_kmeans` and :func:`filter_min_distance`.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Any, Mapping, Sequence
+
+import numpy as np
+import pandas as pd
+import scipy.sparse as sp
+
+from coverage import _siting_heuristics as heur
+from coverage.errors import InfeasibleError, InputError, Problem, ProblemCollector
+
+__all__ = [
+    "SitingResult",
+    "mclp",
+    "lscp",
+    "p_median",
+    "p_center",
+    "coverage_curve",
+    "candidates_from_cells",
+    "candidates_kmeans",
+    "filter_min_distance",
+    "AUTO_MILP_MAX_NNZ",
+]
+
+#: ``method="auto"`` solves the MILP when the reduced coverage matrix has at
+#: most this many non-zeros, otherwise it uses the greedy + swap heuristic.
+AUTO_MILP_MAX_NNZ = 3_000_000
+
+_METHODS = ("auto", "milp", "heuristic")
+
+
+# --------------------------------------------------------------------------
+# result
+# --------------------------------------------------------------------------
+@dataclass(frozen=True)
+class SitingResult:
+    """Outcome of a siting model.
+
+    Attributes
+    ----------
+    model
+        ``"mclp"``, ``"lscp"``, ``"p_median"`` or ``"p_center"``.
+    selected
+        Sorted candidate indices of every open site: existing ones plus the
+        new ones.
+    new_sites
+        Sorted candidate indices of the new sites only.
+    objective
+        MCLP: population covered (including what existing facilities cover);
+        LSCP: number of new sites (or their total cost when ``costs`` is
+        given); p-median: total population-weighted travel time in seconds
+        over the demand that can reach a candidate; p-center: the worst
+        travel time in seconds over demand with weight > 0.
+    bound
+        Best proven bound on the objective (upper for MCLP, lower for the
+        minimisation models).
+    optimal
+        Whether ``objective`` is proven optimal (within solver tolerance).
+    gap
+        Relative gap ``|objective - bound| / |objective|``; 0 when optimal.
+    solver
+        ``"highs"`` or ``"greedy+swap"``.
+    time_s
+        Wall-clock seconds spent in the call.
+    covered
+        Per demand row: share of its weight that is covered / served
+        (0 or 1 without capacities, a fraction in between with them).
+    assignment
+        Per demand row: candidate index of the open site serving it (the
+        nearest one within reach; with capacities the one serving the largest
+        share), ``-1`` when none does (also when the demand is covered only
+        through ``existing_times`` or ``already_covered``).
+    travel_s
+        Per demand row: travel time in seconds to ``assignment`` (NaN if -1).
+    sites
+        One row per open site, indexed by candidate index, with columns
+        ``existing`` (bool), ``served_pop`` (population within reach and
+        assigned to the site), ``reach_pop`` (population within reach),
+        ``exclusive_pop`` (newly covered population that no other open site
+        reaches) and ``new_covered_pop`` (newly covered population attributed
+        to the site: each newly covered demand row is split equally between
+        the new sites that reach it, so the column sums to
+        ``new_covered_pop``; 0 for existing sites). Without capacity,
+        attribution does not depend on the order of sites.
+    covered_pop, total_pop
+        Covered population and the total population (sum of weights).
+    new_covered_pop
+        Population covered by the new sites and not by existing facilities.
+    uncoverable_idx, uncoverable_pop
+        Demand rows with positive weight that no candidate and no existing
+        facility can reach, and their total population.
+    model_size
+        ``(rows, columns, nonzeros)`` of the MILP solved, ``(0, 0, 0)`` for
+        the heuristic.
+    message
+        A human-readable one-line summary.
+    """
+
+    model: str
+    selected: np.ndarray
+    new_sites: np.ndarray
+    objective: float
+    bound: float
+    optimal: bool
+    gap: float
+    solver: str
+    time_s: float
+    covered: np.ndarray
+    assignment: np.ndarray
+    travel_s: np.ndarray
+    sites: pd.DataFrame
+    covered_pop: float
+    total_pop: float
+    new_covered_pop: float
+    uncoverable_idx: np.ndarray
+    uncoverable_pop: float
+    model_size: tuple[int, int, int] = (0, 0, 0)
+    message: str = ""
+
+    @property
+    def covered_share(self) -> float:
+        """Covered population as a share of the total population."""
+        return self.covered_pop / self.total_pop if self.total_pop > 0 else 0.0
+
+
+# --------------------------------------------------------------------------
+# input checks
+# --------------------------------------------------------------------------
+def _fail(param: str, message: str, fix: str) -> InputError:
+    return InputError(Problem(f"`{param}` {message}", fix=fix))
+
+
+def _as_csr_times(times: Any, param: str, pc: ProblemCollector) -> sp.csr_matrix | None:
+    """Validated CSR of reachable pairs; stored entries (zeros included) = reachable."""
+    if sp.issparse(times):
+        T = sp.csr_matrix(times, dtype=float, copy=True)
+        T.sum_duplicates()
+        T.sort_indices()
+        if T.ndim != 2:
+            pc.add(f"`{param}` must be 2-D (demand x candidate).", fix="pass a 2-D matrix")
+            return None
+        if T.data.size and not np.all(np.isfinite(T.data)):
+            pc.add(f"`{param}` stores NaN or infinite entries.",
+                   fix="leave unreachable pairs out of a sparse matrix instead of storing inf")
+            return None
+        if T.data.size and T.data.min() < 0:
+            pc.add(f"`{param}` has negative travel times.", fix="pass times in seconds >= 0")
+            return None
+        return T
+    try:
+        D = np.asarray(times, dtype=float)
+    except (TypeError, ValueError):
+        pc.add(f"`{param}` is not a numeric matrix.",
+               fix="pass a numpy array or a scipy.sparse matrix of seconds")
+        return None
+    if D.ndim != 2:
+        pc.add(f"`{param}` must be 2-D (demand x candidate), got {D.ndim}-D.",
+               fix="pass a matrix with one row per demand cell and one column per candidate")
+        return None
+    ok = np.isfinite(D)
+    if np.any(D[ok] < 0):
+        pc.add(f"`{param}` has negative travel times.", fix="pass times in seconds >= 0")
+        return None
+    r, c = np.nonzero(ok)
+    return sp.csr_matrix((D[r, c], (r, c)), shape=D.shape)
+
+
+def _structure(T: sp.csr_matrix, keep: np.ndarray | None = None) -> sp.csr_matrix:
+    """Boolean CSR with a ``True`` for every stored entry (or where ``keep``)."""
+    if keep is None:
+        keep = np.ones(T.nnz, bool)
+    rows = np.repeat(np.arange(T.shape[0]), np.diff(T.indptr))[keep]
+    return sp.csr_matrix((np.ones(rows.size, bool), (rows, T.indices[keep])), shape=T.shape)
+
+
+def _within(T: sp.csr_matrix, threshold_s: float) -> sp.csr_matrix:
+    """Times CSR restricted to pairs within ``threshold_s`` (explicit zeros kept)."""
+    keep = T.data <= threshold_s
+    rows = np.repeat(np.arange(T.shape[0]), np.diff(T.indptr))[keep]
+    out = sp.csr_matrix((T.data[keep], (rows, T.indices[keep])), shape=T.shape)
+    out.sort_indices()
+    return out
+
+
+@dataclass
+class _Inputs:
+    T: sp.csr_matrix          # times of reachable pairs (within threshold when one applies)
+    w: np.ndarray
+    n: int
+    m: int
+    existing: np.ndarray
+    is_existing: np.ndarray
+    pre_covered: np.ndarray   # covered by facilities outside the candidate set
+    costs: np.ndarray | None
+    capacity: np.ndarray | None
+    dcode: np.ndarray | None
+    dnames: list = field(default_factory=list)
+    need: np.ndarray | None = None  # minimum new sites per district code
+
+
+def _prepare(times: Any, weights: Any, *, param_times: str = "times",
+             threshold_s: float | None = None, needs_threshold: bool = True,
+             p: int | None = None, budget: float | None = None, costs: Any = None,
+             existing: Any = None, existing_times: Any = None, already_covered: Any = None,
+             capacity: Any = None, quota: Mapping | None = None, candidate_district: Any = None,
+             time_limit_s: float = 60.0, method: str = "auto",
+             p_required: bool = False) -> _Inputs:
+    pc = ProblemCollector()
+    T = _as_csr_times(times, param_times, pc)
+    n, m = (T.shape if T is not None else (None, None))
+    w = None
+    try:
+        w = np.asarray(weights, dtype=float)
+    except (TypeError, ValueError):
+        pc.add("`weights` is not numeric.", fix="pass one population count per demand row")
+    if w is not None:
+        if w.ndim != 1:
+            pc.add(f"`weights` must be 1-D, got shape {w.shape}.",
+                   fix="pass one population count per demand row")
+        elif n is not None and w.size != n:
+            pc.add(f"`weights` has {w.size} values but `{param_times}` has {n} demand rows.",
+                   fix=f"pass one weight per row of `{param_times}`")
+        elif not np.all(np.isfinite(w)):
+            pc.add("`weights` contains NaN or infinite values.", fix="replace them by counts >= 0")
+        elif np.any(w < 0):
+            pc.add(f"`weights` has {int(np.sum(w < 0))} negative values.",
+                   fix="pass population counts >= 0")
+    if needs_threshold:
+        if threshold_s is None or not np.isfinite(threshold_s) or threshold_s <= 0:
+            pc.add(f"`threshold_s` must be a positive number of seconds, got {threshold_s!r}.",
+                   fix="e.g. threshold_s=15 * 60 for a 15-minute standard")
+    if m is not None and m == 0:
+        pc.add(f"`{param_times}` has no candidate column.", fix="pass at least one candidate")
+    ex = np.zeros(0, dtype=np.int64)
+    if existing is not None and m is not None:
+        ex_raw = np.asarray(existing).ravel()
+        if ex_raw.dtype == bool:
+            if ex_raw.size != m:
+                pc.add(f"`existing` mask has {ex_raw.size} values for {m} candidates.",
+                       fix="pass candidate indices or one boolean per candidate")
+            else:
+                ex = np.flatnonzero(ex_raw)
+        else:
+            try:
+                ex = ex_raw.astype(np.int64)
+                if ex.size and (ex.min() < 0 or ex.max() >= m):
+                    pc.add(f"`existing` has indices outside 0..{m - 1}.",
+                           fix="pass column indices of the candidates that already exist")
+                    ex = np.zeros(0, dtype=np.int64)
+                elif np.unique(ex).size != ex.size:
+                    pc.add("`existing` lists an index twice.", fix="list each existing site once")
+                    ex = np.unique(ex)
+            except (TypeError, ValueError):
+                pc.add("`existing` is not a list of integer indices.",
+                       fix="pass column indices of the candidates that already exist")
+    n_free = (m - ex.size) if m is not None else None
+    if p is not None:
+        if isinstance(p, bool) or not isinstance(p, (int, np.integer)) or p < 1:
+            pc.add(f"`p` must be an integer >= 1, got {p!r}.", fix="pass the number of new sites")
+        elif n_free is not None and p > n_free:
+            pc.add(f"`p`={p} exceeds the {n_free} candidates that are not existing sites.",
+                   fix=f"use p <= {n_free} or add candidates")
+    elif p_required:
+        pc.add("`p` is required.", fix="pass the number of new sites")
+    cst = None
+    if costs is not None and m is not None:
+        cst = np.asarray(costs, dtype=float).ravel()
+        if cst.size != m:
+            pc.add(f"`costs` has {cst.size} values for {m} candidates.",
+                   fix="pass one cost per candidate column")
+            cst = None
+        elif not np.all(np.isfinite(cst)) or np.any(cst < 0):
+            pc.add("`costs` must be finite and >= 0.", fix="pass one cost >= 0 per candidate")
+            cst = None
+    if budget is not None:
+        if not np.isfinite(budget) or budget < 0:
+            pc.add(f"`budget` must be a finite number >= 0, got {budget!r}.",
+                   fix="pass the money available for new sites")
+        if costs is None:
+            pc.add("`budget` needs `costs`.", fix="pass `costs`, one per candidate")
+    cap = None
+    if capacity is not None and m is not None:
+        cap = np.broadcast_to(np.asarray(capacity, dtype=float), (m,)).copy() \
+            if np.ndim(capacity) == 0 else np.asarray(capacity, dtype=float).ravel()
+        if cap.size != m:
+            pc.add(f"`capacity` has {cap.size} values for {m} candidates.",
+                   fix="pass one capacity per candidate (inf or NaN = unlimited) or a scalar")
+            cap = None
+        else:
+            cap = np.where(np.isnan(cap), np.inf, cap)
+            if np.any(cap < 0):
+                pc.add("`capacity` has negative values.", fix="pass capacities >= 0")
+                cap = None
+    pre = np.zeros(n or 0, bool)
+    if existing_times is not None and n is not None:
+        E = _as_csr_times(existing_times, "existing_times", pc)
+        if E is not None:
+            if E.shape[0] != n:
+                pc.add(f"`existing_times` has {E.shape[0]} rows, `{param_times}` has {n}.",
+                       fix="pass one row per demand row (columns = existing facilities)")
+            else:
+                thr = threshold_s if threshold_s is not None else np.inf
+                pre |= np.diff(_within(E, thr).indptr) > 0
+    if already_covered is not None and n is not None:
+        ac = np.asarray(already_covered).ravel()
+        if ac.dtype != bool or ac.size != n:
+            pc.add(f"`already_covered` must be one boolean per demand row ({n}).",
+                   fix="pass a boolean mask of demand already served")
+        else:
+            pre |= ac
+    if not isinstance(time_limit_s, (int, float)) or not time_limit_s > 0:
+        pc.add(f"`time_limit_s` must be > 0, got {time_limit_s!r}.", fix="e.g. time_limit_s=60")
+    if method not in _METHODS:
+        pc.add(f"`method` must be one of {_METHODS}, got {method!r}.", fix='use method="auto"')
+    dcode = None
+    dnames: list = []
+    if quota is not None and m is not None:
+        if candidate_district is None:
+            pc.add("`quota` needs `candidate_district`.",
+                   fix="pass the district of each candidate column")
+        else:
+            cd = np.asarray(candidate_district, dtype=object).ravel()
+            if cd.size != m:
+                pc.add(f"`candidate_district` has {cd.size} values for {m} candidates.",
+                       fix="pass one district per candidate column")
+            else:
+                for k, v in quota.items():
+                    if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < 0:
+                        pc.add(f"`quota` for district {k!r} must be an integer >= 0, got {v!r}.",
+                               fix="give a minimum number of sites per district")
+                codes, uniq = pd.factorize(pd.Series(cd, dtype=object).astype(str))
+                dcode = codes.astype(np.int64)
+                dnames = [str(u) for u in uniq]
+    pc.raise_if_any()
+
+    is_ex = np.zeros(m, bool)
+    is_ex[ex] = True
+    inputs = _Inputs(T=T if not needs_threshold else _within(T, threshold_s), w=w, n=n, m=m,
+                     existing=np.sort(ex), is_existing=is_ex, pre_covered=pre, costs=cst,
+                     capacity=cap, dcode=dcode, dnames=dnames)
+    if quota is not None:
+        _check_quota(inputs, quota, p=p, budget=budget)
+    return inputs
+
+
+def _check_quota(inp: _Inputs, quota: Mapping, *, p: int | None, budget: float | None) -> None:
+    """Turn ``quota`` into minimum new sites per district; raise if impossible."""
+    D = len(inp.dnames)
+    need = np.zeros(D, dtype=np.int64)
+    short: list[str] = []
+    for key, q in quota.items():
+        name = str(key)
+        if name not in inp.dnames:
+            if q > 0:
+                short.append(f"district {name!r} needs {q} site(s) but no candidate lies in it")
+            continue
+        d = inp.dnames.index(name)
+        in_d = inp.dcode == d
+        n_ex = int(np.sum(in_d & inp.is_existing))
+        n_new = int(np.sum(in_d & ~inp.is_existing))
+        need[d] = max(int(q) - n_ex, 0)
+        if need[d] > n_new:
+            short.append(f"district {name!r} needs {q} site(s) but has only {n_ex} existing "
+                         f"and {n_new} candidate site(s), {need[d] - n_new} short")
+    if short:
+        raise InfeasibleError("`quota` cannot be met: " + "; ".join(short)
+                              + ". Fix: add candidates in these districts or lower their quota.")
+    if p is not None and need.sum() > p:
+        parts = ", ".join(f"{inp.dnames[d]!r}: {need[d]}" for d in np.flatnonzero(need))
+        raise InfeasibleError(f"`quota` needs {int(need.sum())} new sites ({parts}) but `p`={p}. "
+                              f"Fix: raise `p` to at least {int(need.sum())} or lower the quotas.")
+    if budget is not None and inp.costs is not None and need.sum() > 0:
+        cheapest = 0.0
+        for d in np.flatnonzero(need):
+            c = np.sort(inp.costs[(inp.dcode == d) & ~inp.is_existing])
+            cheapest += float(c[:need[d]].sum())
+        if cheapest > budget + 1e-9:
+            raise InfeasibleError(f"`quota` needs new sites costing at least {cheapest:g} but "
+                                  f"`budget`={budget:g}. Fix: raise `budget` or lower the quotas.")
+    inp.need = need
+
+
+# --------------------------------------------------------------------------
+# HiGHS
+# --------------------------------------------------------------------------
+@dataclass(frozen=True)
+class _Mip:
+    x: np.ndarray | None
+    objective: float
+    bound: float
+    status: str      # "optimal", "time_limit", "infeasible", "other"
+    gap: float
+    size: tuple[int, int, int]
+
+
+def _solve_mip(c: np.ndarray, A: sp.spmatrix, row_lo: np.ndarray, row_hi: np.ndarray,
+               col_lo: np.ndarray, col_hi: np.ndarray, integer: np.ndarray, *,
+               maximize: bool, time_limit_s: float, start: np.ndarray | None = None,
+               mip_rel_gap: float = 1e-7) -> _Mip:
+    """Solve ``opt c.x  s.t. row_lo <= A x <= row_hi, col_lo <= x <= col_hi`` with HiGHS."""
+    import highspy
+
+    A = sp.csc_matrix(A, dtype=float)
+    A.sort_indices()
+    lp = highspy.HighsLp()
+    lp.num_col_ = int(A.shape[1])
+    lp.num_row_ = int(A.shape[0])
+    lp.col_cost_ = np.asarray(c, float)
+    lp.col_lower_ = np.asarray(col_lo, float)
+    lp.col_upper_ = np.asarray(col_hi, float)
+    lp.row_lower_ = np.asarray(row_lo, float)
+    lp.row_upper_ = np.asarray(row_hi, float)
+    lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
+    lp.a_matrix_.num_col_ = int(A.shape[1])
+    lp.a_matrix_.num_row_ = int(A.shape[0])
+    lp.a_matrix_.start_ = A.indptr.astype(np.int32)
+    lp.a_matrix_.index_ = A.indices.astype(np.int32)
+    lp.a_matrix_.value_ = A.data.astype(float)
+    kint, kcon = highspy.HighsVarType.kInteger, highspy.HighsVarType.kContinuous
+    lp.integrality_ = [kint if b else kcon for b in np.asarray(integer, bool)]
+    lp.sense_ = highspy.ObjSense.kMaximize if maximize else highspy.ObjSense.kMinimize
+    h = highspy.Highs()
+    h.setOptionValue("output_flag", False)
+    h.setOptionValue("time_limit", float(max(time_limit_s, 0.01)))
+    h.setOptionValue("mip_rel_gap", float(mip_rel_gap))
+    h.setOptionValue("threads", 1)
+    h.passModel(lp)
+    if start is not None:
+        sol = highspy.HighsSolution()
+        sol.col_value = np.asarray(start, float).tolist()
+        sol.value_valid = True
+        h.setSolution(sol)
+    h.run()
+    status = h.getModelStatus()
+    info = h.getInfo()
+    MS = highspy.HighsModelStatus
+    has_sol = info.primal_solution_status == 2
+    x = np.asarray(h.getSolution().col_value, float) if has_sol else None
+    size = (int(A.shape[0]), int(A.shape[1]), int(A.nnz))
+    if status == MS.kOptimal:
+        st = "optimal"
+    elif status == MS.kInfeasible:
+        return _Mip(None, np.nan, np.nan, "infeasible", np.inf, size)
+    elif status == MS.kTimeLimit:
+        st = "time_limit"
+    else:
+        st = "other"
+    obj = float(info.objective_function_value) if has_sol else np.nan
+    bound = float(info.mip_dual_bound)
+    if not np.isfinite(bound):
+        bound = np.inf if maximize else -np.inf
+    return _Mip(x, obj, bound, st, _gap(obj, bound), size)
+
+
+def _gap(obj: float, bound: float) -> float:
+    if not np.isfinite(obj) or not np.isfinite(bound):
+        return np.inf
+    diff = abs(bound - obj)
+    if diff <= 1e-9 * max(1.0, abs(obj)):
+        return 0.0
+    return diff / max(abs(obj), 1e-12)
+
+
+# --------------------------------------------------------------------------
+# reductions
+# --------------------------------------------------------------------------
+def _merge_rows(R: sp.csr_matrix, w: np.ndarray) -> tuple[sp.csr_matrix, np.ndarray, np.ndarray]:
+    """Merge rows with the same column set; return (unique rows, summed weights, group id)."""
+    R = R.tocsr()
+    R.sort_indices()
+    idx, ptr = R.indices, R.indptr
+    keys = [idx[ptr[i]:ptr[i + 1]].tobytes() for i in range(R.shape[0])]
+    group, first = pd.factorize(pd.Series(keys, dtype=object))
+    group = np.asarray(group, dtype=np.int64)
+    k = len(first)
+    rep = np.full(k, -1, dtype=np.int64)
+    rep[group[::-1]] = np.arange(R.shape[0])[::-1]
+    wr = np.bincount(group, weights=w, minlength=k)
+    return R[rep], wr, group
+
+
+def _row_min(T: sp.csr_matrix) -> tuple[np.ndarray, np.ndarray]:
+    """Per row: smallest stored value and its column (inf, -1 for empty rows)."""
+    n = T.shape[0]
+    vals = np.full(n, np.inf)
+    cols = np.full(n, -1, dtype=np.int64)
+    if T.nnz == 0:
+        return vals, cols
+    rows = np.repeat(np.arange(n), np.diff(T.indptr))
+    order = np.lexsort((T.indices, T.data, rows))
+    r_sorted = rows[order]
+    first = np.ones(order.size, bool)
+    first[1:] = r_sorted[1:] != r_sorted[:-1]
+    pick = order[first]
+    vals[rows[pick]] = T.data[pick]
+    cols[rows[pick]] = T.indices[pick]
+    return vals, cols
+
+
+# --------------------------------------------------------------------------
+# result assembly
+# --------------------------------------------------------------------------
+def _assemble(model: str, inp: _Inputs, new_sites: np.ndarray, *, objective: float,
+              bound: float, optimal: bool, solver: str, t0: float, size=(0, 0, 0),
+              covered: np.ndarray | None = None, served: np.ndarray | None = None,
+              assign_override: np.ndarray | None = None, message: str = "",
+              uncoverable: np.ndarray | None = None) -> SitingResult:
+    """Evaluate an open set on the original matrix and build a :class:`SitingResult`."""
+    new_sites = np.sort(np.asarray(new_sites, dtype=np.int64))
+    opened = np.union1d(inp.existing, new_sites).astype(np.int64)
+    T = inp.T
+    Topen = T[:, opened] if opened.size else sp.csr_matrix((inp.n, 0))
+    tmin, cpos = _row_min(Topen)
+    assignment = np.where(cpos >= 0, opened[np.maximum(cpos, 0)] if opened.size else -1, -1)
+    travel = np.where(cpos >= 0, tmin, np.nan)
+    reach_open = np.diff(Topen.indptr) > 0
+    if covered is None:
+        covered = (reach_open | inp.pre_covered).astype(float)
+    if assign_override is not None:
+        assignment = assign_override
+        ok = assignment >= 0
+        travel = np.full(inp.n, np.nan)
+        if ok.any():
+            travel[ok] = np.asarray(T[np.flatnonzero(ok), assignment[ok]]).ravel()
+    w = inp.w
+    # coverage before any new site: existing candidates and facilities outside the set
+    S_ex = _structure(T[:, inp.existing]) if inp.existing.size else None
+    base = inp.pre_covered.copy()
+    if S_ex is not None:
+        base |= np.diff(S_ex.indptr) > 0
+    S_new = _structure(T[:, new_sites]).tocsc() if new_sites.size else None
+    k_new = np.asarray(S_new.sum(axis=1)).ravel() if S_new is not None else np.zeros(inp.n)
+    newly = covered * (~base)
+    rows = []
+    Sopen = _structure(Topen).tocsc()
+    k_open = np.asarray(Sopen.sum(axis=1)).ravel() if opened.size else np.zeros(inp.n)
+    for pos, j in enumerate(opened):
+        col = Sopen.indices[Sopen.indptr[pos]:Sopen.indptr[pos + 1]]
+        reach_pop = float(w[col].sum())
+        if served is not None:
+            srv = float(served[pos])
+        else:
+            srv = float(w[col][assignment[col] == j].sum())
+        excl = float((w[col] * newly[col])[(k_open[col] == 1)].sum())
+        if inp.is_existing[j]:
+            att = 0.0
+        elif served is not None:
+            att = float(served[pos])
+        else:
+            att = float((w[col] * newly[col] / np.maximum(k_new[col], 1)).sum())
+        rows.append((int(j), bool(inp.is_existing[j]), srv, reach_pop, excl, att))
+    sites = pd.DataFrame(rows, columns=["candidate", "existing", "served_pop", "reach_pop",
+                                        "exclusive_pop", "new_covered_pop"]).set_index("candidate")
+    covered_pop = float(w @ covered)
+    new_cov = float(sites["new_covered_pop"].sum()) if len(sites) else 0.0
+    if uncoverable is None:
+        uncoverable = np.zeros(inp.n, bool)
+    unc_idx = np.flatnonzero(uncoverable)
+    gap = 0.0 if optimal else _gap(objective, bound)
+    res = SitingResult(
+        model=model, selected=opened, new_sites=new_sites, objective=float(objective),
+        bound=float(bound), optimal=bool(optimal), gap=float(gap), solver=solver,
+        time_s=time.perf_counter() - t0, covered=covered, assignment=assignment.astype(np.int64),
+        travel_s=travel, sites=sites, covered_pop=covered_pop, total_pop=float(w.sum()),
+        new_covered_pop=new_cov, uncoverable_idx=unc_idx,
+        uncoverable_pop=float(w[unc_idx].sum()), model_size=tuple(int(v) for v in size),
+        message=message)
+    for arr in (res.selected, res.new_sites, res.covered, res.assignment, res.travel_s,
+                res.uncoverable_idx):
+        arr.setflags(write=False)
+    return res
+
+
+def _lscp_lower_bound(R: sp.csr_matrix, cost: np.ndarray) -> float:
+    """Lower bound on a set cover: rows pairwise sharing no column need distinct columns."""
+    R = R.tocsr()
+    sizes = np.diff(R.indptr)
+    used = np.zeros(R.shape[1], bool)
+    lb = 0.0
+    for i in np.argsort(sizes, kind="stable"):
+        cols = R.indices[R.indptr[i]:R.indptr[i + 1]]
+        if cols.size and not used[cols].any():
+            used[cols] = True
+            lb += float(cost[cols].min())
+    return lb
+
+
+def _greedy_set_cover(R: sp.csr_matrix, cost: np.ndarray, *, district: np.ndarray | None = None,
+                      need: np.ndarray | None = None) -> np.ndarray:
+    """Greedy set cover (rows covered per unit cost) with redundant columns removed."""
+    n, m = R.shape
+    Rc = R.tocsc().astype(np.float64)
+    Rt = Rc.T.tocsr()
+    unc = np.ones(n)
+    gains = np.asarray(Rt @ unc).ravel()
+    chosen: list[int] = []
+    is_ch = np.zeros(m, bool)
+    if need is not None and district is not None:
+        need_left = np.array(need, dtype=np.int64)
+        while need_left.max(initial=0) > 0:
+            ok = ~is_ch & (need_left[district] > 0)
+            score = np.where(ok, gains / np.maximum(cost, 1e-12), -np.inf)
+            j = int(np.argmax(score))
+            chosen.append(j)
+            is_ch[j] = True
+            need_left[district[j]] -= 1
+            rows = Rc.indices[Rc.indptr[j]:Rc.indptr[j + 1]]
+            rows = rows[unc[rows] > 0]
+            if rows.size:
+                d = np.zeros(n)
+                d[rows] = 1.0
+                gains -= np.asarray(Rt @ d).ravel()
+                unc[rows] = 0.0
+    while unc.any():
+        score = np.where(~is_ch, gains / np.maximum(cost, 1e-12), -np.inf)
+        j = int(np.argmax(score))
+        if gains[j] <= 0:
+            break
+        chosen.append(j)
+        is_ch[j] = True
+        rows = Rc.indices[Rc.indptr[j]:Rc.indptr[j + 1]]
+        rows = rows[unc[rows] > 0]
+        d = np.zeros(n)
+        d[rows] = 1.0
+        gains -= np.asarray(Rt @ d).ravel()
+        unc[rows] = 0.0
+    sel = np.array(chosen, dtype=np.int64)
+    # drop redundant columns, most expensive first
+    cnt = np.asarray(Rc[:, sel].sum(axis=1)).ravel() if sel.size else np.zeros(n)
+    keep = np.ones(sel.size, bool)
+    counts = None
+    if need is not None and district is not None and sel.size:
+        counts = np.bincount(district[sel], minlength=len(need))
+    for k in np.argsort(-cost[sel], kind="stable"):
+        j = sel[k]
+        if counts is not None and counts[district[j]] <= need[district[j]]:
+            continue
+        rows = Rc.indices[Rc.indptr[j]:Rc.indptr[j + 1]]
+        if np.all(cnt[rows] >= 2):
+            keep[k] = False
+            cnt[rows] -= 1
+            if counts is not None:
+                counts[district[j]] -= 1
+    return np.sort(sel[keep])
+
+
+def _quota_rows(dcode: np.ndarray | None, need: np.ndarray | None, ncols_total: int,
+                col_offset: int = 0) -> tuple[sp.csr_matrix, np.ndarray]:
+    """Rows ``sum_{j in d} x_j >= need_d`` over the given district codes of the x columns."""
+    if dcode is None or need is None or not np.any(need > 0):
+        return sp.csr_matrix((0, ncols_total)), np.zeros(0)
+    ds = np.flatnonzero(need > 0)
+    rr, cc = [], []
+    for k, d in enumerate(ds):
+        cols = np.flatnonzero(dcode == d)
+        rr.append(np.full(cols.size, k))
+        cc.append(cols + col_offset)
+    rr, cc = np.concatenate(rr), np.concatenate(cc)
+    Q = sp.csr_matrix((np.ones(rr.size), (rr, cc)), shape=(ds.size, ncols_total))
+    return Q, need[ds].astype(float)
+
+
+def _fmt_gap(gap: float) -> str:
+    return "optimal" if gap == 0 else (f"gap {gap:.2%}" if np.isfinite(gap) else "no bound")
+
+
+# --------------------------------------------------------------------------
+# MCLP
+# --------------------------------------------------------------------------
+def mclp(
+    times: Any,
+    weights: Any,
+    *,
+    threshold_s: float,
+    p: int | None = None,
+    budget: float | None = None,
+    costs: Any = None,
+    existing: Any = None,
+    existing_times: Any = None,
+    already_covered: Any = None,
+    capacity: Any = None,
+    quota: Mapping[Any, int] | None = None,
+    candidate_district: Any = None,
+    time_limit_s: float = 60.0,
+    method: str = "auto",
+    mip_rel_gap: float = 1e-7,
+) -> SitingResult:
+    """Maximal covering location: cover the most population within a time threshold.
+
+    Parameters
+    ----------
+    times
+        ``demand x candidate`` travel times in seconds (see the module
+        docstring for how unreachable pairs and zero times are given).
+    weights
+        Population per demand row (>= 0).
+    threshold_s
+        A demand row is covered by a site it reaches within this many seconds.
+    p
+        At most this many new sites (existing ones are not counted).
+    budget, costs
+        Total ``costs`` of the new sites at most ``budget``. At least one of
+        ``p`` and ``budget`` is required; both may be given.
+    existing
+        Candidate indices (or a boolean mask) of sites that already exist:
+        always open, they cover demand and do not count towards ``p``,
+        ``budget`` or the objective's new coverage.
+    existing_times
+        ``demand x facility`` times to existing facilities that are not
+        candidate columns; demand within ``threshold_s`` of one counts as
+        covered already.
+    already_covered
+        Boolean mask of demand rows covered already by other means.
+    capacity
+        Maximum population a site can serve (scalar or one per candidate;
+        ``inf``/``NaN`` = unlimited). Coverage then becomes an assignment:
+        each row's population may be split between sites within reach, and
+        a site serves at most its capacity. Demand covered through
+        ``existing_times`` / ``already_covered`` is treated as served.
+        Solved as a MILP whatever ``method`` says.
+    quota, candidate_district
+        ``quota[district]`` is the minimum number of open sites (existing +
+        new) among candidates whose ``candidate_district`` equals
+        ``district`` (compared as strings).
+    time_limit_s
+        Time limit of the MILP; the best solution found and its gap are
+        returned at the limit.
+    method
+        ``"milp"`` (HiGHS), ``"heuristic"`` (greedy + swap, with an upper
+        bound from submodularity) or ``"auto"``: MILP when the reduced
+        coverage matrix has at most :data:`AUTO_MILP_MAX_NNZ` non-zeros,
+        otherwise the heuristic. The MILP starts from the heuristic solution.
+    mip_rel_gap
+        Relative gap at which HiGHS stops and reports the solution optimal.
+
+    Returns
+    -------
+    SitingResult
+        ``objective`` is the covered population (existing coverage included).
+
+    Raises
+    ------
+    InputError
+        A parameter is unusable; the message names it.
+    InfeasibleError
+        ``quota`` cannot be met with ``p`` / ``budget`` and the candidates.
+    """
+    t0 = time.perf_counter()
+    if p is None and budget is None:
+        raise _fail("p", "or `budget` must be given.", "pass p=<number of new sites> or a budget "
+                    "with costs")
+    inp = _prepare(times, weights, threshold_s=threshold_s, p=p, budget=budget, costs=costs,
+                   existing=existing, existing_times=existing_times,
+                   already_covered=already_covered, capacity=capacity, quota=quota,
+                   candidate_district=candidate_district, time_limit_s=time_limit_s,
+                   method=method)
+    S = _structure(inp.T)
+    w = inp.w
+    uncoverable = (w > 0) & ~(np.diff(S.indptr) > 0) & ~inp.pre_covered
+    if inp.capacity is not None:
+        return _capacitated(inp, S, "mclp", p=p, budget=budget, time_limit_s=time_limit_s,
+                            t0=t0, uncoverable=uncoverable, mip_rel_gap=mip_rel_gap)
+    base = inp.pre_covered.copy()
+    if inp.existing.size:
+        base |= np.diff(S[:, inp.existing].indptr) > 0
+    base_pop = float(w[base].sum())
+    free_idx = np.flatnonzero(~inp.is_existing)
+    rows = np.flatnonzero(~base & (w > 0))
+    R = S[rows][:, free_idx]
+    has = np.diff(R.indptr) > 0
+    rows, R = rows[has], R[has]
+    Rm, wr, _ = _merge_rows(R, w[rows])
+    dfree = inp.dcode[free_idx] if inp.dcode is not None else None
+    cfree = inp.costs[free_idx] if inp.costs is not None else None
+    H = heur.greedy_swap_cover(Rm, wr, p=p, budget=budget, costs=cfree, district=dfree,
+                               need=inp.need)
+    use_milp = (method == "milp" or (method == "auto" and Rm.nnz <= AUTO_MILP_MAX_NNZ)
+                or not H.feasible)
+    if not use_milp:
+        new = free_idx[H.selected]
+        obj = base_pop + H.value
+        bound = base_pop + H.bound
+        return _assemble("mclp", inp, new, objective=obj, bound=bound,
+                         optimal=_gap(obj, bound) == 0, solver="greedy+swap", t0=t0,
+                         uncoverable=uncoverable,
+                         message=f"MCLP heuristic: {obj:,.0f} covered, {_fmt_gap(_gap(obj, bound))}")
+    nx, ny = free_idx.size, Rm.shape[0]
+    blocks = [sp.hstack([-Rm.astype(float), sp.identity(ny, format="csr")])]
+    lo = [np.full(ny, -np.inf)]
+    hi = [np.zeros(ny)]
+    if p is not None:
+        blocks.append(sp.csr_matrix(np.concatenate([np.ones(nx), np.zeros(ny)])[None, :]))
+        lo.append([-np.inf]); hi.append([p])
+    if budget is not None:
+        blocks.append(sp.csr_matrix(np.concatenate([cfree, np.zeros(ny)])[None, :]))
+        lo.append([-np.inf]); hi.append([budget])
+    Q, qn = _quota_rows(dfree, inp.need, nx + ny)
+    if Q.shape[0]:
+        blocks.append(Q); lo.append(qn); hi.append(np.full(qn.size, np.inf))
+    A = sp.vstack(blocks).tocsc()
+    c = np.concatenate([np.zeros(nx), wr])
+    start = None
+    if H.feasible:
+        xs = np.zeros(nx)
+        xs[H.selected] = 1
+        ys = np.minimum(np.asarray(Rm[:, H.selected].sum(axis=1)).ravel(), 1.0) \
+            if H.selected.size else np.zeros(ny)
+        start = np.concatenate([xs, ys])
+    mip = _solve_mip(c, A, np.concatenate([np.asarray(v, float) for v in lo]),
+                     np.concatenate([np.asarray(v, float) for v in hi]),
+                     np.zeros(nx + ny), np.ones(nx + ny),
+                     np.concatenate([np.ones(nx, bool), np.zeros(ny, bool)]),
+                     maximize=True, time_limit_s=time_limit_s, start=start,
+                     mip_rel_gap=mip_rel_gap)
+    if mip.status == "infeasible":
+        raise InfeasibleError("`quota` cannot be met together with `p`/`budget`. "
+                              "Fix: raise `p` or `budget`, or lower the quotas.")
+    sel_local = np.flatnonzero(mip.x[:nx] > 0.5) if mip.x is not None else H.selected
+    val = float(wr @ (np.asarray(Rm[:, sel_local].sum(axis=1)).ravel() > 0)) if sel_local.size \
+        else 0.0
+    if H.feasible and H.value > val:
+        sel_local, val = H.selected, H.value
+    obj = base_pop + val
+    bound = base_pop + min(mip.bound, float(wr.sum()), H.bound)
+    optimal = mip.status == "optimal" or _gap(obj, bound) == 0
+    gap = 0.0 if optimal else _gap(obj, bound)
+    return _assemble("mclp", inp, free_idx[sel_local], objective=obj, bound=bound,
+                     optimal=optimal, solver="highs", t0=t0, size=mip.size,
+                     uncoverable=uncoverable,
+                     message=f"MCLP: {obj:,.0f} of {float(w.sum()):,.0f} covered, {_fmt_gap(gap)}")
+
+
+def _capacitated(inp: _Inputs, S: sp.csr_matrix, model: str, *, p: int | None,
+                 budget: float | None, time_limit_s: float, t0: float,
+                 uncoverable: np.ndarray, mip_rel_gap: float) -> SitingResult:
+    """Capacitated MCLP / LSCP as an assignment MILP on merged demand rows."""
+    w = inp.w
+    m = inp.m
+    rows = np.flatnonzero(~inp.pre_covered & (w > 0))
+    R = S[rows]
+    has = np.diff(R.indptr) > 0
+    rows, R = rows[has], R[has]
+    Rm, wr, group = _merge_rows(R, w[rows])
+    Rm = Rm.tocsr()
+    nr = Rm.shape[0]
+    pr = np.repeat(np.arange(nr), np.diff(Rm.indptr))
+    pc_ = Rm.indices.astype(np.int64)
+    k = pr.size
+    nv = m + k
+    free = ~inp.is_existing
+    cap = inp.capacity
+    blocks, lo, hi = [], [], []
+    # each row served at most (MCLP) / exactly (LSCP) once
+    Arow = sp.csr_matrix((np.ones(k), (pr, m + np.arange(k))), shape=(nr, nv))
+    blocks.append(Arow)
+    lo.append(np.full(nr, 1.0 if model == "lscp" else -np.inf)); hi.append(np.ones(nr))
+    # capacity: sum_r w_r z_rj - cap_j x_j <= 0
+    capped = np.flatnonzero(np.isfinite(cap))
+    if capped.size:
+        pos = {int(j): t for t, j in enumerate(capped)}
+        sel_pairs = np.isin(pc_, capped)
+        rr = np.array([pos[int(j)] for j in pc_[sel_pairs]], dtype=np.int64)
+        Acap = sp.csr_matrix(
+            (np.concatenate([wr[pr[sel_pairs]], -cap[capped]]),
+             (np.concatenate([rr, np.arange(capped.size)]),
+              np.concatenate([m + np.flatnonzero(sel_pairs), capped]))),
+            shape=(capped.size, nv))
+        blocks.append(Acap); lo.append(np.full(capped.size, -np.inf)); hi.append(np.zeros(capped.size))
+    # z_rj <= x_j
+    Alink = sp.csr_matrix((np.concatenate([np.ones(k), -np.ones(k)]),
+                           (np.concatenate([np.arange(k), np.arange(k)]),
+                            np.concatenate([m + np.arange(k), pc_]))), shape=(k, nv))
+    blocks.append(Alink); lo.append(np.full(k, -np.inf)); hi.append(np.zeros(k))
+    if p is not None:
+        blocks.append(sp.csr_matrix(np.concatenate([free.astype(float), np.zeros(k)])[None, :]))
+        lo.append([-np.inf]); hi.append([p])
+    cost = inp.costs if inp.costs is not None else np.ones(m)
+    if budget is not None:
+        blocks.append(sp.csr_matrix(np.concatenate([np.where(free, cost, 0.0), np.zeros(k)])[None, :]))
+        lo.append([-np.inf]); hi.append([budget])
+    if inp.dcode is not None and inp.need is not None:
+        dc = np.where(free, inp.dcode, -1)
+        Q, qn = _quota_rows(dc, inp.need, nv)
+        if Q.shape[0]:
+            blocks.append(Q); lo.append(qn); hi.append(np.full(qn.size, np.inf))
+    A = sp.vstack(blocks).tocsc()
+    if model == "mclp":
+        c = np.concatenate([np.zeros(m), wr[pr]])
+    else:
+        c = np.concatenate([np.where(free, cost, 0.0), np.zeros(k)])
+    col_lo = np.concatenate([inp.is_existing.astype(float), np.zeros(k)])
+    mip = _solve_mip(c, A, np.concatenate([np.asarray(v, float) for v in lo]),
+                     np.concatenate([np.asarray(v, float) for v in hi]), col_lo, np.ones(nv),
+                     np.concatenate([np.ones(m, bool), np.zeros(k, bool)]),
+                     maximize=(model == "mclp"), time_limit_s=time_limit_s,
+                     mip_rel_gap=mip_rel_gap)
+    if mip.status == "infeasible" or mip.x is None:
+        if model == "lscp":
+            raise InfeasibleError(
+                "`capacity` of the candidates within `threshold_s` cannot serve all coverable "
+                "demand (or `quota` cannot be met with it). Fix: raise `capacity`, add "
+                "candidates or raise `threshold_s`.")
+        raise InfeasibleError("`quota` cannot be met together with `p`/`budget`. "
+                              "Fix: raise `p` or `budget`, or lower the quotas.")
+    x = mip.x[:m] > 0.5
+    z = np.clip(mip.x[m:], 0.0, 1.0)
+    new = np.flatnonzero(x & free)
+    opened = np.union1d(inp.existing, new)
+    share_r = np.bincount(pr, weights=z, minlength=nr)
+    covered = inp.pre_covered.astype(float)
+    covered[rows] = np.minimum(share_r[group], 1.0)
+    served_j = np.bincount(pc_, weights=wr[pr] * z, minlength=m)
+    # assignment: the site serving the largest share of each merged row
+    best = np.full(nr, -1, dtype=np.int64)
+    if k:
+        order = np.lexsort((-z, pr))
+        firsts = np.ones(k, bool)
+        firsts[1:] = pr[order][1:] != pr[order][:-1]
+        pick = order[firsts]
+        best[pr[pick]] = np.where(z[pick] > 1e-9, pc_[pick], -1)
+    assign = np.full(inp.n, -1, dtype=np.int64)
+    assign[rows] = best[group]
+    if model == "mclp":
+        obj = float(w @ covered)
+        pre_pop = float(w[inp.pre_covered].sum())
+        bound = pre_pop + mip.bound if np.isfinite(mip.bound) else np.inf
+        uncov = uncoverable
+    else:
+        obj = float(cost[new].sum()) if inp.costs is not None else float(new.size)
+        bound = mip.bound
+        uncov = uncoverable
+    optimal = mip.status == "optimal"
+    return _assemble(model, inp, new, objective=obj, bound=bound, optimal=optimal,
+                     solver="highs", t0=t0, size=mip.size, covered=covered,
+                     served=served_j[opened], assign_override=assign, uncoverable=uncov,
+                     message=f"{model.upper()} with capacity: objective {obj:,.4g}, "
+                             f"{_fmt_gap(0.0 if optimal else _gap(obj, bound))}")
+
+
+# --------------------------------------------------------------------------
+# LSCP
+# --------------------------------------------------------------------------
+def lscp(
+    times: Any,
+    weights: Any,
+    *,
+    threshold_s: float,
+    costs: Any = None,
+    existing: Any = None,
+    existing_times: Any = None,
+    already_covered: Any = None,
+    capacity: Any = None,
+    quota: Mapping[Any, int] | None = None,
+    candidate_district: Any = None,
+    time_limit_s: float = 60.0,
+    method: str = "auto",
+    mip_rel_gap: float = 1e-7,
+) -> SitingResult:
+    """Location set covering: fewest (or cheapest) new sites covering all coverable demand.
+
+    Every demand row with positive weight that some candidate or existing
+    facility reaches within ``threshold_s`` must be covered. Rows that
+    nothing reaches are not an error: they are listed in
+    ``uncoverable_idx`` / ``uncoverable_pop`` of the result.
+
+    Parameters
+    ----------
+    times, weights, threshold_s
+        As in :func:`mclp`; rows of weight 0 need no coverage.
+    costs
+        Cost per candidate; the objective is then the total cost of the new
+        sites instead of their number.
+    existing, existing_times, already_covered
+        As in :func:`mclp`; existing sites are open at no cost.
+    capacity
+        Maximum population a site can serve (see :func:`mclp`); every
+        coverable row must then be fully served within capacities.
+    quota, candidate_district
+        Minimum number of open sites per district, as in :func:`mclp`.
+    time_limit_s, method, mip_rel_gap
+        As in :func:`mclp`. The heuristic is greedy set cover with redundant
+        sites dropped; its bound comes from rows that share no candidate.
+
+    Returns
+    -------
+    SitingResult
+        ``objective`` is the number (or cost) of new sites; ``bound`` a lower
+        bound on it.
+
+    Raises
+    ------
+    InputError
+        A parameter is unusable; the message names it.
+    InfeasibleError
+        ``quota`` or ``capacity`` cannot be met.
+    """
+    t0 = time.perf_counter()
+    inp = _prepare(times, weights, threshold_s=threshold_s, costs=costs, existing=existing,
+                   existing_times=existing_times, already_covered=already_covered,
+                   capacity=capacity, quota=quota, candidate_district=candidate_district,
+                   time_limit_s=time_limit_s, method=method)
+    S = _structure(inp.T)
+    w = inp.w
+    uncoverable = (w > 0) & ~(np.diff(S.indptr) > 0) & ~inp.pre_covered
+    if inp.capacity is not None:
+        return _capacitated(inp, S, "lscp", p=None, budget=None, time_limit_s=time_limit_s,
+                            t0=t0, uncoverable=uncoverable, mip_rel_gap=mip_rel_gap)
+    base = inp.pre_covered.copy()
+    if inp.existing.size:
+        base |= np.diff(S[:, inp.existing].indptr) > 0
+    free_idx = np.flatnonzero(~inp.is_existing)
+    rows = np.flatnonzero(~base & (w > 0))
+    R = S[rows][:, free_idx]
+    has = np.diff(R.indptr) > 0
+    R = R[has]
+    Rm, _, _ = _merge_rows(R, np.ones(R.shape[0]))
+    cfree = inp.costs[free_idx] if inp.costs is not None else np.ones(free_idx.size)
+    dfree = inp.dcode[free_idx] if inp.dcode is not None else None
+    G = _greedy_set_cover(Rm, cfree, district=dfree, need=inp.need)
+    g_obj = float(cfree[G].sum())
+    lb = _lscp_lower_bound(Rm, cfree) if Rm.shape[0] else 0.0
+    if inp.costs is None:
+        lb = float(np.ceil(lb - 1e-9))
+    if inp.need is not None:
+        lb = max(lb, float(inp.need.sum()) if inp.costs is None else lb)
+    unc_msg = (f"; {int(uncoverable.sum())} demand rows ({float(w[uncoverable].sum()):,.0f} "
+               "people) reach no site" if uncoverable.any() else "")
+    use_milp = method == "milp" or (method == "auto" and Rm.nnz <= AUTO_MILP_MAX_NNZ)
+    if not use_milp or Rm.shape[0] == 0 and inp.need is None:
+        opt = _gap(g_obj, lb) == 0
+        return _assemble("lscp", inp, free_idx[G], objective=g_obj, bound=lb, optimal=opt,
+                         solver="greedy+swap" if not use_milp else "highs", t0=t0,
+                         uncoverable=uncoverable,
+                         message=f"LSCP: {G.size} new sites, {_fmt_gap(_gap(g_obj, lb))}{unc_msg}")
+    nx = free_idx.size
+    A = Rm.astype(float)
+    lo, hi = [np.ones(Rm.shape[0])], [np.full(Rm.shape[0], np.inf)]
+    Q, qn = _quota_rows(dfree, inp.need, nx)
+    if Q.shape[0]:
+        A = sp.vstack([A, Q])
+        lo.append(qn); hi.append(np.full(qn.size, np.inf))
+    start = np.zeros(nx)
+    start[G] = 1
+    mip = _solve_mip(cfree, A, np.concatenate(lo), np.concatenate(hi), np.zeros(nx), np.ones(nx),
+                     np.ones(nx, bool), maximize=False, time_limit_s=time_limit_s, start=start,
+                     mip_rel_gap=mip_rel_gap)
+    sel = G
+    if mip.x is not None:
+        cand = np.flatnonzero(mip.x > 0.5)
+        if float(cfree[cand].sum()) <= g_obj:
+            sel = cand
+    obj = float(cfree[sel].sum())
+    bound = max(mip.bound, lb) if np.isfinite(mip.bound) else lb
+    optimal = mip.status == "optimal" or _gap(obj, bound) == 0
+    gap = 0.0 if optimal else _gap(obj, bound)
+    return _assemble("lscp", inp, free_idx[sel], objective=obj, bound=bound, optimal=optimal,
+                     solver="highs", t0=t0, size=mip.size, uncoverable=uncoverable,
+                     message=f"LSCP: {sel.size} new sites, {_fmt_gap(gap)}{unc_msg}")
+
+
+# --------------------------------------------------------------------------
+# p-median / p-center
+# --------------------------------------------------------------------------
+@dataclass
+class _Dist:
+    """Reachable demand rows and their costs to free candidates (useless entries dropped)."""
+    rows: np.ndarray          # original demand rows with weight > 0 that reach some site
+    w: np.ndarray
+    base: np.ndarray          # cost to the nearest existing site (inf if none)
+    Tf: sp.csr_matrix         # rows x free candidates, entries < base only
+    free_idx: np.ndarray
+    dfree: np.ndarray | None
+    uncoverable: np.ndarray   # mask over all demand rows
+
+
+def _dist_setup(inp: _Inputs) -> _Dist:
+    T, w = inp.T, inp.w
+    reach_any = np.diff(T.indptr) > 0
+    uncoverable = (w > 0) & ~reach_any
+    rows = np.flatnonzero((w > 0) & reach_any)
+    base = np.full(inp.n, np.inf)
+    if inp.existing.size:
+        base = _row_min(T[:, inp.existing])[0]
+    free_idx = np.flatnonzero(~inp.is_existing)
+    Tf = T[rows][:, free_idx].tocsr()
+    Tf.sort_indices()
+    b = base[rows]
+    er = np.repeat(np.arange(rows.size), np.diff(Tf.indptr))
+    keep = Tf.data < b[er]
+    Tf = sp.csr_matrix((Tf.data[keep], (er[keep], Tf.indices[keep])), shape=Tf.shape)
+    Tf.sort_indices()
+    dfree = inp.dcode[free_idx] if inp.dcode is not None else None
+    return _Dist(rows, w[rows], b, Tf, free_idx, dfree, uncoverable)
+
+
+def _nearest(D: _Dist, sel: np.ndarray) -> np.ndarray:
+    """Cost of each modelled row to its nearest open site (existing or ``sel``)."""
+    if sel.size == 0:
+        return D.base.copy()
+    return np.minimum(D.base, _row_min(D.Tf[:, sel])[0])
+
+
+def _dense(D: _Dist, limit: float = 2e7) -> tuple[np.ndarray, np.ndarray] | None:
+    """Dense cost matrix with a penalty for unreachable pairs, if small enough."""
+    nr, mf = D.Tf.shape
+    if nr * mf > limit:
+        return None
+    finite = np.concatenate([D.Tf.data, D.base[np.isfinite(D.base)]])
+    penalty = (float(finite.max()) + 1.0) * 1e3 if finite.size else 1e9
+    C = np.full((nr, mf), penalty)
+    er = np.repeat(np.arange(nr), np.diff(D.Tf.indptr))
+    C[er, D.Tf.indices] = D.Tf.data
+    return C, np.where(np.isfinite(D.base), D.base, penalty)
+
+
+def p_median(
+    cost: Any,
+    weights: Any,
+    p: int,
+    *,
+    existing: Any = None,
+    quota: Mapping[Any, int] | None = None,
+    candidate_district: Any = None,
+    time_limit_s: float = 60.0,
+    method: str = "auto",
+    mip_rel_gap: float = 1e-7,
+) -> SitingResult:
+    """p-median: open ``p`` new sites minimising total population-weighted travel time.
+
+    Each demand row is served by its nearest open site. Unreachable pairs
+    (``inf``/``NaN`` in a dense matrix, absent in a sparse one) are never
+    used. Demand rows with positive weight that reach no candidate at all are
+    left out of the objective and listed in ``uncoverable_idx`` /
+    ``uncoverable_pop``.
+
+    Parameters
+    ----------
+    cost
+        ``demand x candidate`` travel times in seconds.
+    weights
+        Population per demand row (>= 0).
+    p
+        Number of new sites (existing ones are not counted).
+    existing
+        Candidate indices (or boolean mask) of sites that are already open.
+    quota, candidate_district
+        Minimum number of open sites per district, as in :func:`mclp`.
+    time_limit_s, method, mip_rel_gap
+        As in :func:`mclp`. The exact method solves a sequence of reduced
+        MILPs: each demand row only gets assignment variables for candidates
+        nearer than a per-row level (initially the heuristic's travel time)
+        plus one slack priced at the next nearer time, a relaxation whose
+        optimum is the true optimum once no slack is used; levels grow for
+        rows that use their slack.
+
+    Returns
+    -------
+    SitingResult
+        ``objective`` is ``sum_i weight_i * time_i`` in person-seconds.
+
+    Raises
+    ------
+    InputError
+        A parameter is unusable; the message names it.
+    InfeasibleError
+        With a sparse cost matrix, ``p`` sites cannot reach every demand row
+        that reaches some candidate, or ``quota`` cannot be met.
+    """
+    t0 = time.perf_counter()
+    inp = _prepare(cost, weights, param_times="cost", needs_threshold=False, p=p,
+                   p_required=True, existing=existing, quota=quota,
+                   candidate_district=candidate_district, time_limit_s=time_limit_s,
+                   method=method)
+    D = _dist_setup(inp)
+    deadline = t0 + time_limit_s
+    nr, mf = D.Tf.shape
+    H = None
+    dense = _dense(D)
+    if dense is not None:
+        C, bpen = dense
+        H, _ = heur.greedy_swap_median(C, D.w, p, base=bpen, district=D.dfree, need=inp.need)
+        del C
+    elif method == "heuristic":
+        raise _fail("method", f'"heuristic" needs a dense {nr} x {mf} matrix, too large.',
+                    'use method="milp" or "auto" (sparse reduced MILP)')
+    unc_msg = (f"; {int(D.uncoverable.sum())} demand rows "
+               f"({float(inp.w[D.uncoverable].sum()):,.0f} people) reach no candidate"
+               if D.uncoverable.any() else "")
+
+    def true_cost(sel: np.ndarray) -> float:
+        d = _nearest(D, sel)
+        return float(D.w @ d) if np.all(np.isfinite(d)) else np.inf
+
+    rowmin = _row_min(D.Tf)[0]
+    lb_simple = float(D.w @ np.minimum(D.base, rowmin))
+    if method == "heuristic" or (method == "auto" and D.Tf.nnz > 4 * AUTO_MILP_MAX_NNZ
+                                 and H is not None):
+        obj = true_cost(H)
+        return _assemble("p_median", inp, D.free_idx[H], objective=obj, bound=lb_simple,
+                         optimal=_gap(obj, lb_simple) == 0, solver="greedy+swap", t0=t0,
+                         uncoverable=D.uncoverable,
+                         message=f"p-median heuristic: {obj:,.6g} person-s, "
+                                 f"{_fmt_gap(_gap(obj, lb_simple))}{unc_msg}")
+    best_sel, best_obj = (H, true_cost(H)) if H is not None else (None, np.inf)
+    counts = np.diff(D.Tf.indptr)
+    er = np.repeat(np.arange(nr), counts)
+    # per-row level: entries with cost <= level get an assignment variable
+    if best_sel is not None and np.isfinite(best_obj):
+        level = _nearest(D, best_sel)
+    else:
+        kth = np.minimum(counts, 20)
+        level = np.full(nr, -np.inf)
+        ranks = np.arange(D.Tf.nnz) - np.repeat(D.Tf.indptr[:-1], counts)
+        vals = D.Tf.data.copy()
+        order = np.lexsort((vals, er))
+        rk = np.empty_like(order)
+        rk[order] = ranks
+        sel_e = rk < kth[er]
+        np.maximum.at(level, er[sel_e], vals[sel_e])
+    level = np.maximum(level, rowmin)
+    bound = -np.inf
+    status = "other"
+    size = (0, 0, 0)
+    const = 0.0
+    while True:
+        in_set = D.Tf.data <= level[er] + 1e-12
+        beyond = np.where(in_set, np.inf, D.Tf.data)
+        nxt = np.full(nr, np.inf)
+        np.minimum.at(nxt, er, beyond)
+        outside = np.minimum(nxt, D.base)
+        exact = ~np.isfinite(nxt)
+        model_rows = np.flatnonzero(np.bincount(er[in_set], minlength=nr) > 0)
+        fixed_rows = np.setdiff1d(np.arange(nr), model_rows)
+        const = float(D.w[fixed_rows] @ D.base[fixed_rows]) if fixed_rows.size else 0.0
+        if fixed_rows.size and not np.all(np.isfinite(D.base[fixed_rows])):
+            const = np.inf
+        pos = -np.ones(nr, dtype=np.int64)
+        pos[model_rows] = np.arange(model_rows.size)
+        e_idx = np.flatnonzero(in_set)
+        pr = pos[er[e_idx]]
+        pj = D.Tf.indices[e_idx]
+        k = e_idx.size
+        has_s = np.isfinite(outside[model_rows])
+        s_rows = np.flatnonzero(has_s)
+        ns = s_rows.size
+        nmr = model_rows.size
+        nv = mf + k + ns
+        blocks = [sp.csr_matrix((np.ones(k + ns), (np.concatenate([pr, s_rows]),
+                                                   mf + np.arange(k + ns))), shape=(nmr, nv)),
+                  sp.csr_matrix((np.concatenate([np.ones(k), -np.ones(k)]),
+                                 (np.concatenate([np.arange(k), np.arange(k)]),
+                                  np.concatenate([mf + np.arange(k), pj]))), shape=(k, nv)),
+                  sp.csr_matrix(np.concatenate([np.ones(mf), np.zeros(k + ns)])[None, :])]
+        lo = [np.ones(nmr), np.full(k, -np.inf), [p]]
+        hi = [np.ones(nmr), np.zeros(k), [p]]
+        Q, qn = _quota_rows(D.dfree, inp.need, nv)
+        if Q.shape[0]:
+            blocks.append(Q); lo.append(qn); hi.append(np.full(qn.size, np.inf))
+        A = sp.vstack(blocks).tocsc()
+        wm = D.w[model_rows]
+        c = np.concatenate([np.zeros(mf), wm[pr] * D.Tf.data[e_idx], wm[s_rows] *
+                            outside[model_rows][s_rows]])
+        integer = np.concatenate([np.ones(mf, bool), np.zeros(k + ns, bool)])
+        start = None
+        if best_sel is not None:
+            xs = np.zeros(mf)
+            xs[best_sel] = 1
+            # assign each row to its nearest open entry in the set, else the slack
+            zval = np.zeros(k)
+            open_e = xs[pj] > 0.5
+            cand = np.where(open_e, D.Tf.data[e_idx], np.inf)
+            bestc = np.full(nmr, np.inf)
+            np.minimum.at(bestc, pr, cand)
+            first = open_e & (cand <= bestc[pr])
+            taken = np.zeros(nmr, bool)
+            for t in np.flatnonzero(first):
+                if not taken[pr[t]]:
+                    zval[t] = 1
+                    taken[pr[t]] = True
+            sval = (~taken[s_rows]).astype(float)
+            start = np.concatenate([xs, zval, sval])
+        remaining = max(deadline - time.perf_counter(), 0.5)
+        mip = _solve_mip(c, A, np.concatenate([np.asarray(v, float) for v in lo]),
+                         np.concatenate([np.asarray(v, float) for v in hi]), np.zeros(nv),
+                         np.ones(nv), integer, maximize=False, time_limit_s=remaining,
+                         start=start, mip_rel_gap=mip_rel_gap)
+        size = mip.size
+        status = mip.status
+        if status == "infeasible":
+            raise InfeasibleError(
+                f"`p`={p} new sites cannot reach every demand row that reaches some candidate "
+                "in `cost` (or `quota` cannot be met). Fix: raise `p`, use a cost matrix with a "
+                "larger cut-off, or lower the quotas.")
+        if mip.x is None:
+            break
+        bound = max(bound, const + mip.bound)
+        sel = np.flatnonzero(mip.x[:mf] > 0.5)
+        tc = true_cost(sel)
+        if tc < best_obj - 1e-9 * max(1.0, abs(best_obj)):
+            best_sel, best_obj = sel, tc
+        s_used = np.zeros(nr, bool)
+        s_used[model_rows[s_rows]] = mip.x[mf + k:] > 0.5
+        grow = s_used & ~exact
+        if status != "optimal" or not grow.any() or time.perf_counter() >= deadline:
+            break
+        d_now = _nearest(D, sel)
+        level = np.where(grow, np.maximum(np.where(np.isfinite(d_now), d_now, nxt), nxt), level)
+        # at least double the number of entries of growing rows
+        dbl = np.minimum(2 * np.maximum(np.bincount(er[in_set], minlength=nr), 1), counts)
+        order = np.lexsort((D.Tf.data, er))
+        starts = D.Tf.indptr[:-1]
+        ridx = np.flatnonzero(grow & (counts > 0))
+        level[ridx] = np.maximum(level[ridx], D.Tf.data[order[starts[ridx] + dbl[ridx] - 1]])
+    if best_sel is None:
+        raise InfeasibleError("no solution found within `time_limit_s`. Fix: raise `time_limit_s`.")
+    obj = best_obj + 0.0
+    if not np.isfinite(bound):
+        bound = lb_simple
+    optimal = (status == "optimal" and _gap(obj, bound) <= max(mip_rel_gap, 1e-9) * 10) \
+        or _gap(obj, bound) == 0
+    gap = 0.0 if optimal else _gap(obj, bound)
+    return _assemble("p_median", inp, D.free_idx[best_sel], objective=obj, bound=min(bound, obj),
+                     optimal=optimal, solver="highs", t0=t0, size=size,
+                     uncoverable=D.uncoverable,
+                     message=f"p-median: {obj:,.6g} person-s, {_fmt_gap(gap)}{unc_msg}")
+
+
+def p_center(
+    cost: Any,
+    weights: Any,
+    p: int,
+    *,
+    existing: Any = None,
+    quota: Mapping[Any, int] | None = None,
+    candidate_district: Any = None,
+    time_limit_s: float = 60.0,
+    method: str = "auto",
+) -> SitingResult:
+    """p-center: open at most ``p`` new sites minimising the worst travel time.
+
+    Only demand rows with positive weight count. The exact method searches
+    the sorted distinct travel times by bisection; each step asks HiGHS for
+    the fewest sites covering every row within that time (a set-covering
+    MILP, skipped when the greedy cover already fits in ``p``). The
+    optimum is the smallest time for which ``p`` sites suffice; the result may
+    use fewer than ``p`` sites when more would not lower the worst time.
+
+    Parameters
+    ----------
+    cost, weights, p, existing, quota, candidate_district
+        As in :func:`p_median`.
+    time_limit_s
+        Total time for the search; at the limit the best solution found is
+        returned with the gap to the largest time proven too small.
+    method
+        ``"auto"``/``"milp"`` (bisection with HiGHS) or ``"heuristic"``
+        (greedy + swap; bound = the largest nearest-candidate time).
+
+    Returns
+    -------
+    SitingResult
+        ``objective`` is the worst travel time in seconds.
+
+    Raises
+    ------
+    InputError
+        A parameter is unusable; the message names it.
+    InfeasibleError
+        ``p`` sites cannot reach every demand row that reaches some
+        candidate (sparse cost matrix) or ``quota`` cannot be met.
+    """
+    t0 = time.perf_counter()
+    inp = _prepare(cost, weights, param_times="cost", needs_threshold=False, p=p,
+                   p_required=True, existing=existing, quota=quota,
+                   candidate_district=candidate_district, time_limit_s=time_limit_s,
+                   method=method)
+    D = _dist_setup(inp)
+    deadline = t0 + time_limit_s
+    nr, mf = D.Tf.shape
+    rowmin = np.minimum(_row_min(D.Tf)[0], D.base)
+    lb = float(rowmin.max()) if nr else 0.0
+    unc_msg = (f"; {int(D.uncoverable.sum())} demand rows "
+               f"({float(inp.w[D.uncoverable].sum()):,.0f} people) reach no candidate"
+               if D.uncoverable.any() else "")
+
+    def worst(sel: np.ndarray) -> float:
+        return float(_nearest(D, sel).max()) if nr else 0.0
+
+    H = None
+    dense = _dense(D)
+    if dense is not None:
+        C, bpen = dense
+        H, _ = heur.greedy_swap_center(C, p, base=bpen, district=D.dfree, need=inp.need)
+        del C
+    elif method == "heuristic":
+        raise _fail("method", f'"heuristic" needs a dense {nr} x {mf} matrix, too large.',
+                    'use method="milp" or "auto"')
+    ub = worst(H) if H is not None else np.inf
+    best_sel = H if np.isfinite(ub) else None
+    if method == "heuristic":
+        return _assemble("p_center", inp, D.free_idx[H], objective=ub, bound=lb,
+                         optimal=_gap(ub, lb) == 0, solver="greedy+swap", t0=t0,
+                         uncoverable=D.uncoverable,
+                         message=f"p-center heuristic: {ub:,.1f} s, {_fmt_gap(_gap(ub, lb))}"
+                                 f"{unc_msg}")
+    values = np.unique(np.concatenate([D.Tf.data, D.base[np.isfinite(D.base)]]))
+    values = values[(values >= lb) & (values <= ub)]
+    er = np.repeat(np.arange(nr), np.diff(D.Tf.indptr))
+    lo_i, hi_i = 0, values.size - 1 if np.isfinite(ub) else values.size
+    if not np.isfinite(ub):
+        values = np.unique(np.concatenate([D.Tf.data, D.base[np.isfinite(D.base)]]))
+        values = values[values >= lb]
+        hi_i = values.size
+    proven_lb = lb
+    size = (0, 0, 0)
+    timed_out = False
+
+    def cover_min(r: float) -> tuple[str, np.ndarray | None]:
+        """'yes' with a selection if <= p new sites cover all rows within r, 'no', or '?'."""
+        nonlocal size
+        need_rows = D.base > r
+        keep = (D.Tf.data <= r) & need_rows[er]
+        R = sp.csr_matrix((np.ones(int(keep.sum()), bool), (er[keep], D.Tf.indices[keep])),
+                          shape=(nr, mf))[np.flatnonzero(need_rows)]
+        if np.any(np.diff(R.indptr) == 0):
+            return "no", None
+        Rm, _, _ = _merge_rows(R, np.ones(R.shape[0]))
+        ones = np.ones(mf)
+        G = _greedy_set_cover(Rm, ones, district=D.dfree, need=inp.need)
+        if G.size <= p:
+            return "yes", G
+        A = Rm.astype(float)
+        lo, hi = [np.ones(Rm.shape[0])], [np.full(Rm.shape[0], np.inf)]
+        Q, qn = _quota_rows(D.dfree, inp.need, mf)
+        if Q.shape[0]:
+            A = sp.vstack([A, Q]); lo.append(qn); hi.append(np.full(qn.size, np.inf))
+        A = sp.vstack([A, sp.csr_matrix(np.ones((1, mf)))])
+        lo.append([-np.inf]); hi.append([np.inf])
+        remaining = deadline - time.perf_counter()
+        if remaining <= 0.05:
+            return "?", None
+        start = np.zeros(mf)
+        start[G] = 1
+        mip = _solve_mip(ones, A, np.concatenate([np.asarray(v, float) for v in lo]),
+                         np.concatenate([np.asarray(v, float) for v in hi]), np.zeros(mf),
+                         np.ones(mf), np.ones(mf, bool), maximize=False,
+                         time_limit_s=remaining, start=start, mip_rel_gap=0.0)
+        size = mip.size
+        if mip.status == "infeasible":
+            return "no", None
+        if mip.x is not None and np.sum(mip.x > 0.5) <= p:
+            return "yes", np.flatnonzero(mip.x > 0.5)
+        if np.isfinite(mip.bound) and mip.bound > p + 1e-6:
+            return "no", None
+        if mip.status == "optimal":
+            return "no", None
+        return "?", None
+
+    while lo_i < hi_i:
+        mid = (lo_i + hi_i) // 2
+        ans, sel = cover_min(float(values[mid]))
+        if ans == "yes":
+            hi_i = mid
+            best_sel, ub = sel, worst(sel)
+            hi_i = min(hi_i, int(np.searchsorted(values, ub)))
+        elif ans == "no":
+            lo_i = mid + 1
+            proven_lb = float(values[mid + 1]) if mid + 1 < values.size else np.inf
+        else:
+            timed_out = True
+            break
+    if best_sel is None:
+        if hi_i < values.size and not timed_out:
+            ans, sel = cover_min(float(values[hi_i]))
+            if ans == "yes":
+                best_sel, ub = sel, worst(sel)
+        if best_sel is None:
+            raise InfeasibleError(
+                f"`p`={p} new sites cannot reach every demand row that reaches some candidate "
+                "in `cost` (or `quota` cannot be met). Fix: raise `p` or use a cost matrix with "
+                "a larger cut-off.")
+    bound = max(proven_lb, lb) if not timed_out else max(proven_lb, lb)
+    bound = min(bound, ub)
+    optimal = not timed_out and _gap(ub, bound) == 0 or (not timed_out and lo_i >= hi_i)
+    gap = 0.0 if optimal else _gap(ub, bound)
+    return _assemble("p_center", inp, D.free_idx[np.asarray(best_sel, dtype=np.int64)],
+                     objective=ub, bound=ub if optimal else bound, optimal=optimal,
+                     solver="highs", t0=t0, size=size, uncoverable=D.uncoverable,
+                     message=f"p-center: worst time {ub:,.1f} s, {_fmt_gap(gap)}{unc_msg}")

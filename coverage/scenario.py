@@ -56,6 +56,7 @@ import pyproj
 import shapely
 
 from .errors import InputError, Problem, ProblemCollector
+from .facilities import FACILITY_TYPES, normalise_type
 from .geo import CHENGDU_CRS, WGS84, to_lonlat, to_metric
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -63,7 +64,6 @@ if TYPE_CHECKING:  # pragma: no cover
 
 __all__ = [
     "FORMAT_VERSION",
-    "FACILITY_TYPES",
     "AddedFacility",
     "SelectedSite",
     "SitingResult",
@@ -81,12 +81,6 @@ __all__ = [
 
 #: Version of the store layout this package writes.
 FORMAT_VERSION = 2
-
-#: Canonical facility types of the shared data model.
-FACILITY_TYPES = (
-    "library", "cultural_centre", "culture_station", "city_reading_room", "museum",
-    "art_gallery", "theatre", "science_museum", "workers_palace", "other",
-)
 
 #: Largest allowed distance (metres) between a facility's ``x``/``y`` and its
 #: ``lon``/``lat`` projected to the scenario CRS.
@@ -222,7 +216,8 @@ class AddedFacility:
     name
         Display name (Chinese).
     type
-        One of :data:`FACILITY_TYPES`.
+        A key of :data:`coverage.facilities.FACILITY_TYPES`; labels such as
+        ``"图书馆"`` or ``"City reading room"`` are mapped to their key.
     x, y
         Position in metres in the scenario CRS.
     lon, lat
@@ -249,9 +244,12 @@ class AddedFacility:
         if not isinstance(self.facility_id, str) or not self.facility_id.strip():
             pc.add(f"`facility_id` must be a non-empty string, got {self.facility_id!r}.",
                    fix="give every added facility an id, e.g. 'new-1'")
-        if self.type not in FACILITY_TYPES:
-            pc.add(f"`type` = {self.type!r} is not a canonical facility type.",
+        canonical = normalise_type(self.type)
+        if canonical is None:
+            pc.add(f"`type` = {self.type!r} is not a known facility type.",
                    fix=f"use one of {', '.join(FACILITY_TYPES)}")
+        else:
+            object.__setattr__(self, "type", canonical)
         for name in ("x", "y", "lon", "lat"):
             try:
                 value = float(getattr(self, name))

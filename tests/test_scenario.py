@@ -135,6 +135,7 @@ def test_invalid_facility_fields_are_all_reported() -> None:
     text = str(info.value)
     assert "`facility_id`" in text and "`type`" in text and "`x`" in text
     assert len(info.value.problems) == 3
+    assert AddedFacility.from_lonlat("z", "区图书馆", "图书馆", 104.07, 30.68).type == "library"
     with pytest.raises(InputError, match="repeats facility ids"):
         Scenario(name="dup", added=[facility(1), facility(1)])
     with pytest.raises(InputError, match="both added and removed"):

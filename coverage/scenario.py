@@ -43,7 +43,7 @@ import struct
 import unicodedata
 import uuid
 from collections import Counter
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from os import PathLike
@@ -486,7 +486,8 @@ class Scenario:
         ids = [a.facility_id for a in added]
         dup = _repeated(ids)
         if dup:
-            pc.add(f"`added` repeats facility ids {dup}.", fix="give every added facility its own id")
+            pc.add(f"`added` repeats facility ids {dup}.",
+                   fix="give every added facility its own id")
         if isinstance(self.removed, str):
             pc.add("`removed` must be a list of facility ids, not one string.",
                    fix="wrap the id in a list: removed=['lib-3']")
@@ -501,7 +502,8 @@ class Scenario:
             pc.add(f"`params` must be a dict, got {type(self.params).__name__}.",
                    fix="pass parameters as a dict, e.g. {'threshold_min': 15}")
         if self.siting is not None and not isinstance(self.siting, SitingResult):
-            pc.add("`siting` must be a SitingResult or None.", fix="wrap sites in SitingResult(...)")
+            pc.add("`siting` must be a SitingResult or None.",
+                   fix="wrap sites in SitingResult(...)")
         if self.results is not None and not isinstance(self.results, ScenarioResults):
             pc.add("`results` must be a ScenarioResults or None.",
                    fix="wrap results in ScenarioResults(...)")
@@ -1424,7 +1426,8 @@ class ScenarioStore:
             df[col] = pd.to_datetime(df[col], utc=True, format="ISO8601")
         return df
 
-    def _update(self, id_or_name: str, fn) -> Scenario:
+    def _update(self, id_or_name: str,
+                fn: Callable[[sqlite3.Connection, Scenario], Any]) -> Any:
         con = self._connect()
         try:
             con.execute("BEGIN IMMEDIATE")

@@ -346,7 +346,9 @@ class Catalogue:
     def __len__(self) -> int:
         return len(self.rules)
 
-    def __getitem__(self, rule_id: str) -> Rule:
+    def __getitem__(self, rule_id: str | int) -> Rule:
+        if isinstance(rule_id, int):
+            return self.rules[rule_id]
         for r in self.rules:
             if r.id == rule_id:
                 return r

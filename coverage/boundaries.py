@@ -248,6 +248,11 @@ def load_boundaries(
     name_c = _resolve_column(pc, columns, name_col, "name_col", _NAME_NAMES)
     type_c = _resolve_column(pc, columns, unit_type_col, "unit_type_col", _TYPE_NAMES) \
         if fixed_type is None else None
+    if unit_type_col is None and type_c is not None and not any(
+            normalise_unit_type(v) for v in table[type_c]):
+        notes.warn(f"column '{type_c}' holds no unit type (区, 县, 街道…), so the unit types "
+                   "were read from the names.", column=str(type_c))
+        type_c = None
     pop_c = _resolve_column(pc, columns, pop_col, "pop_col", _POP_NAMES)
     name_en_c = _find_column(columns, _NAME_EN_NAMES)
     if name_c is None and not pc.problems:

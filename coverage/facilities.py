@@ -834,8 +834,7 @@ def _parse_plain(value: Any) -> float | None:
 _LON_NAMES = ("lon", "lng", "longitude", "long", "经度", "东经", "x", "pointx", "xcoord",
               "经度坐标", "经")
 _LAT_NAMES = ("lat", "latitude", "纬度", "北纬", "y", "pointy", "ycoord", "纬度坐标", "纬")
-_ID_NAMES = ("facilityid", "id", "设施编号", "设施id", "编号", "编码", "代码", "code", "fid",
-             "序号", "no")
+_ID_NAMES = ("facilityid", "id", "设施编号", "设施id", "设施编码", "编号", "fid", "序号", "no")
 _NAME_NAMES = ("name", "名称", "设施名称", "场馆名称", "机构名称", "单位名称", "名字", "facilityname",
                "namezh", "title")
 _NAME_EN_NAMES = ("nameen", "englishname", "英文名称", "英文名", "enname", "ename")
@@ -860,6 +859,18 @@ def _in_box(lon: np.ndarray, lat: np.ndarray, box: Sequence[float], tol: float =
             ) -> np.ndarray:
     return ((lon >= box[0] - tol) & (lon <= box[2] + tol)
             & (lat >= box[1] - tol) & (lat <= box[3] + tol))
+
+
+def _numeric_or_none(frame: pd.DataFrame, col: Any, notes: ProblemCollector, what: str) -> Any:
+    """A detected column with no number at all is not what its name suggests: pass it through."""
+    if col is None:
+        return None
+    values = [v for v in frame[col] if not _is_missing(v)]
+    if values and all(_parse_number(v) is None for v in values):
+        notes.warn(f"column '{col}' has no numbers, so it is not read as the {what}; it is kept "
+                   "as an ordinary column.", column=str(col))
+        return None
+    return col
 
 
 def _check_bounds(bounds: Any) -> tuple[float, float, float, float] | None:
@@ -1021,8 +1032,8 @@ def load_facilities(
     name_c = _resolve_column(pc, columns, name_col, "name_col", _NAME_NAMES)
     type_c = _resolve_column(pc, columns, type_col, "type_col", _TYPE_NAMES)
     name_en_c = _find_column(columns, _NAME_EN_NAMES)
-    cap_c = _find_column(columns, _CAPACITY_NAMES)
-    area_c = _find_column(columns, _AREA_NAMES)
+    cap_c = _numeric_or_none(frame, _find_column(columns, _CAPACITY_NAMES), notes, "capacity")
+    area_c = _numeric_or_none(frame, _find_column(columns, _AREA_NAMES), notes, "floor area")
     pc.raise_if_any()
 
     # ---- coordinates ----------------------------------------------------

@@ -292,3 +292,15 @@ def test_no_name_column(tmp_path):
     with pytest.raises(InputError) as exc:
         load_boundaries(path, crs=CRS)
     assert "no name column found" in str(exc.value) and "`name_col=`" in str(exc.value)
+
+
+def test_detected_type_column_without_unit_types_falls_back_to_names(tmp_path):
+    path = layer(tmp_path, [{"name": "锦江区", "type": "Feature"},
+                            {"name": "金堂县", "type": "Feature"}],
+                 [square(104.0, 30.6), square(104.02, 30.6)])
+    units = load_boundaries(path, crs=CRS)
+    assert list(units["unit_type"]) == ["区", "县"]
+    assert list(units["type"]) == ["Feature", "Feature"]
+    assert any("column 'type' holds no unit type" in n for n in units.attrs["notes"])
+    with pytest.raises(InputError, match="unit type 'Feature' is not known"):
+        load_boundaries(path, crs=CRS, unit_type_col="type")

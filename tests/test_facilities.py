@@ -526,3 +526,18 @@ def test_missing_sheet_lists_the_sheets(tmp_path):
     with pytest.raises(InputError) as exc:
         load_facilities(tmp_path / "a.xlsx", crs=CRS, sheet="文化馆")
     assert "'图书馆'" in str(exc.value) and "`sheet`" in str(exc.value)
+
+
+def test_detected_area_column_without_numbers_is_passed_through(tmp_path):
+    path = write(tmp_path, "name,lon,lat,area\n甲图书馆,104.06,30.66,Jinjiang\n"
+                           "乙图书馆,104.07,30.67,Qingyang\n")
+    gdf = load_facilities(path, crs=CRS)
+    assert gdf["floor_area_m2"].isna().all()
+    assert list(gdf["area"]) == ["Jinjiang", "Qingyang"]
+    assert any("column 'area' has no numbers" in n for n in gdf.attrs["notes"])
+    # a column with some numbers is read, and its text cells are refused
+    path = write(tmp_path, "name,lon,lat,area\n甲,104.06,30.66,120\n乙,104.07,30.67,大约\n")
+    with pytest.raises(InputError) as exc:
+        load_facilities(path, crs=CRS)
+    (p,) = exc.value.problems
+    assert (p.row, p.column) == (3, "area") and "'大约' is not a number" in p.message

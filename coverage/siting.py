@@ -786,17 +786,8 @@ def mclp(
     if inp.capacity is not None:
         return _capacitated(inp, S, "mclp", p=p, budget=budget, time_limit_s=time_limit_s,
                             t0=t0, uncoverable=uncoverable, mip_rel_gap=mip_rel_gap)
-    base = inp.pre_covered.copy()
-    if inp.existing.size:
-        base |= np.diff(S[:, inp.existing].indptr) > 0
-    base_pop = float(w[base].sum())
-    free_idx = np.flatnonzero(~inp.is_existing)
-    rows = np.flatnonzero(~base & (w > 0))
-    R = S[rows][:, free_idx]
-    has = np.diff(R.indptr) > 0
-    rows, R = rows[has], R[has]
-    Rm, wr, _ = _merge_rows(R, w[rows])
-    dfree = inp.dcode[free_idx] if inp.dcode is not None else None
+    red = _mclp_reduce(inp, S)
+    base_pop, free_idx, Rm, wr, dfree = red.base_pop, red.free_idx, red.Rm, red.wr, red.dfree
     cfree = inp.costs[free_idx] if inp.costs is not None else None
     H = heur.greedy_swap_cover(Rm, wr, p=p, budget=budget, costs=cfree, district=dfree,
                                need=inp.need)
@@ -810,7 +801,57 @@ def mclp(
                          optimal=_gap(obj, bound) == 0, solver="greedy+swap", t0=t0,
                          uncoverable=uncoverable,
                          message=f"MCLP heuristic: {obj:,.0f} covered, {_fmt_gap(_gap(obj, bound))}")
-    nx, ny = free_idx.size, Rm.shape[0]
+    sel_local, val, rbound, status, size = _mclp_milp(
+        Rm, wr, p=p, budget=budget, cfree=cfree, dfree=dfree, need=inp.need,
+        start_sel=H.selected if H.feasible else None, time_limit_s=time_limit_s,
+        mip_rel_gap=mip_rel_gap)
+    if H.feasible and H.value > val:
+        sel_local, val = H.selected, H.value
+    obj = base_pop + val
+    bound = base_pop + min(rbound, H.bound)
+    optimal = status == "optimal" or _gap(obj, bound) == 0
+    gap = 0.0 if optimal else _gap(obj, bound)
+    return _assemble("mclp", inp, free_idx[sel_local], objective=obj, bound=bound,
+                     optimal=optimal, solver="highs", t0=t0, size=size,
+                     uncoverable=uncoverable,
+                     message=f"MCLP: {obj:,.0f} of {float(w.sum()):,.0f} covered, {_fmt_gap(gap)}")
+
+
+@dataclass(frozen=True)
+class _CoverReduction:
+    base_pop: float          # population covered before any new site
+    free_idx: np.ndarray     # candidate columns that are not existing sites
+    Rm: sp.csr_matrix        # merged rows x free candidates, True = within reach
+    wr: np.ndarray           # weight of each merged row
+    dfree: np.ndarray | None
+
+
+def _mclp_reduce(inp: _Inputs, S: sp.csr_matrix) -> _CoverReduction:
+    """Drop covered / unreachable / weightless rows and merge rows with equal reach sets."""
+    w = inp.w
+    base = inp.pre_covered.copy()
+    if inp.existing.size:
+        base |= np.diff(S[:, inp.existing].indptr) > 0
+    free_idx = np.flatnonzero(~inp.is_existing)
+    rows = np.flatnonzero(~base & (w > 0))
+    R = S[rows][:, free_idx]
+    has = np.diff(R.indptr) > 0
+    rows, R = rows[has], R[has]
+    Rm, wr, _ = _merge_rows(R, w[rows])
+    dfree = inp.dcode[free_idx] if inp.dcode is not None else None
+    return _CoverReduction(float(w[base].sum()), free_idx, Rm, wr, dfree)
+
+
+def _mclp_milp(Rm: sp.csr_matrix, wr: np.ndarray, *, p: int | None, budget: float | None,
+               cfree: np.ndarray | None, dfree: np.ndarray | None, need: np.ndarray | None,
+               start_sel: np.ndarray | None, time_limit_s: float, mip_rel_gap: float
+               ) -> tuple[np.ndarray, float, float, str, tuple[int, int, int]]:
+    """MCLP on reduced rows: ``max wr.y, y_r <= sum_{j reaches r} x_j``.
+
+    Returns the selection, its covered weight, the upper bound, the status
+    and the model size.
+    """
+    nx, ny = Rm.shape[1], Rm.shape[0]
     blocks = [sp.hstack([-Rm.astype(float), sp.identity(ny, format="csr")])]
     lo = [np.full(ny, -np.inf)]
     hi = [np.zeros(ny)]
@@ -820,17 +861,17 @@ def mclp(
     if budget is not None:
         blocks.append(sp.csr_matrix(np.concatenate([cfree, np.zeros(ny)])[None, :]))
         lo.append([-np.inf]); hi.append([budget])
-    Q, qn = _quota_rows(dfree, inp.need, nx + ny)
+    Q, qn = _quota_rows(dfree, need, nx + ny)
     if Q.shape[0]:
         blocks.append(Q); lo.append(qn); hi.append(np.full(qn.size, np.inf))
     A = sp.vstack(blocks).tocsc()
     c = np.concatenate([np.zeros(nx), wr])
     start = None
-    if H.feasible:
+    if start_sel is not None:
         xs = np.zeros(nx)
-        xs[H.selected] = 1
-        ys = np.minimum(np.asarray(Rm[:, H.selected].sum(axis=1)).ravel(), 1.0) \
-            if H.selected.size else np.zeros(ny)
+        xs[start_sel] = 1
+        ys = np.minimum(np.asarray(Rm[:, start_sel].sum(axis=1)).ravel(), 1.0) \
+            if start_sel.size else np.zeros(ny)
         start = np.concatenate([xs, ys])
     mip = _solve_mip(c, A, np.concatenate([np.asarray(v, float) for v in lo]),
                      np.concatenate([np.asarray(v, float) for v in hi]),
@@ -841,19 +882,13 @@ def mclp(
     if mip.status == "infeasible":
         raise InfeasibleError("`quota` cannot be met together with `p`/`budget`. "
                               "Fix: raise `p` or `budget`, or lower the quotas.")
-    sel_local = np.flatnonzero(mip.x[:nx] > 0.5) if mip.x is not None else H.selected
-    val = float(wr @ (np.asarray(Rm[:, sel_local].sum(axis=1)).ravel() > 0)) if sel_local.size \
-        else 0.0
-    if H.feasible and H.value > val:
-        sel_local, val = H.selected, H.value
-    obj = base_pop + val
-    bound = base_pop + min(mip.bound, float(wr.sum()), H.bound)
-    optimal = mip.status == "optimal" or _gap(obj, bound) == 0
-    gap = 0.0 if optimal else _gap(obj, bound)
-    return _assemble("mclp", inp, free_idx[sel_local], objective=obj, bound=bound,
-                     optimal=optimal, solver="highs", t0=t0, size=mip.size,
-                     uncoverable=uncoverable,
-                     message=f"MCLP: {obj:,.0f} of {float(w.sum()):,.0f} covered, {_fmt_gap(gap)}")
+    if mip.x is not None:
+        sel = np.flatnonzero(mip.x[:nx] > 0.5)
+    else:
+        sel = np.asarray(start_sel if start_sel is not None else [], dtype=np.int64)
+    val = float(wr @ (np.asarray(Rm[:, sel].sum(axis=1)).ravel() > 0)) if sel.size else 0.0
+    bound = min(mip.bound, float(wr.sum())) if np.isfinite(mip.bound) else float(wr.sum())
+    return sel, val, max(bound, val), mip.status, mip.size
 
 
 def _capacitated(inp: _Inputs, S: sp.csr_matrix, model: str, *, p: int | None,
@@ -1513,3 +1548,253 @@ def p_center(
                      objective=ub, bound=ub if optimal else bound, optimal=optimal,
                      solver="highs", t0=t0, size=size, uncoverable=D.uncoverable,
                      message=f"p-center: worst time {ub:,.1f} s, {_fmt_gap(gap)}{unc_msg}")
+
+
+# --------------------------------------------------------------------------
+# coverage curve
+# --------------------------------------------------------------------------
+def coverage_curve(
+    times: Any,
+    weights: Any,
+    *,
+    threshold_s: float,
+    k: int,
+    existing: Any = None,
+    existing_times: Any = None,
+    already_covered: Any = None,
+    time_limit_s: float = 60.0,
+    method: str = "auto",
+    mip_rel_gap: float = 1e-7,
+) -> pd.DataFrame:
+    """Best MCLP coverage for every number of new sites ``p = 1..k``.
+
+    One greedy pass gives a nested solution and an upper bound for every
+    ``p``; with ``method="auto"`` (small enough instance) or ``"milp"`` each
+    ``p`` is then solved exactly with HiGHS, warm-started, sharing
+    ``time_limit_s``.
+
+    Parameters
+    ----------
+    times, weights, threshold_s, existing, existing_times, already_covered
+        As in :func:`mclp`.
+    k
+        Largest number of new sites.
+    time_limit_s, method, mip_rel_gap
+        As in :func:`mclp`; ``"heuristic"`` returns the greedy curve.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per ``p`` with columns ``p``, ``covered_pop`` (existing
+        coverage included), ``covered_share``, ``marginal_gain`` (over
+        ``p - 1``; for ``p = 1`` over the existing coverage), ``optimal``,
+        ``gap``, ``bound`` and ``new_sites`` (tuple of candidate indices).
+    """
+    t0 = time.perf_counter()
+    if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k < 1:
+        raise _fail("k", f"must be an integer >= 1, got {k!r}.",
+                    "pass the largest number of new sites to evaluate")
+    inp = _prepare(times, weights, threshold_s=threshold_s, existing=existing,
+                   existing_times=existing_times, already_covered=already_covered,
+                   time_limit_s=time_limit_s, method=method)
+    n_free = inp.m - inp.existing.size
+    if k > n_free:
+        raise _fail("k", f"={k} exceeds the {n_free} candidates that are not existing sites.",
+                    f"use k <= {n_free}")
+    S = _structure(inp.T)
+    red = _mclp_reduce(inp, S)
+    Rm, wr = red.Rm, red.wr
+    H = heur.greedy_swap_cover(Rm, wr, p=k, swap=False)
+    total = float(inp.w.sum())
+    exact = method == "milp" or (method == "auto" and Rm.nnz <= AUTO_MILP_MAX_NNZ)
+    order = H.order
+    rows = []
+    prev_sel: np.ndarray | None = None
+    for p in range(1, k + 1):
+        g_sel = np.sort(order[:p]) if order.size >= p else np.sort(order)
+        g_val = float(H.curve_value[min(p, H.curve_value.size - 1)])
+        g_bnd = float(H.curve_bound[min(p, H.curve_bound.size - 1)]) \
+            if p < H.curve_bound.size else float(wr.sum())
+        sel, val, bnd, opt = g_sel, g_val, max(g_bnd, g_val), _gap(g_val, g_bnd) == 0
+        if exact and not opt:
+            remaining = t0 + time_limit_s - time.perf_counter()
+            budget_t = max(remaining / (k - p + 1), 0.05)
+            start = g_sel
+            if prev_sel is not None:
+                # previous optimum plus the best single addition is also feasible
+                cov = np.asarray(Rm[:, prev_sel].sum(axis=1)).ravel() > 0 if prev_sel.size \
+                    else np.zeros(Rm.shape[0], bool)
+                gains = np.asarray(Rm.T.astype(float) @ np.where(cov, 0.0, wr)).ravel()
+                gains[prev_sel] = -1
+                cand = np.union1d(prev_sel, [int(np.argmax(gains))])
+                cval = float(wr @ (np.asarray(Rm[:, cand].sum(axis=1)).ravel() > 0))
+                if cval > g_val:
+                    start = cand
+            s2, v2, b2, st, _ = _mclp_milp(Rm, wr, p=p, budget=None, cfree=None, dfree=None,
+                                           need=None, start_sel=start, time_limit_s=budget_t,
+                                           mip_rel_gap=mip_rel_gap)
+            if v2 >= val:
+                sel, val = s2, v2
+            bnd = min(bnd, b2)
+            opt = st == "optimal" or _gap(val, bnd) == 0
+        prev_sel = sel
+        cov_pop = red.base_pop + val
+        rows.append((p, cov_pop, bnd + red.base_pop, bool(opt),
+                     0.0 if opt else _gap(cov_pop, bnd + red.base_pop),
+                     tuple(int(v) for v in red.free_idx[sel])))
+    df = pd.DataFrame(rows, columns=["p", "covered_pop", "bound", "optimal", "gap", "new_sites"])
+    df["covered_share"] = df["covered_pop"] / total if total > 0 else 0.0
+    df["marginal_gain"] = df["covered_pop"].diff().fillna(df["covered_pop"].iloc[0]
+                                                           - red.base_pop)
+    return df[["p", "covered_pop", "covered_share", "marginal_gain", "optimal", "gap", "bound",
+               "new_sites"]]
+
+
+# --------------------------------------------------------------------------
+# candidates
+# --------------------------------------------------------------------------
+def _xy(frame: Any, param: str) -> np.ndarray:
+    """``(n, 2)`` metre coordinates from ``x``/``y`` columns (or point geometry)."""
+    if isinstance(frame, pd.DataFrame) and {"x", "y"} <= set(frame.columns):
+        xy = frame[["x", "y"]].to_numpy(dtype=float)
+    elif hasattr(frame, "geometry") and isinstance(frame, pd.DataFrame):
+        g = frame.geometry
+        if g.crs is not None and g.crs.is_geographic:
+            raise _fail(param, "is in geographic degrees.",
+                        "reproject to a metric CRS first (e.g. coverage.geo.to_metric)")
+        c = g.centroid
+        xy = np.column_stack([c.x.to_numpy(), c.y.to_numpy()])
+    else:
+        raise _fail(param, "needs `x` and `y` columns in metres.",
+                    "pass a (Geo)DataFrame with x/y centroid columns")
+    if not np.all(np.isfinite(xy)):
+        raise _fail(param, "has missing or infinite x/y coordinates.",
+                    "drop or fix the rows without coordinates")
+    return xy
+
+
+def _points_frame(df: pd.DataFrame, crs: Any) -> pd.DataFrame:
+    if crs is None:
+        return df
+    import geopandas as gpd
+
+    return gpd.GeoDataFrame(df, geometry=gpd.points_from_xy(df["x"], df["y"]), crs=crs)
+
+
+def candidates_from_cells(grid: pd.DataFrame, *, min_pop: float = 0.0) -> pd.DataFrame:
+    """Use population cell centres as candidate sites.
+
+    Parameters
+    ----------
+    grid
+        Population grid with ``x``, ``y`` (metres) and ``pop`` columns;
+        ``cell_id`` and ``unit_id`` are carried over when present.
+    min_pop
+        Keep cells with ``pop >= min_pop`` (the default 0 keeps every cell).
+
+    Returns
+    -------
+    pandas.DataFrame or geopandas.GeoDataFrame
+        ``candidate_id`` (0..n-1, the column index to use in the matrices),
+        ``x``, ``y``, ``pop`` and the carried-over columns; point geometry
+        when ``grid`` has a CRS. The index is the grid's index of each cell.
+    """
+    if not isinstance(grid, pd.DataFrame) or "pop" not in grid.columns:
+        raise _fail("grid", "needs a `pop` column.", "pass the population grid GeoDataFrame")
+    if not np.isfinite(min_pop):
+        raise _fail("min_pop", f"must be a finite number, got {min_pop!r}.", "e.g. min_pop=100")
+    xy = _xy(grid, "grid")
+    pop = grid["pop"].to_numpy(dtype=float)
+    keep = pop >= min_pop
+    out = pd.DataFrame({"candidate_id": np.arange(int(keep.sum())), "x": xy[keep, 0],
+                        "y": xy[keep, 1], "pop": pop[keep]}, index=grid.index[keep])
+    for col in ("cell_id", "unit_id"):
+        if col in grid.columns:
+            out[col] = grid[col].to_numpy()[keep]
+    return _points_frame(out, getattr(grid, "crs", None))
+
+
+def candidates_kmeans(grid: pd.DataFrame, k: int, *, random_state: int = 0,
+                      snap_to: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Population-weighted k-means centres as candidate sites.
+
+    Parameters
+    ----------
+    grid
+        Population grid with ``x``, ``y`` (metres) and ``pop`` columns.
+    k
+        Number of clusters (candidates before de-duplication).
+    random_state
+        Seed of :class:`sklearn.cluster.KMeans`.
+    snap_to
+        Points with ``x``, ``y`` columns (e.g. road-network nodes) to snap
+        each centre to; by default the centre of the nearest populated cell.
+
+    Returns
+    -------
+    pandas.DataFrame or geopandas.GeoDataFrame
+        One row per distinct snapped site: ``candidate_id``, ``x``, ``y``,
+        ``cluster_pop`` (population of the cluster(s) snapped there) and
+        ``source`` (index label in ``grid`` or ``snap_to`` of the point);
+        point geometry when ``grid`` has a CRS.
+    """
+    from scipy.spatial import cKDTree
+    from sklearn.cluster import KMeans
+
+    if not isinstance(grid, pd.DataFrame) or "pop" not in grid.columns:
+        raise _fail("grid", "needs a `pop` column.", "pass the population grid GeoDataFrame")
+    xy = _xy(grid, "grid")
+    pop = grid["pop"].to_numpy(dtype=float)
+    pos = pop > 0
+    if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k < 1:
+        raise _fail("k", f"must be an integer >= 1, got {k!r}.", "e.g. k=50")
+    if k > int(pos.sum()):
+        raise _fail("k", f"={k} exceeds the {int(pos.sum())} populated cells.",
+                    f"use k <= {int(pos.sum())}")
+    km = KMeans(n_clusters=k, random_state=random_state, n_init=4)
+    km.fit(xy[pos], sample_weight=pop[pos])
+    centres = km.cluster_centers_
+    cl_pop = np.bincount(km.labels_, weights=pop[pos], minlength=k)
+    if snap_to is None:
+        targets, labels = xy[pos], grid.index[pos]
+    else:
+        targets, labels = _xy(snap_to, "snap_to"), snap_to.index
+    _, nearest = cKDTree(targets).query(centres)
+    df = pd.DataFrame({"t": nearest, "cluster_pop": cl_pop})
+    agg = df.groupby("t", sort=True)["cluster_pop"].sum()
+    t = agg.index.to_numpy()
+    out = pd.DataFrame({"candidate_id": np.arange(t.size), "x": targets[t, 0],
+                        "y": targets[t, 1], "cluster_pop": agg.to_numpy(),
+                        "source": np.asarray(labels)[t]})
+    return _points_frame(out, getattr(grid, "crs", None))
+
+
+def filter_min_distance(candidates_xy: pd.DataFrame, existing_xy: pd.DataFrame,
+                        min_distance_m: float) -> pd.DataFrame:
+    """Drop candidates closer than ``min_distance_m`` to an existing facility.
+
+    Parameters
+    ----------
+    candidates_xy, existing_xy
+        Frames with ``x``, ``y`` columns in metres (or point geometry in a
+        metric CRS).
+    min_distance_m
+        Minimum straight-line distance in metres (> 0).
+
+    Returns
+    -------
+    pandas.DataFrame
+        The rows of ``candidates_xy`` kept, with their original index (a
+        copy; the input is not changed).
+    """
+    from scipy.spatial import cKDTree
+
+    if not np.isfinite(min_distance_m) or min_distance_m <= 0:
+        raise _fail("min_distance_m", f"must be a positive number of metres, got "
+                    f"{min_distance_m!r}.", "e.g. min_distance_m=500")
+    cxy = _xy(candidates_xy, "candidates_xy")
+    if len(existing_xy) == 0:
+        return candidates_xy.copy()
+    exy = _xy(existing_xy, "existing_xy")
+    d, _ = cKDTree(exy).query(cxy)
+    return candidates_xy.loc[d >= min_distance_m].copy()

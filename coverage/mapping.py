@@ -573,7 +573,7 @@ def _add_tiles(m: folium.Map, basemap: str, *, tianditu_key: str | None, lang: s
             folium.TileLayer(base.format(layer=layer, key=tianditu_key, s="{s}"),
                              subdomains="01234567", max_zoom=18, overlay=overlay,
                              control=False, name=f"Tianditu {layer}",
-                             attr="© 天地图 Tianditu" if not overlay else "").add_to(m)
+                             attr="© 天地图 Tianditu" if not overlay else " ").add_to(m)
 
 
 # --------------------------------------------------------------------------

@@ -844,8 +844,6 @@ _CAPACITY_NAMES = ("capacity", "座位数", "座位", "座席", "座席数", "�
                    "容纳人数", "seats", "cap")
 _AREA_NAMES = ("flooraream2", "floorarea", "aream2", "建筑面积", "面积", "馆舍面积", "使用面积",
                "场馆面积", "占地面积", "area", "gfa")
-_OUTPUT_COLUMNS = ["facility_id", "name", "name_en", "type", "capacity", "floor_area_m2",
-                   "lon", "lat"]
 
 #: China's plausible range for longitude/latitude in degrees.
 CHINA_LONLAT = (73.0, 3.0, 136.0, 54.0)
@@ -991,7 +989,10 @@ def load_facilities(
         frame = source.copy()  # type: ignore[union-attr]
         table = _Table(frame, np.arange(len(frame)) + 2)
     else:
-        gdf = source.copy() if kind == "geoframe" else _read_gis(path, sheet, encoding, pc)  # type: ignore[union-attr,arg-type]
+        if kind == "geoframe":
+            gdf = source.copy()  # type: ignore[union-attr]
+        else:
+            gdf = _read_gis(path, sheet, encoding, pc)  # type: ignore[arg-type]
         table = None
         if gdf is not None:
             if kind == "geoframe" and gdf.crs is None and len(gdf):
@@ -1067,7 +1068,8 @@ def load_facilities(
         if not_point.any():
             kinds = sorted(set(geom[not_point].geom_type))
             notes.warn(f"{int(not_point.sum())} feature(s) of type {', '.join(kinds)} in "
-                       f"{_rows_label(rows[not_point].tolist())} were replaced by a point inside them.",
+                       f"{_rows_label(rows[not_point].tolist())} were replaced by a point "
+                       "inside them.",
                        fix="give point geometries to place facilities exactly.")
             geom = geom.copy()
             geom[not_point] = geom[not_point].representative_point()

@@ -806,6 +806,10 @@ def _tidy_extra(values: pd.Series) -> pd.Series:
         return pd.Series(np.nan, index=values.index)
     if strs and any(re.fullmatch(r"[-+]?0\d+", s.strip()) for s in strs):
         return values.where(~values.map(_is_missing), None)  # codes with leading zeros
+    if len(cells) == len(values) and all(
+            isinstance(v, str) and v.strip().lower() in ("true", "false") for v in cells):
+        return pd.Series([v.strip().lower() == "true" for v in values], index=values.index,
+                         dtype=bool)
     nums = [_parse_plain(v) for v in cells]
     if all(x is not None for x in nums):
         if len(cells) == len(values) and all(float(x).is_integer() for x in nums):

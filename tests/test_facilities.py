@@ -541,3 +541,19 @@ def test_detected_area_column_without_numbers_is_passed_through(tmp_path):
         load_facilities(path, crs=CRS)
     (p,) = exc.value.problems
     assert (p.row, p.column) == (3, "area") and "'大约' is not a number" in p.message
+
+
+def test_embedded_facility_table_loads_like_pandas_reads_it():
+    import coverage
+
+    path = Path(coverage.__file__).resolve().parent.parent / "data" / "chengdu" / "facilities.csv"
+    ref = pd.read_csv(path, dtype={"facility_id": str})
+    gdf = load_facilities(path, crs=CRS, bounds_lonlat=BOUNDS)
+    assert list(gdf["facility_id"]) == list(ref["facility_id"])
+    np.testing.assert_allclose(gdf["lon"], ref["lon"], atol=1e-12)
+    np.testing.assert_allclose(gdf["lat"], ref["lat"], atol=1e-12)
+    assert set(gdf["type"]) <= set(FACILITY_TYPES)
+    assert list(gdf["type"]) == [normalise_type(t) for t in ref["type"]]
+    for col in ref.columns:
+        if ref[col].dtype == bool:
+            assert list(gdf[col]) == list(ref[col])

@@ -65,8 +65,6 @@ MODES: tuple[str, ...] = ("walk", "bike", "drive")
 #: Accepted network file formats (by file name ending).
 NETWORK_FORMATS: tuple[str, ...] = (".osm", ".osm.bz2", ".osm.pbf", ".pbf", ".graphml")
 
-_EARTH_RADIUS_M = 6_371_009.0
-
 _NOT_IN_USE = {
     "abandoned", "construction", "no", "planned", "platform", "proposed",
     "raceway", "razed", "rest_area", "services", "disused", "bus_stop",
@@ -177,11 +175,14 @@ def parse_maxspeed(value: Any) -> float:
     return v if v > 0 else float("nan")
 
 
-def _haversine_m(lon1, lat1, lon2, lat2) -> np.ndarray:
-    lon1, lat1, lon2, lat2 = (np.radians(np.asarray(a, float)) for a in (lon1, lat1, lon2, lat2))
-    h = (np.sin((lat2 - lat1) / 2) ** 2
-         + np.cos(lat1) * np.cos(lat2) * np.sin((lon2 - lon1) / 2) ** 2)
-    return 2 * _EARTH_RADIUS_M * np.arcsin(np.sqrt(np.clip(h, 0, 1)))
+def _geodesic_m(lon1, lat1, lon2, lat2) -> np.ndarray:
+    """Geodesic distance in metres on the WGS84 ellipsoid."""
+    import pyproj
+
+    _, _, d = pyproj.Geod(ellps="WGS84").inv(
+        np.asarray(lon1, float), np.asarray(lat1, float),
+        np.asarray(lon2, float), np.asarray(lat2, float))
+    return np.asarray(d, float)
 
 
 def _readonly(a: np.ndarray) -> np.ndarray:
@@ -386,15 +387,15 @@ def _build(
     masks = {"walk": walk.copy(), "bike": bike.copy(), "drive": drive.copy()}
     notes = list(notes)
     islands: dict[str, np.ndarray] = {}
+    empty = [m for m in modes if not masks[m].any()]
+    if empty:
+        raise InputError([Problem(
+            f"The network has no edges usable for `mode` = {m!r}.",
+            fix=f"use a larger extract with roads open to {m}, or pass `modes` "
+                f"without {m!r}.", file=source) for m in empty])
     for mode in MODES:
         m = masks[mode]
         if not m.any():
-            if mode in modes:
-                raise InputError(
-                    f"The network from {source} has no edges usable for `mode` = {mode!r}.",
-                    fix=f"use a larger extract with roads open to {mode}, or pass "
-                        f"`modes` without {mode!r}.",
-                )
             notes.append(Problem(f"{mode}: the network has no usable edges.", file=source))
             continue
         A = sp.csr_matrix((np.ones(m.sum()), (u[m], v[m])), shape=(n, n))
@@ -467,7 +468,7 @@ def read_osm(path: str | Path, *, crs: str | None = None,
     -------
     RoadNetwork
         Every way segment becomes one or two directed edges; edge lengths are
-        great-circle distances (as osmnx computes them).
+        geodesic distances on the WGS84 ellipsoid.
     """
     import osmium
 
@@ -525,7 +526,7 @@ def read_osm(path: str | Path, *, crs: str | None = None,
     info = np.array([w[:5] for w in way_info], np.int64)[sw]
     hw = np.array([w[5] for w in way_info], object)[sw]
     ms = np.array([w[6] for w in way_info], float)[sw]
-    length = _haversine_m(lon[a], lat[a], lon[b], lat[b])
+    length = _geodesic_m(lon[a], lat[a], lon[b], lat[b])
     wk, bk, dr, owb, owd = (info[:, i] for i in range(5))
     wk, bk, dr = wk.astype(bool), bk.astype(bool), dr.astype(bool)
     u = np.concatenate([a, b])
@@ -585,10 +586,12 @@ def from_networkx(G, *, crs: str | None = None, modes: Sequence[str] = MODES,
         raise InputError("`G` has nodes without `x`/`y` coordinates.",
                          fix="give every node numeric 'x' and 'y' attributes.") from exc
     gcrs = G.graph.get("crs")
-    if gcrs is None:
+    if gcrs is None and crs is not None:
+        gcrs = crs
+    elif gcrs is None:
         looks_deg = (np.abs(xs) <= 180).all() and (np.abs(ys) <= 90).all()
         gcrs = WGS84 if looks_deg else None
-        if gcrs is None and crs is None:
+        if gcrs is None:
             raise InputError("`G` has projected coordinates but no `crs` in G.graph.",
                              fix="pass `crs=` with the graph's metric CRS.")
     geographic = False
@@ -633,7 +636,7 @@ def from_networkx(G, *, crs: str | None = None, modes: Sequence[str] = MODES,
     miss = np.isnan(length)
     if miss.any():
         if geographic:
-            length[miss] = _haversine_m(xs[u[miss]], ys[u[miss]], xs[v[miss]], ys[v[miss]])
+            length[miss] = _geodesic_m(xs[u[miss]], ys[u[miss]], xs[v[miss]], ys[v[miss]])
         else:
             length[miss] = np.hypot(x[u[miss]] - x[v[miss]], y[u[miss]] - y[v[miss]])
     node_id = np.array(nodes) if all(isinstance(n, (int, np.integer)) for n in nodes) \

@@ -967,7 +967,8 @@ def evaluate(units: pd.DataFrame, facilities: pd.DataFrame | None,
     table["passed"] = table["passed"].astype("boolean")
     for c in ("pop", "required", "existing", "deficit", "surplus", "coverage_share"):
         table[c] = pd.to_numeric(table[c], errors="coerce").astype(float)
-    totals = _totals(table, [r for r in rules if r.id in set(table["rule_id"])])
+    present = set(table["rule_id"])
+    totals = _totals(table, [r for r in rules if r.id in present])
     params = {"data_date": data_date, "functional_zone_as": functional_zone_as,
               "crs": str(getattr(units, "crs", None)) if getattr(units, "crs", None) is not None else None}
     return Evaluation(table, totals, outside, rules,
@@ -1139,6 +1140,14 @@ def _evaluate_rule(rule: Rule, scope: pd.DataFrame, fac: pd.DataFrame, assign: p
                  for r in scope.itertuples(index=False)]
 
     rows = []
+    acc = acc_index = qty = None
+    lookups: dict[str, dict] = {}
+
+    def unit_values(column: str, keys: set[str]) -> pd.Series:
+        if column not in lookups:
+            lookups[column] = pd.to_numeric(scope[column], errors="coerce").set_axis(scope["key"]).to_dict()
+        return pd.Series([lookups[column].get(k, np.nan) for k in keys], dtype=float)
+
     if rule.kind == "share_of_facilities":
         n_all = int(in_scope.sum()) if fac_ok else 0
         if not fac_ok:
@@ -1164,7 +1173,7 @@ def _evaluate_rule(rule: Rule, scope: pd.DataFrame, fac: pd.DataFrame, assign: p
                 if rule.unit_column not in scope.columns:
                     ex, note = None, f"units have no `{rule.unit_column}` column"
                 else:
-                    vals = pd.to_numeric(scope.loc[scope["key"].isin(keys), rule.unit_column], errors="coerce")
+                    vals = unit_values(rule.unit_column, keys)
                     ex = float(vals.sum()) if vals.notna().all() else None
                     note = "" if ex is not None else f"`{rule.unit_column}` is empty"
             else:
@@ -1179,14 +1188,17 @@ def _evaluate_rule(rule: Rule, scope: pd.DataFrame, fac: pd.DataFrame, assign: p
                 rows.append(_row(rule, name, uid, utype, pop, col, req, None,
                                  _join_note(tnote, data_note or f"facilities have no `{col}` column")))
                 continue
-            idx = located[in_scope & located.isin(keys)].index
-            vals = pd.to_numeric(fac.loc[idx, col], errors="coerce")
-            n_unknown = int(vals.isna().sum())
-            if len(idx) and n_unknown == len(idx):
-                ex, note = None, f"`{col}` unknown for all {len(idx)} facilities"
+            if qty is None:
+                loc_in = located[in_scope]
+                qv = pd.to_numeric(fac.loc[loc_in.index, col], errors="coerce")
+                qty = (qv.groupby(loc_in).sum(), qv.isna().groupby(loc_in).sum(), loc_in.value_counts())
+            n_fac = int(sum(qty[2].get(k, 0) for k in keys))
+            n_unknown = int(sum(qty[1].get(k, 0) for k in keys))
+            if n_fac and n_unknown == n_fac:
+                ex, note = None, f"`{col}` unknown for all {n_fac} facilities"
             else:
-                ex = float(vals.sum(skipna=True))
-                note = f"`{col}` unknown for {n_unknown} of {len(idx)} facilities" if n_unknown else ""
+                ex = float(sum(qty[0].get(k, 0.0) for k in keys))
+                note = f"`{col}` unknown for {n_unknown} of {n_fac} facilities" if n_unknown else ""
             rows.append(_row(rule, name, uid, utype, pop, col, req, ex, _join_note(tnote, note)))
         elif rule.kind == "per_capita_rate":
             req = pop / rule.per_residents * rule.rate
@@ -1195,7 +1207,7 @@ def _evaluate_rule(rule: Rule, scope: pd.DataFrame, fac: pd.DataFrame, assign: p
                 rows.append(_row(rule, name, uid, utype, pop, col, req, None,
                                  _join_note(tnote, f"units have no `{col}` column")))
                 continue
-            vals = pd.to_numeric(scope.loc[scope["key"].isin(keys), col], errors="coerce")
+            vals = unit_values(col, keys)
             if vals.isna().any():
                 rows.append(_row(rule, name, uid, utype, pop, col, req, None, _join_note(tnote, f"`{col}` is empty")))
                 continue
@@ -1209,9 +1221,10 @@ def _evaluate_rule(rule: Rule, scope: pd.DataFrame, fac: pd.DataFrame, assign: p
                 rows.append(_row(rule, name, uid, utype, pop, "residents", req, None,
                                  _join_note(tnote, "pass `access` to evaluate proximity rules")))
                 continue
-            acc = access_fn(rule.facility_types, rule.mode, rule.threshold_min)
-            _check_access(acc)
-            acc_index = acc.index.astype(str)
+            if acc is None:
+                acc = access_fn(rule.facility_types, rule.mode, rule.threshold_min)
+                _check_access(acc)
+                acc_index = acc.index.astype(str)
             sub = acc[acc_index.isin(keys)]
             if sub.empty or float(sub["pop"].sum()) <= 0:
                 rows.append(_row(rule, name, uid, utype, pop, "residents", req, None,

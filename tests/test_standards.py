@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import math
 from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pytest
-from shapely.geometry import Point, box
+from shapely.geometry import box
 
 import coverage
 from coverage.errors import InputError
@@ -17,7 +16,6 @@ from coverage.standards import (
     KINDS,
     Catalogue,
     Rule,
-    access_from_cells,
     evaluate,
     list_presets,
     load_catalogue,

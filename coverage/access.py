@@ -478,7 +478,7 @@ def nearest_facility(graph: TravelGraph, cells: Any, facilities: Any, *,
     -------
     pandas.DataFrame
         Indexed like ``cells``: ``time_s`` (NaN when unreachable),
-        ``facility_id`` (None when unreachable), ``reachable``, ``snap_m``
+        ``facility_id`` (missing when unreachable), ``reachable``, ``snap_m``
         and ``reason`` (``""`` when reachable).  ``attrs["problems"]`` lists
         facilities that could not be placed on the network.
     """

@@ -40,6 +40,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
+import shapely.geometry
 from jinja2 import Template
 from PIL import Image
 
@@ -308,9 +309,9 @@ def _gcj_function():
     return getattr(_facilities, "wgs84_to_gcj02", wgs84_to_gcj02)
 
 
-def _display_frame(gdf: gpd.GeoDataFrame, *, gcj: bool,
-                   simplify_m: float = 0.0) -> gpd.GeoDataFrame:
-    """Copy of ``gdf`` in EPSG:4326 (GCJ-02-shifted if ``gcj``), rounded to ~1 m."""
+def _display_frame(gdf: gpd.GeoDataFrame, *, gcj: bool, simplify_m: float = 0.0,
+                   decimals: int = 6) -> gpd.GeoDataFrame:
+    """Copy of ``gdf`` in EPSG:4326 (GCJ-02-shifted if ``gcj``), rounded to ``decimals``."""
     out = gdf
     if simplify_m and out.crs is not None and out.crs.is_projected:
         out = out.set_geometry(out.geometry.simplify(simplify_m, preserve_topology=True))
@@ -324,7 +325,7 @@ def _display_frame(gdf: gpd.GeoDataFrame, *, gcj: bool,
             return np.column_stack([np.asarray(lon, float), np.asarray(lat, float)])
 
         geoms = shapely.transform(geoms, _shift)
-    geoms = shapely.transform(geoms, lambda c: np.round(c, 6))
+    geoms = shapely.transform(geoms, lambda c: np.round(c, decimals))
     return out.set_geometry(gpd.GeoSeries(geoms, index=out.index, crs=WGS84))
 
 
@@ -527,28 +528,40 @@ def load_basemap(path: str | Path | None = None) -> dict[str, gpd.GeoDataFrame]:
 
 
 def _geojson_layer(gdf: gpd.GeoDataFrame, *, name: str, style: dict[str, Any],
-                   interactive: bool = False, **kwargs: Any) -> folium.GeoJson:
-    data = json.loads(gdf[[gdf.geometry.name]].to_json(drop_id=True))
+                   merge: bool = False) -> folium.GeoJson:
+    """A non-interactive styled layer; ``merge`` draws all lines as one feature."""
+    if merge:
+        parts = shapely.get_parts(gdf.geometry.values)
+        geometry = shapely.geometry.mapping(shapely.multilinestrings(parts))
+        data = {"type": "FeatureCollection",
+                "features": [{"type": "Feature", "properties": {}, "geometry": geometry}]}
+    else:
+        data = json.loads(gdf[[gdf.geometry.name]].to_json(drop_id=True))
     return folium.GeoJson(data, name=name, style_function=lambda _f, s=dict(style): s,
-                          interactive=interactive, control=False, **kwargs)
+                          interactive=False, control=False)
 
 
 def _add_offline_basemap(m: folium.Map, layers: Mapping[str, gpd.GeoDataFrame],
                          lang: str) -> None:
+    # Basemap coordinates are rounded to 1e-5 degrees (about 1 m); each road
+    # class is one multi-line feature, so the browser builds a handful of
+    # canvas paths instead of thousands of layers.
     group = folium.FeatureGroup(name=t("layer_basemap", lang), control=True, show=True)
     for name in ("green", "water", "waterways"):
         if name in layers and not layers[name].empty:
-            frame = _display_frame(layers[name], gcj=False)
-            _geojson_layer(frame, name=name, style=_BASEMAP_STYLE[name]).add_to(group)
+            frame = _display_frame(layers[name], gcj=False, decimals=5)
+            _geojson_layer(frame, name=name, style=_BASEMAP_STYLE[name],
+                           merge=name == "waterways").add_to(group)
     roads = layers.get("roads")
     if roads is not None and not roads.empty:
-        frame = _display_frame(roads, gcj=False)
+        frame = _display_frame(roads, gcj=False, decimals=5)
         classes = frame["road_class"] if "road_class" in frame else pd.Series(
             "minor", index=frame.index)
         for cls in _ROAD_ORDER:
             part = frame[classes == cls]
             if not part.empty:
-                _geojson_layer(part, name=f"roads_{cls}", style=_BASEMAP_STYLE[cls]).add_to(group)
+                _geojson_layer(part, name=f"roads_{cls}", style=_BASEMAP_STYLE[cls],
+                               merge=True).add_to(group)
     group.add_to(m)
     _Script(f"{{map}}.getContainer().style.background = {json.dumps(_BASEMAP_STYLE['background'])};"
             f"{{map}}.attributionControl.addAttribution({json.dumps(_OSM_ATTRIBUTION)});"
@@ -845,6 +858,12 @@ def build_map(
     else:
         _add_tiles(m, basemap, tianditu_key=tianditu_key, lang=lang)
 
+    # Rasters sit in their own pane between the basemap tiles (200) and the
+    # vector overlays (400), so districts and markers always stay on top.
+    raster_pane = "cultcov_raster"
+    if (ok_g and not grid.empty) or (ok_u and not uncovered.empty):
+        folium.map.CustomPane(raster_pane, z_index=350, pointer_events=False).add_to(m)
+
     # Grid raster.
     if ok_g and not grid.empty:
         values = grid[grid_column].to_numpy(dtype=float)
@@ -856,7 +875,7 @@ def build_map(
         label = grid_label or (t("grid_pop_label", lang) if grid_column == "pop" else grid_column)
         folium.raster_layers.ImageOverlay(
             image=_data_uri(png, "image/png"), bounds=bounds, opacity=0.7,
-            name=label, pixelated=True, interactive=False, zindex=2,
+            name=label, pixelated=True, interactive=False, zindex=2, pane=raster_pane,
         ).add_to(m)
         legend.append(_legend_gradient(label, grid_cmap, vmin, vmax))
 
@@ -878,7 +897,8 @@ def build_map(
                                       vmin=0.0, vmax=1.0, gcj=gcj)
             folium.raster_layers.ImageOverlay(
                 image=_data_uri(png, "image/png"), bounds=bounds, opacity=0.45,
-                name=label, pixelated=True, interactive=False, zindex=3).add_to(m)
+                name=label, pixelated=True, interactive=False, zindex=3,
+                pane=raster_pane).add_to(m)
         legend.append(_swatch("#c0392b", label, shape="square"))
 
     # Boundaries.

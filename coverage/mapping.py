@@ -52,6 +52,7 @@ __all__ = [
     "BASEMAPS",
     "FACILITY_COLOURS",
     "build_map",
+    "colorize",
     "default_basemap_path",
     "external_asset_urls",
     "grid_to_png",

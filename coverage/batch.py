@@ -52,6 +52,9 @@ class BatchResult:
     table
         The merged table: the rows of every area that succeeded, plus one row
         with ``status == "failed"`` and the ``error`` for each area that failed.
+        ``area_status`` is ``"ok"`` or ``"failed"`` on every row; ``status``
+        keeps each rule's ``pass``/``fail``/``no_data`` on the rows of areas
+        that succeeded.
     out_dir
         Folder with ``parts/`` (one CSV per finished area) and ``merged.csv``.
     succeeded, failed, skipped
@@ -174,7 +177,9 @@ def _run_one(task: AreaTask, area: Mapping[str, Any], settings: Mapping[str, Any
         table = task(area, settings)
         table = table.copy()
         table.insert(0, "area", name)
-        table["status"] = "ok"
+        table.insert(1, "area_status", "ok")
+        if "status" not in table.columns:  # keep the rule status (pass/fail/no_data) of a shortfall table
+            table["status"] = "ok"
         table["error"] = ""
         _write_atomic_csv(table, Path(parts_dir) / f"{part}.csv")
         return {"area": name, "status": "ok", "rows": len(table), "time_s": time.perf_counter() - t0}
@@ -183,7 +188,7 @@ def _run_one(task: AreaTask, area: Mapping[str, Any], settings: Mapping[str, Any
             msg = str(exc)
         else:
             msg = f"{type(exc).__name__}: {exc}"
-        row = pd.DataFrame([{"area": name, "status": "failed", "error": msg}])
+        row = pd.DataFrame([{"area": name, "area_status": "failed", "status": "failed", "error": msg}])
         _write_atomic_csv(row, Path(parts_dir) / f"{part}.csv")
         return {"area": name, "status": "failed", "error": msg, "trace": traceback.format_exc(limit=5),
                 "time_s": time.perf_counter() - t0}
@@ -232,8 +237,9 @@ def run_batch(config: Mapping[str, Any] | str | Path, out_dir: str | Path, *,
     for area, part in zip(areas, part_names):
         done_path = parts_dir / f"{part}.csv"
         if resume and done_path.exists():
-            prev = pd.read_csv(done_path, usecols=["status"])
-            if (prev["status"] == "ok").all():
+            prev = pd.read_csv(done_path, encoding="utf-8-sig")
+            col = "area_status" if "area_status" in prev.columns else "status"
+            if len(prev) and (prev[col] == "ok").all():
                 skipped.append(area["name"])
                 continue
         todo.append((area, part))
@@ -249,11 +255,16 @@ def run_batch(config: Mapping[str, Any] | str | Path, out_dir: str | Path, *,
     try:
         futures = [client.submit(_run_one, task, area, settings, part, str(parts_dir), pure=False, key=f"area-{part}")
                    for area, part in todo]
+        by_key = {f"area-{part}": (str(area["name"]), part) for area, part in todo}
         for n, fut in enumerate(as_completed(futures), start=1):
             try:
                 res = fut.result()
             except Exception as exc:  # a worker died: report the area, keep going
-                res = {"area": fut.key, "status": "failed", "error": f"worker lost: {exc}"}
+                name, part = by_key.get(fut.key, (str(fut.key), None))
+                res = {"area": name, "status": "failed", "error": f"worker lost: {type(exc).__name__}: {exc}"}
+                if part is not None:
+                    _write_atomic_csv(pd.DataFrame([{"area": name, "area_status": "failed", "status": "failed",
+                                                     "error": res["error"]}]), parts_dir / f"{part}.csv")
             outcomes.append(res)
             if progress is not None:
                 progress(n + len(skipped), len(areas), res["area"], res["status"])
@@ -267,7 +278,9 @@ def run_batch(config: Mapping[str, Any] | str | Path, out_dir: str | Path, *,
         p = parts_dir / f"{part}.csv"
         if p.exists():
             frames.append(pd.read_csv(p, encoding="utf-8-sig", dtype={"unit_id": str}))
-    merged = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=["area", "status", "error"])
+    merged = (pd.concat(frames, ignore_index=True) if frames
+              else pd.DataFrame(columns=["area", "area_status", "status", "error"]))
+    merged["error"] = merged["error"].fillna("").astype(str)
     _write_atomic_csv(merged, out / "merged.csv")
     (out / "outcomes.json").write_text(json.dumps(outcomes, ensure_ascii=False, indent=1, default=str),
                                        encoding="utf-8")

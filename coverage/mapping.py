@@ -31,6 +31,7 @@ import io
 import json
 import math
 import re
+from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, Iterable, Mapping, Sequence
@@ -51,10 +52,12 @@ from coverage.i18n import FACILITY_TYPES, LANGS, facility_type_label, t
 __all__ = [
     "BASEMAPS",
     "FACILITY_COLOURS",
+    "GridRaster",
     "build_map",
     "colorize",
     "default_basemap_path",
     "external_asset_urls",
+    "grid_raster",
     "grid_to_png",
     "load_basemap",
     "new_offline_map",
@@ -379,29 +382,61 @@ def _css_gradient(cmap: str | Sequence[str]) -> str:
     return f"linear-gradient(to right, {', '.join(colours)})"
 
 
-def grid_to_png(grid: gpd.GeoDataFrame, column: str, *, cmap: str | Sequence[str] = "YlOrRd",
-                vmin: float | None = None, vmax: float | None = None,
-                pixel_m: float | None = None, max_pixels: int = 2048,
-                gcj: bool = False) -> tuple[bytes, list[list[float]]]:
-    """Render grid-cell values into a PNG for a Leaflet image overlay.
+@dataclass(frozen=True, eq=False)
+class GridRaster:
+    """Which grid cell each pixel of a map overlay shows.
 
-    The image is sampled on a raster aligned with Web Mercator (the display
-    projection of Leaflet), so that the UTM cells keep their true place and
-    slight rotation on the map: every pixel centre is projected back into
-    the grid CRS and takes the value of the cell containing it (transparent
-    outside every cell or where the value is NaN).
+    Built once per grid by :func:`grid_raster`; afterwards drawing any column
+    of the grid (or of a subset of its rows, such as the uncovered cells) is
+    a lookup instead of a point-in-polygon search.
+
+    Attributes
+    ----------
+    labels
+        Index labels of the grid rows, in the order ``cell`` refers to them.
+    cell
+        ``(height, width)`` integer array: position in ``labels`` of the cell
+        under each pixel centre, ``-1`` outside every cell.
+    bounds
+        ``[[south, west], [north, east]]`` of the image in degrees.
+    gcj
+        Whether ``bounds`` are shifted to GCJ-02.
+    """
+
+    labels: pd.Index
+    cell: np.ndarray
+    bounds: list[list[float]]
+    gcj: bool = False
+
+    def covers(self, frame: pd.DataFrame) -> bool:
+        """Whether every row label of ``frame`` is a cell of this raster."""
+        return bool(frame.index.isin(self.labels).all())
+
+    def sample(self, frame: pd.DataFrame, column: str) -> np.ndarray:
+        """Pixel values of ``frame[column]``; NaN outside the rows of ``frame``."""
+        values = pd.to_numeric(frame[column], errors="coerce").astype(float)
+        if frame.index.equals(self.labels):
+            per_cell = values.to_numpy(dtype=float)
+        else:
+            per_cell = values.reindex(self.labels).to_numpy(dtype=float)
+        out = np.full(self.cell.shape, np.nan)
+        inside = self.cell >= 0
+        out[inside] = per_cell[self.cell[inside]]
+        return out
+
+
+def grid_raster(grid: gpd.GeoDataFrame, *, pixel_m: float | None = None,
+                max_pixels: int = 2048, gcj: bool = False) -> GridRaster:
+    """Sample the cells of ``grid`` on a raster aligned with Web Mercator.
+
+    Every pixel centre is projected back into the grid CRS and takes the
+    cell containing it, so that the UTM cells keep their true place and
+    slight rotation on the map.
 
     Parameters
     ----------
     grid
         Cells (polygons) in a projected CRS, e.g. the population grid.
-    column
-        Numeric column to draw.
-    cmap
-        Colour map name (``"YlOrRd"``, ``"viridis"``, ``"RdYlGn_r"``,
-        ``"Blues"``, ``"OrRd"``) or a list of ``'#rrggbb'`` stops.
-    vmin, vmax
-        Value range of the colour scale; default the finite min and max.
     pixel_m
         Pixel size in metres; default one eighth of the median cell width.
     max_pixels
@@ -411,15 +446,12 @@ def grid_to_png(grid: gpd.GeoDataFrame, column: str, *, cmap: str | Sequence[str
 
     Returns
     -------
-    png : bytes
-        RGBA PNG image.
-    bounds : list
-        ``[[south, west], [north, east]]`` in degrees, as Leaflet expects.
+    GridRaster
 
     Raises
     ------
     InputError
-        If ``grid`` is empty, has no CRS, or lacks a numeric ``column``.
+        If ``grid`` is empty or has no CRS.
     """
     pc = ProblemCollector(file="grid")
     if not isinstance(grid, gpd.GeoDataFrame) or grid.empty:
@@ -428,20 +460,7 @@ def grid_to_png(grid: gpd.GeoDataFrame, column: str, *, cmap: str | Sequence[str
         pc.raise_if_any()
     if grid.crs is None:
         pc.add("`grid` has no CRS.", fix="set it, e.g. grid.set_crs('EPSG:32648').")
-    if column not in grid.columns:
-        pc.add(f"`column` = {column!r} is not a column of the grid.", column=column,
-               fix=f"use one of {', '.join(map(str, grid.columns.drop('geometry')))}.")
-    elif not pd.api.types.is_numeric_dtype(grid[column]):
-        pc.add(f"`column` = {column!r} is not numeric.", column=column,
-               fix="convert it with pandas.to_numeric first.")
     pc.raise_if_any()
-    values = grid[column].to_numpy(dtype=float)
-    finite = values[np.isfinite(values)]
-    if vmin is None:
-        vmin = float(finite.min()) if finite.size else 0.0
-    if vmax is None:
-        vmax = float(finite.max()) if finite.size else 1.0
-
     cells = grid.geometry.values
     bounds = shapely.bounds(cells)
     if pixel_m is None:
@@ -468,20 +487,95 @@ def grid_to_png(grid: gpd.GeoDataFrame, column: str, *, cmap: str | Sequence[str
     points = shapely.points(sx, sy)
     tree = shapely.STRtree(cells)
     pt_idx, cell_idx = tree.query(points, predicate="within")
-    sampled = np.full(points.shape[0], np.nan)
+    cell = np.full(points.shape[0], -1, dtype=np.int64)
     # A point on a shared edge may fall in two cells; keep the first.
     first = np.unique(pt_idx, return_index=True)[1]
-    sampled[pt_idx[first]] = values[cell_idx[first]]
-    rgba = colorize(sampled.reshape(height, width), cmap=cmap, vmin=vmin, vmax=vmax)
-    buf = io.BytesIO()
-    Image.fromarray(rgba, mode="RGBA").save(buf, format="PNG", optimize=True)
+    cell[pt_idx[first]] = cell_idx[first]
 
     lon, lat = transformer("EPSG:3857", WGS84).transform(np.array([mx0, mx1]),
                                                          np.array([my0, my1]))
     if gcj:
         lon, lat = _gcj_function()(lon, lat)
         lon, lat = np.asarray(lon, float), np.asarray(lat, float)
-    return buf.getvalue(), [[float(lat[0]), float(lon[0])], [float(lat[1]), float(lon[1])]]
+    return GridRaster(labels=grid.index.copy(), cell=cell.reshape(height, width),
+                      bounds=[[float(lat[0]), float(lon[0])], [float(lat[1]), float(lon[1])]],
+                      gcj=bool(gcj))
+
+
+def grid_to_png(grid: gpd.GeoDataFrame, column: str, *, cmap: str | Sequence[str] = "YlOrRd",
+                vmin: float | None = None, vmax: float | None = None,
+                pixel_m: float | None = None, max_pixels: int = 2048,
+                gcj: bool = False, raster: GridRaster | None = None,
+                ) -> tuple[bytes, list[list[float]]]:
+    """Render grid-cell values into a PNG for a Leaflet image overlay.
+
+    The image is sampled on a raster aligned with Web Mercator (the display
+    projection of Leaflet), see :func:`grid_raster`.
+
+    Parameters
+    ----------
+    grid
+        Cells (polygons) in a projected CRS, e.g. the population grid.
+    column
+        Numeric column to draw.
+    cmap
+        Colour map name (``"YlOrRd"``, ``"viridis"``, ``"RdYlGn_r"``,
+        ``"Blues"``, ``"OrRd"``) or a list of ``'#rrggbb'`` stops.
+    vmin, vmax
+        Value range of the colour scale; default the finite min and max.
+    pixel_m
+        Pixel size in metres; default one eighth of the median cell width.
+    max_pixels
+        Upper bound on the image width and height.
+    gcj
+        Shift the bounds to GCJ-02 (for Amap tiles).
+    raster
+        A :class:`GridRaster` of a grid whose rows include every row of
+        ``grid`` (same index labels); reused instead of sampling the cells
+        again (``pixel_m``, ``max_pixels`` and ``gcj`` are then ignored).
+
+    Returns
+    -------
+    png : bytes
+        RGBA PNG image.
+    bounds : list
+        ``[[south, west], [north, east]]`` in degrees, as Leaflet expects.
+
+    Raises
+    ------
+    InputError
+        If ``grid`` is empty, has no CRS, or lacks a numeric ``column``.
+    """
+    pc = ProblemCollector(file="grid")
+    if not isinstance(grid, gpd.GeoDataFrame) or grid.empty:
+        pc.add("`grid` is empty or not a GeoDataFrame.",
+               fix="pass the population grid GeoDataFrame with polygon cells.")
+        pc.raise_if_any()
+    if grid.crs is None:
+        pc.add("`grid` has no CRS.", fix="set it, e.g. grid.set_crs('EPSG:32648').")
+    if column not in grid.columns:
+        pc.add(f"`column` = {column!r} is not a column of the grid.", column=column,
+               fix=f"use one of {', '.join(map(str, grid.columns.drop('geometry')))}.")
+    elif not pd.api.types.is_numeric_dtype(grid[column]):
+        pc.add(f"`column` = {column!r} is not numeric.", column=column,
+               fix="convert it with pandas.to_numeric first.")
+    if raster is not None and not raster.covers(grid):
+        pc.add("`raster` was built for another grid (some row labels are not in it).",
+               fix="build it with grid_raster() from the full grid, or leave it out.")
+    pc.raise_if_any()
+    values = grid[column].to_numpy(dtype=float)
+    finite = values[np.isfinite(values)]
+    if vmin is None:
+        vmin = float(finite.min()) if finite.size else 0.0
+    if vmax is None:
+        vmax = float(finite.max()) if finite.size else 1.0
+    if raster is None:
+        raster = grid_raster(grid, pixel_m=pixel_m, max_pixels=max_pixels, gcj=gcj)
+    sampled = raster.sample(grid, column)
+    rgba = colorize(sampled, cmap=cmap, vmin=vmin, vmax=vmax)
+    buf = io.BytesIO()
+    Image.fromarray(rgba, mode="RGBA").save(buf, format="PNG", optimize=True)
+    return buf.getvalue(), [list(b) for b in raster.bounds]
 
 
 # --------------------------------------------------------------------------
@@ -729,6 +823,8 @@ def build_map(
     proposals: gpd.GeoDataFrame | None = None,
     choropleth_column: str | None = None,
     choropleth_cmap: str | Sequence[str] = "OrRd",
+    district_fields: Mapping[str, str] | None = None,
+    raster: GridRaster | None = None,
     basemap: str = "offline",
     basemap_layers: Mapping[str, gpd.GeoDataFrame] | None = None,
     tianditu_key: str | None = None,
@@ -771,6 +867,14 @@ def build_map(
         Numeric column of ``boundaries`` to fill districts by.
     choropleth_cmap
         Colour map of the district fill.
+    district_fields
+        Columns of ``boundaries`` to show in the district tooltip (after name
+        and population) with their labels, in order, instead of the columns
+        picked by name; the choropleth legend uses the label too.
+    raster
+        A :class:`GridRaster` of the grid (see :func:`grid_raster`) reused for
+        the grid and uncovered overlays, so a redraw needs no resampling.
+        Ignored when built for another grid or another ``gcj`` setting.
     basemap
         ``"offline"`` (default, no network), ``"tianditu"`` (needs
         ``tianditu_key``), ``"amap"`` (GCJ-02: every data layer is shifted
@@ -872,7 +976,7 @@ def build_map(
         vmin = grid_vmin if grid_vmin is not None else (float(finite.min()) if finite.size else 0)
         vmax = grid_vmax if grid_vmax is not None else (float(finite.max()) if finite.size else 1)
         png, bounds = grid_to_png(grid, grid_column, cmap=grid_cmap, vmin=vmin, vmax=vmax,
-                                  gcj=gcj)
+                                  gcj=gcj, raster=_usable(raster, grid, gcj))
         label = grid_label or (t("grid_pop_label", lang) if grid_column == "pop" else grid_column)
         folium.raster_layers.ImageOverlay(
             image=_data_uri(png, "image/png"), bounds=bounds, opacity=0.7,
@@ -895,7 +999,8 @@ def build_map(
         else:
             mark = uncovered.assign(_one=1.0)
             png, bounds = grid_to_png(mark, "_one", cmap=["#c0392b", "#c0392b"],
-                                      vmin=0.0, vmax=1.0, gcj=gcj)
+                                      vmin=0.0, vmax=1.0, gcj=gcj,
+                                      raster=_usable(raster, mark, gcj))
             folium.raster_layers.ImageOverlay(
                 image=_data_uri(png, "image/png"), bounds=bounds, opacity=0.45,
                 name=label, pixelated=True, interactive=False, zindex=3,
@@ -905,7 +1010,8 @@ def build_map(
     # Boundaries.
     if ok_b and not boundaries.empty:
         _add_boundaries(m, boundaries, lang=lang, gcj=gcj, choropleth_column=choropleth_column,
-                        choropleth_cmap=choropleth_cmap, legend=legend)
+                        choropleth_cmap=choropleth_cmap, legend=legend,
+                        fields=district_fields)
 
     # Facilities.
     if ok_f and not facilities.empty:
@@ -925,23 +1031,36 @@ def build_map(
     return m
 
 
+def _usable(raster: GridRaster | None, frame: gpd.GeoDataFrame, gcj: bool) -> GridRaster | None:
+    """``raster`` if it can draw ``frame`` with this ``gcj`` setting, else None."""
+    if raster is None or raster.gcj != gcj or not raster.covers(frame):
+        return None
+    return raster
+
+
 def _add_boundaries(m: folium.Map, boundaries: gpd.GeoDataFrame, *, lang: str, gcj: bool,
                     choropleth_column: str | None, choropleth_cmap: str | Sequence[str],
-                    legend: list[str]) -> None:
+                    legend: list[str], fields: Mapping[str, str] | None = None) -> None:
     frame = _display_frame(boundaries, gcj=gcj, simplify_m=10.0)
     props = pd.DataFrame(index=frame.index)
     aliases: list[str] = []
     props["f_name"] = _label_column(frame, lang)
     aliases.append(t("name", lang))
     shown = ["pop", "pop_census"]
-    extra = [c for c in frame.columns
-             if c not in shown and c != frame.geometry.name and _DISTRICT_EXTRA.search(str(c))
-             and pd.api.types.is_numeric_dtype(frame[c])]
+    labels: dict[str, str] = {}
+    if fields is not None:
+        labels = {str(k): str(v) for k, v in fields.items() if k in frame.columns}
+        extra = [c for c in labels if c not in shown]
+    else:
+        extra = [c for c in frame.columns
+                 if c not in shown and c != frame.geometry.name
+                 and _DISTRICT_EXTRA.search(str(c)) and pd.api.types.is_numeric_dtype(frame[c])]
     if choropleth_column and choropleth_column not in shown + extra:
         extra.insert(0, choropleth_column)
     for i, col in enumerate([c for c in shown if c in frame.columns] + extra):
         props[f"f{i}"] = frame[col].map(_fmt)
-        aliases.append(t(col, lang) if col in ("pop", "pop_census") else str(col))
+        aliases.append(t(col, lang) if col in ("pop", "pop_census")
+                       else labels.get(col, str(col)))
     fill: dict[Any, str] = {}
     if choropleth_column:
         vals = frame[choropleth_column].to_numpy(dtype=float)
@@ -951,7 +1070,8 @@ def _add_boundaries(m: folium.Map, boundaries: gpd.GeoDataFrame, *, lang: str, g
         rgba = colorize(vals, cmap=choropleth_cmap, vmin=vmin, vmax=vmax)
         for idx, (r, g, b, a) in zip(frame.index, rgba):
             fill[idx] = "#%02x%02x%02x" % (r, g, b) if a else ""
-        legend.append(_legend_gradient(str(choropleth_column), choropleth_cmap, vmin, vmax))
+        legend.append(_legend_gradient(labels.get(choropleth_column, str(choropleth_column)),
+                                       choropleth_cmap, vmin, vmax))
     props["f_fill"] = [fill.get(i, "") for i in frame.index]
     data = gpd.GeoDataFrame(props, geometry=frame.geometry, crs=WGS84)
     fields = [c for c in props.columns if c != "f_fill"]

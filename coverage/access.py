@@ -48,6 +48,7 @@ __all__ = [
     "TravelGraph",
     "travel_graph",
     "edge_speeds_kmh",
+    "SnappedPoints",
     "snap_points",
     "nearest_facility",
     "travel_time_matrix",
@@ -223,6 +224,11 @@ class TravelGraph:
         Its transpose (CSR), for times *to* a set of places.
     nodes
         Indices of the nodes in the mode's network (snap targets).
+    max_speed_mps
+        Largest straight-line distance covered per second on any edge: no
+        place farther than ``t * max_speed_mps`` metres is reachable within
+        ``t`` seconds (used to search only near the sources; ``inf`` when an
+        edge takes no time).
     """
 
     network: RoadNetwork
@@ -232,6 +238,7 @@ class TravelGraph:
     matrix: sp.csr_matrix
     matrix_t: sp.csr_matrix
     nodes: np.ndarray
+    max_speed_mps: float
     _tree: cKDTree = field(repr=False)
 
     @property
@@ -251,9 +258,12 @@ class TravelGraph:
         node = np.full(len(xy), -1, np.int64)
         dist = np.full(len(xy), np.inf)
         if ok.any():
-            d, i = self._tree.query(xy[ok])
-            node[ok] = self.nodes[i]
-            dist[ok] = d
+            q = np.flatnonzero(ok)
+            if q.size > 5000:  # spatially coherent queries are much faster
+                q = q[np.argsort(_morton(xy[q]), kind="stable")]
+            d, i = self._tree.query(xy[q])
+            node[q] = self.nodes[i]
+            dist[q] = d
         return node, dist
 
     def to_networkx(self):
@@ -309,10 +319,32 @@ def travel_graph(network: RoadNetwork, mode: str = "walk",
     o2 = np.lexsort((rows, cols))
     matrix_t = _csr(cols[o2], rows[o2], tmin[o2], (n, n))
     nodes = np.flatnonzero(network.node_mask(mode))
-    tree = cKDTree(np.column_stack([network.x[nodes], network.y[nodes]]))
+    tree = cKDTree(np.column_stack([network.x[nodes], network.y[nodes]]), leafsize=32,
+                   balanced_tree=False, compact_nodes=False)
+    crow = np.hypot(network.x[u] - network.x[v], network.y[u] - network.y[v])
+    moving = crow > 0
+    if (t[moving] <= 0).any():
+        vmax = math.inf
+    else:
+        vmax = float((crow[moving] / t[moving]).max()) if moving.any() else 0.0
     time_s.setflags(write=False)
     return TravelGraph(network=network, mode=mode, settings=s, time_s=time_s,
-                       matrix=matrix, matrix_t=matrix_t, nodes=nodes, _tree=tree)
+                       matrix=matrix, matrix_t=matrix_t, nodes=nodes,
+                       max_speed_mps=vmax, _tree=tree)
+
+
+def _morton(xy: np.ndarray, cell_m: float = 50.0) -> np.ndarray:
+    """Z-order key of points (for spatially coherent processing order)."""
+    def spread(v: np.ndarray) -> np.ndarray:
+        v = v & 0xFFFF
+        v = (v | (v << 8)) & 0x00FF00FF
+        v = (v | (v << 4)) & 0x0F0F0F0F
+        v = (v | (v << 2)) & 0x33333333
+        return (v | (v << 1)) & 0x55555555
+
+    lo = xy.min(axis=0)
+    ij = ((xy - lo) / cell_m).astype(np.int64)
+    return spread(ij[:, 0]) | (spread(ij[:, 1]) << 1)
 
 
 def _csr(rows: np.ndarray, cols: np.ndarray, data: np.ndarray,
@@ -370,16 +402,76 @@ def _same_crs(a: Any, b: Any) -> bool:
         return str(a) == str(b)
 
 
-@dataclass(frozen=True)
-class _Snapped:
-    node: np.ndarray      # node index, -1 if unreachable
-    snap_m: np.ndarray    # distance to node
-    snap_s: np.ndarray    # walking time to node
-    ok: np.ndarray        # within max_snap_m
-    reason: np.ndarray    # object array of reasons ('' when ok)
+@dataclass(frozen=True, eq=False)
+class SnappedPoints:
+    """Places snapped to one travel graph, reusable across analyses.
+
+    Make it with :func:`snap_points` and pass it wherever places are taken
+    (``cells``, ``facilities``, ``sources``, ``targets``): snapping a large
+    grid once saves most of the time of repeated nearest-facility runs.
+
+    Attributes
+    ----------
+    node
+        Node index per place, -1 when unreachable.
+    snap_m
+        Straight-line distance to that node in metres.
+    snap_s
+        Walking time to that node in seconds.
+    ok
+        Whether the place is within ``max_snap_m`` of the mode's network.
+    reason
+        Why a place is unreachable (``""`` when it is not).
+    index
+        The index of the places given.
+    ids
+        Facility ids when the places were a facilities table, else ``None``.
+    key
+        Identifies the travel graph the places were snapped to.
+    """
+
+    node: np.ndarray
+    snap_m: np.ndarray
+    snap_s: np.ndarray
+    ok: np.ndarray
+    reason: np.ndarray
+    index: pd.Index | None = None
+    ids: np.ndarray | None = None
+    key: tuple = ()
+
+    def __len__(self) -> int:
+        return int(self.node.shape[0])
+
+    def frame(self) -> pd.DataFrame:
+        """The snapping as a table: ``node``, ``snap_m``, ``snap_s``, ``reachable``, ``reason``."""
+        return pd.DataFrame({"node": self.node, "snap_m": self.snap_m,
+                             "snap_s": np.where(self.ok, self.snap_s, np.nan),
+                             "reachable": self.ok, "reason": self.reason},
+                            index=self.index if self.index is not None
+                            else pd.RangeIndex(len(self)))
 
 
-def _snap(graph: TravelGraph, xy: np.ndarray) -> _Snapped:
+def _graph_key(graph: TravelGraph) -> tuple:
+    return (id(graph.network), graph.mode, graph.settings.walk_kmh, graph.settings.max_snap_m)
+
+
+def _places(graph: TravelGraph, obj: Any, name: str) -> SnappedPoints:
+    """Snap ``obj`` (or check an already snapped one) for ``graph``."""
+    if isinstance(obj, SnappedPoints):
+        if obj.key != _graph_key(graph):
+            raise InputError(
+                f"`{name}` was snapped to another travel graph (mode, network or speeds "
+                "differ).", fix=f"snap it again with snap_points(graph, ...) for this graph.")
+        return obj
+    xy, index = _points_xy(obj, graph.crs, name)
+    sn = _snap(graph, xy)
+    ids = None
+    if isinstance(obj, pd.DataFrame) and "facility_id" in obj.columns:
+        ids = obj["facility_id"].astype(str).to_numpy()
+    return replace(sn, index=index, ids=ids)
+
+
+def _snap(graph: TravelGraph, xy: np.ndarray) -> SnappedPoints:
     node, dist = graph.snap(xy)
     s = graph.settings
     ok = dist <= s.max_snap_m
@@ -407,11 +499,11 @@ def _snap(graph: TravelGraph, xy: np.ndarray) -> _Snapped:
                     f"and no road of the main network is within {s.max_snap_m:g} m")
     node = np.where(ok, node, -1)
     snap_m = np.where(np.isfinite(dist), dist, np.nan)
-    return _Snapped(node, snap_m, snap_m / s.walk_mps, ok, reason)
+    return SnappedPoints(node, snap_m, snap_m / s.walk_mps, ok, reason, key=_graph_key(graph))
 
 
-def snap_points(graph: TravelGraph, points: Any) -> pd.DataFrame:
-    """Snap places to the nearest node of the mode's network.
+def snap_points(graph: TravelGraph, points: Any) -> SnappedPoints:
+    """Snap places to the nearest node of the mode's network, once.
 
     Parameters
     ----------
@@ -423,26 +515,24 @@ def snap_points(graph: TravelGraph, points: Any) -> pd.DataFrame:
 
     Returns
     -------
-    pandas.DataFrame
-        Indexed like ``points``: ``node`` (index, -1 if unreachable),
-        ``snap_m``, ``snap_s`` (walking time to the node), ``reachable`` and
-        ``reason``.
+    SnappedPoints
+        Reusable with ``graph`` in :func:`nearest_facility`,
+        :func:`reach_matrix` and :func:`travel_time_matrix`;
+        ``.frame()`` gives ``node``, ``snap_m``, ``snap_s``, ``reachable``
+        and ``reason`` indexed like ``points``.
     """
-    xy, index = _points_xy(points, graph.crs, "points")
-    sn = _snap(graph, xy)
-    return pd.DataFrame({"node": sn.node, "snap_m": sn.snap_m,
-                         "snap_s": np.where(sn.ok, sn.snap_s, np.nan),
-                         "reachable": sn.ok, "reason": sn.reason}, index=index)
+    return _places(graph, points, "points")
 
 
 def _augmented(matrix: sp.csr_matrix, nodes: np.ndarray, offsets: np.ndarray) -> sp.csr_matrix:
     """``matrix`` plus one virtual node per entry with an edge to ``nodes[k]``."""
     n = matrix.shape[0]
     k = len(nodes)
-    extra = _csr(np.arange(k), nodes, offsets, (k, n))
-    top = sp.hstack([matrix, sp.csr_matrix((n, k))], format="csr")
-    bottom = sp.hstack([extra, sp.csr_matrix((k, k))], format="csr")
-    return sp.vstack([top, bottom], format="csr")
+    nnz = matrix.indptr[-1]
+    indptr = np.concatenate([matrix.indptr, nnz + np.arange(1, k + 1)])
+    indices = np.concatenate([matrix.indices, np.asarray(nodes, matrix.indices.dtype)])
+    data = np.concatenate([matrix.data, np.asarray(offsets, float)])
+    return sp.csr_matrix((data, indices, indptr), shape=(n + k, n + k))
 
 
 def _facility_ids(facilities: Any, id_column: str) -> np.ndarray:
@@ -466,11 +556,11 @@ def nearest_facility(graph: TravelGraph, cells: Any, facilities: Any, *,
     graph
         The mode's travel graph.
     cells
-        Population cells (GeoDataFrame with ``x``/``y`` or geometry, or an
-        ``(n, 2)`` array).
+        Population cells (GeoDataFrame with ``x``/``y`` or geometry, an
+        ``(n, 2)`` array, or :class:`SnappedPoints` from :func:`snap_points`).
     facilities
-        Facilities (GeoDataFrame with ``facility_id``, or an ``(m, 2)``
-        array whose row numbers become the ids).
+        Facilities (GeoDataFrame with ``facility_id``, an ``(m, 2)`` array
+        whose row numbers become the ids, or :class:`SnappedPoints`).
     id_column
         Column holding the facility ids.
 
@@ -482,21 +572,25 @@ def nearest_facility(graph: TravelGraph, cells: Any, facilities: Any, *,
         and ``reason`` (``""`` when reachable).  ``attrs["problems"]`` lists
         facilities that could not be placed on the network.
     """
-    cxy, cindex = _points_xy(cells, graph.crs, "cells")
-    fxy, _ = _points_xy(facilities, graph.crs, "facilities")
-    if len(fxy) == 0:
+    fsn = _places(graph, facilities, "facilities")
+    if len(fsn) == 0:
         raise InputError("`facilities` is empty.", fix="pass at least one facility.")
-    fids = _facility_ids(facilities, id_column)
-    fsn = _snap(graph, fxy)
+    if isinstance(facilities, pd.DataFrame) and id_column in facilities.columns:
+        fids = facilities[id_column].astype(str).to_numpy()
+    elif fsn.ids is not None:
+        fids = fsn.ids
+    else:
+        fids = np.arange(len(fsn)).astype(str)
     problems = [
         Problem(f"facility {fids[k]!r} cannot be placed on the {graph.mode} network: "
                 f"{fsn.reason[k]}.", fix="check its coordinates, or use a larger network.",
                 column=id_column)
         for k in np.flatnonzero(~fsn.ok)]
-    csn = _snap(graph, cxy)
+    csn = _places(graph, cells, "cells")
+    cindex = csn.index if csn.index is not None else pd.RangeIndex(len(csn))
     n = graph.n_nodes
-    time = np.full(len(cxy), np.nan)
-    fac = np.full(len(cxy), None, object)
+    time = np.full(len(csn), np.nan)
+    code = np.full(len(csn), -1, np.int64)
     reason = csn.reason.copy()
     good = np.flatnonzero(fsn.ok)
     if good.size == 0:
@@ -509,9 +603,10 @@ def nearest_facility(graph: TravelGraph, cells: Any, facilities: Any, *,
         d = dist[csn.node[ci]]
         fin = np.isfinite(d)
         time[ci[fin]] = d[fin] + csn.snap_s[ci[fin]]
-        fac[ci[fin]] = fids[good[src[csn.node[ci[fin]]] - n]]
+        code[ci[fin]] = good[src[csn.node[ci[fin]]] - n]
         reason[ci[~fin]] = "no facility can be reached from here"
     reachable = np.isfinite(time)
+    fac = np.append(np.asarray(fids, object), None)[code]
     out = pd.DataFrame({"time_s": time, "facility_id": fac, "reachable": reachable,
                         "snap_m": csn.snap_m, "reason": reason}, index=cindex)
     out.attrs["problems"] = problems
@@ -542,26 +637,49 @@ def _expand(keys: np.ndarray, counts: np.ndarray, starts: np.ndarray,
     return rep, order[np.repeat(starts[keys], c) + offs]
 
 
-def _od_entries(graph: TravelGraph, ssn: _Snapped, tsn: _Snapped, limit_s: float | None,
+def _od_entries(graph: TravelGraph, ssn: SnappedPoints, tsn: SnappedPoints, limit_s: float | None,
                 direction: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """All (source, target, time) pairs with time <= limit (all finite if None)."""
     if direction not in _DIRECTIONS:
         raise InputError(f"`direction` = {direction!r} is not known.",
                          fix=f"use one of {', '.join(repr(d) for d in _DIRECTIONS)}.")
     M = graph.matrix_t if direction == "to_source" else graph.matrix
+    net = graph.network
     n = graph.n_nodes
     s_counts, s_starts, s_order = _node_groups(ssn.node, n)
     t_counts, t_starts, t_order = _node_groups(tsn.node, n)
     src_nodes = np.flatnonzero(s_counts)
     has_t = t_counts > 0
-    chunk = max(1, _CHUNK_CELLS // max(n, 1))
-    S, T, D = [], [], []
     lim = np.inf if limit_s is None else float(limit_s)
+    radius = lim * graph.max_speed_mps if graph.max_speed_mps > 0 else 0.0
+    extent = max(float(np.ptp(net.x)), float(np.ptp(net.y)), 1.0)
+    local = math.isfinite(radius) and radius < 0.25 * extent and src_nodes.size > 1
+    if local:
+        # nearby sources together; each block searches only the nodes that can be
+        # reached at all: those within `radius` (straight line) of the block
+        src_nodes = src_nodes[np.argsort(_morton(np.c_[net.x[src_nodes], net.y[src_nodes]],
+                                                 cell_m=max(radius / 4, 1.0)), kind="stable")]
+        chunk = 16
+    else:
+        chunk = max(1, _CHUNK_CELLS // max(n, 1))
+    S, T, D = [], [], []
     for a in range(0, src_nodes.size, chunk):
         block = src_nodes[a:a + chunk]
-        dist = dijkstra(M, directed=True, indices=block, limit=lim)
-        r, c = np.nonzero(np.isfinite(dist) & has_t[None, :])
-        d = dist[r, c]
+        if local:
+            bx, by = net.x[block], net.y[block]
+            sel = np.flatnonzero((net.x >= bx.min() - radius) & (net.x <= bx.max() + radius)
+                                 & (net.y >= by.min() - radius) & (net.y <= by.max() + radius))
+            pos = np.searchsorted(sel, block)
+            sub = M[sel][:, sel]
+            dist = dijkstra(sub, directed=True, indices=pos, limit=lim)
+            r, c = np.nonzero(np.isfinite(dist) & has_t[sel][None, :])
+            d = dist[r, c]
+            c = sel[c]
+        else:
+            dist = dijkstra(M, directed=True, indices=block, limit=lim)
+            r, c = np.nonzero(np.isfinite(dist) & has_t[None, :])
+            d = dist[r, c]
+        del dist
         # expand to targets at node c, then to sources at node block[r]
         e1, tg = _expand(c, t_counts, t_starts, t_order)
         r1, d1 = r[e1], d[e1]
@@ -586,7 +704,8 @@ def travel_time_matrix(graph: TravelGraph, origins: Any, destinations: Any, *,
     graph
         The mode's travel graph.
     origins, destinations
-        Places (GeoDataFrame, DataFrame with ``x``/``y`` or ``(n, 2)`` array).
+        Places (GeoDataFrame, DataFrame with ``x``/``y``, ``(n, 2)`` array or
+        :class:`SnappedPoints`).
     limit_s
         Only times up to this many seconds are computed (others are NaN).
 
@@ -598,12 +717,11 @@ def travel_time_matrix(graph: TravelGraph, origins: Any, destinations: Any, *,
     """
     if limit_s is not None:
         _positive("limit_s", limit_s)
-    oxy, _ = _points_xy(origins, graph.crs, "origins")
-    dxy, _ = _points_xy(destinations, graph.crs, "destinations")
-    osn, dsn = _snap(graph, oxy), _snap(graph, dxy)
+    osn = _places(graph, origins, "origins")
+    dsn = _places(graph, destinations, "destinations")
     # sources = destinations, residents travel from origin to destination
     s, t, d = _od_entries(graph, dsn, osn, limit_s, "to_source")
-    out = np.full((len(oxy), len(dxy)), np.nan)
+    out = np.full((len(osn), len(dsn)), np.nan)
     out[t, s] = d
     return out
 
@@ -619,11 +737,12 @@ def reach_matrix(graph: TravelGraph, sources: Any, targets: Any, threshold_s: fl
         The mode's travel graph.
     sources
         Candidate sites or facilities: a GeoDataFrame / ``(k, 2)`` array of
-        coordinates, or a 1-D integer array of network node indices (placed
-        exactly on the node, no off-network leg).
+        coordinates, :class:`SnappedPoints`, or a 1-D integer array of
+        network node indices (placed exactly on the node, no off-network
+        leg).
     targets
-        Demand places (population cells), as for ``sources`` but coordinates
-        only.
+        Demand places (population cells): coordinates as for ``sources`` or
+        :class:`SnappedPoints`.
     threshold_s
         Largest travel time kept, in seconds (> 0).
     orientation
@@ -659,21 +778,17 @@ def reach_matrix(graph: TravelGraph, sources: Any, targets: Any, threshold_s: fl
             raise InputError("`sources` holds node indices outside the network.",
                              fix=f"use indices in 0..{graph.n_nodes - 1}.")
         in_mode = graph.network.node_mask(graph.mode)[nodes]
-        ssn = _Snapped(np.where(in_mode, nodes, -1), np.zeros(nodes.size),
-                       np.zeros(nodes.size), in_mode, np.full(nodes.size, "", object))
-        n_src = nodes.size
+        ssn = SnappedPoints(np.where(in_mode, nodes, -1), np.zeros(nodes.size),
+                            np.zeros(nodes.size), in_mode, np.full(nodes.size, "", object))
     else:
-        sxy, _ = _points_xy(sources, graph.crs, "sources")
-        ssn = _snap(graph, sxy)
-        n_src = len(sxy)
-    txy, _ = _points_xy(targets, graph.crs, "targets")
-    tsn = _snap(graph, txy)
+        ssn = _places(graph, sources, "sources")
+    tsn = _places(graph, targets, "targets")
     s, t, d = _od_entries(graph, ssn, tsn, threshold_s, direction)
     if orientation == "targets_by_sources":
-        rows, cols, shape = t, s, (len(txy), n_src)
+        rows, cols, shape = t, s, (len(tsn), len(ssn))
     else:
-        rows, cols, shape = s, t, (n_src, len(txy))
-    order = np.lexsort((cols, rows))
+        rows, cols, shape = s, t, (len(ssn), len(tsn))
+    order = np.argsort(rows * np.int64(shape[1]) + cols)
     return _csr(rows[order], cols[order], d[order], shape)
 
 

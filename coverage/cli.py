@@ -800,6 +800,8 @@ def cmd_scenario(args: argparse.Namespace, out: TextIO) -> int:
 
     area = _load_area(args)
     fac = apply_edits(area.facilities, sc)
+    if "public" in fac.columns:  # facilities a scenario adds are public ones
+        fac["public"] = fac["public"].astype(object).where(fac["public"].notna(), True)
     preset = args.preset or _scenario_param(sc, "preset", "standards_preset", "preset_id") or DEFAULT_PRESET
     ev = evaluate_standards(area, str(preset), facilities=fac,
                             with_access=not args.no_access and area.network_source is not None)

@@ -616,3 +616,78 @@ def test_whole_analysis_on_embedded_area_is_fast(net, grid, facilities):
         A.two_step_fca(tg, grid, facilities, decay="step")
         A.reach_matrix(tg, grid.iloc[::10], grid, 900)
     assert time.perf_counter() - t0 < 10.0  # about 0.3 s when the machine is idle
+
+
+# ---------------------------------------------------------------------------
+# snapping once, local searches
+
+
+def test_snapped_points_reused_give_the_same_answers(walk, drive, grid, facilities):
+    sc = A.snap_points(walk, grid)
+    fr = sc.frame()
+    assert fr.index.equals(grid.index) and fr["reachable"].sum() < len(grid)
+    a = A.nearest_facility(walk, grid, facilities)
+    b = A.nearest_facility(walk, sc, facilities)
+    pd.testing.assert_frame_equal(a, b, check_like=True)
+    fs = A.snap_points(walk, facilities)
+    c = A.nearest_facility(walk, sc, fs)
+    assert c["facility_id"].equals(a["facility_id"])
+    m1 = A.reach_matrix(walk, facilities, grid, 600)
+    m2 = A.reach_matrix(walk, fs, sc, 600)
+    assert (m1 != m2).nnz == 0 and m1.nnz == m2.nnz
+    with pytest.raises(InputError, match="snapped to another travel graph"):
+        A.nearest_facility(drive, sc, facilities)
+
+
+def test_local_search_is_exact_with_shortcut_edges():
+    # a grid street network plus a 'tunnel' whose length is far shorter than the
+    # straight line: a search limited by straight-line distance would miss it
+    G = nx.Graph()
+    n = 12
+    for i in range(n):
+        for j in range(n):
+            G.add_node((i, j), x=X0 + 100.0 * j, y=Y0 + 100.0 * i)
+    for i in range(n):
+        for j in range(n):
+            if j + 1 < n:
+                G.add_edge((i, j), (i, j + 1), length=100.0)
+            if i + 1 < n:
+                G.add_edge((i, j), (i + 1, j), length=100.0)
+    G.add_edge((0, 0), (11, 11), length=50.0)
+    # a long road out of town makes the network large compared with the search radius
+    G.add_node("far", x=X0 + 40_000.0, y=Y0)
+    G.add_edge((0, 11), "far", length=38_900.0)
+    net = from_networkx(G, crs=CRS)
+    tg = A.travel_graph(net, "walk", ONE_MPS)
+    assert tg.max_speed_mps == pytest.approx(1100 * math.sqrt(2) / 50)
+    src = np.array([[X0, Y0], [X0 + 500, Y0 + 500]])
+    tgt = np.array([[X0 + 1100, Y0 + 1100], [X0 + 1000, Y0 + 1100], [X0 + 100, Y0]])
+    m = A.reach_matrix(tg, src, tgt, 200.0, orientation="sources_by_targets")
+    # from (0,0): tunnel 50 s to (11,11), +100 s to (11,10); 100 s to (0,1)
+    assert m.toarray()[0].tolist() == [50.0, 150.0, 100.0]
+    assert m[1].nnz == 0
+    # the same distances through the unrestricted search
+    dense = A.travel_time_matrix(tg, tgt, src)
+    np.testing.assert_allclose(dense[:, 0], [50.0, 150.0, 100.0])
+    # the search really is local: with a (wrong) walking-pace bound the tunnel is missed
+    from dataclasses import replace
+
+    wrong = replace(tg, max_speed_mps=1.0)
+    mw = A.reach_matrix(wrong, src, tgt, 200.0, orientation="sources_by_targets")
+    assert mw.toarray()[0].tolist() == [0.0, 0.0, 100.0] and mw[0].nnz == 1
+
+
+def test_settings_are_frozen():
+    s = A.TravelSettings()
+    with pytest.raises(Exception):
+        s.walk_kmh = 5.0  # type: ignore[misc]
+    with pytest.raises(TypeError):
+        s.drive_kmh["primary"] = 99  # type: ignore[index]
+    assert s.elderly().walk_kmh == 3.6 and s.walk_kmh == 4.5
+
+
+def test_places_in_another_crs_are_reprojected(walk, grid, facilities):
+    a = A.nearest_facility(walk, grid.iloc[::20], facilities)
+    b = A.nearest_facility(walk, grid.iloc[::20].drop(columns=["x", "y"]).to_crs("EPSG:4326"),
+                           facilities.to_crs("EPSG:4326"))
+    np.testing.assert_allclose(a["time_s"], b["time_s"], atol=1e-3)

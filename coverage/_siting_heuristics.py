@@ -277,7 +277,8 @@ def _swap_allowed(district: np.ndarray | None, need: np.ndarray | None, sel: np.
 def greedy_swap_median(C: np.ndarray, w: np.ndarray, p: int, *, base: np.ndarray,
                        district: np.ndarray | None = None, need: np.ndarray | None = None,
                        allowed_cols: np.ndarray | None = None,
-                       max_swaps: int = 5_000) -> tuple[np.ndarray, float]:
+                       max_swaps: int = 5_000,
+                       start: np.ndarray | None = None) -> tuple[np.ndarray, float]:
     """Greedy adding then fast-interchange swaps for the p-median problem.
 
     Parameters
@@ -295,6 +296,8 @@ def greedy_swap_median(C: np.ndarray, w: np.ndarray, p: int, *, base: np.ndarray
         District code per column and minimum picks per code.
     allowed_cols
         Boolean mask of columns that may be picked.
+    start
+        Picks to start the swap phase from instead of the greedy phase.
 
     Returns
     -------
@@ -305,8 +308,8 @@ def greedy_swap_median(C: np.ndarray, w: np.ndarray, p: int, *, base: np.ndarray
     ok0 = np.ones(m, bool) if allowed_cols is None else allowed_cols.copy()
     need_left = None if need is None else np.array(need, dtype=np.int64)
     d1 = base.astype(float).copy()
-    chosen: list[int] = []
-    for step in range(p):
+    chosen: list[int] = [] if start is None else [int(v) for v in start]
+    for step in range(len(chosen), p):
         ok = ok0.copy()
         ok[chosen] = False
         ok, _ = _quota_mask(district, need_left, p - step, ok)
@@ -400,3 +403,94 @@ def greedy_swap_center(C: np.ndarray, p: int, *, base: np.ndarray,
         if not improved:
             break
     return np.sort(sel), value
+
+
+def lagrangian_median(C: np.ndarray, w: np.ndarray, p: int, *, base: np.ndarray,
+                      incumbent: np.ndarray, ub: float, max_iter: int = 500,
+                      time_budget_s: float = 10.0
+                      ) -> tuple[float, np.ndarray, np.ndarray, float]:
+    """Lagrangian bound for the p-median problem and candidates it rules out.
+
+    Relaxing "each row is assigned once" with multipliers ``lam`` gives
+    ``L(lam) = sum(lam) + sum_i min(0, w_i b_i - lam_i) + (sum of the p
+    smallest rho_j)``, ``rho_j = sum_i min(0, w_i C_ij - lam_i)``, a lower
+    bound on the optimum for every ``lam`` (maximised by subgradient steps).
+    A column ``j`` outside the relaxed solution whose forced opening raises
+    the bound to ``ub`` or more cannot be in a solution better than ``ub``.
+
+    Parameters
+    ----------
+    C, w, p, base
+        Dense costs, row weights, number of picks and per-row cost of the
+        always-open sites (large penalty if none).
+    incumbent, ub
+        A known solution and its cost; every 25 steps the relaxed solution is
+        polished by swaps and replaces the incumbent when better.
+
+    Returns
+    -------
+    lower_bound, useful, incumbent, ub
+        The best bound found, a boolean mask of columns that may still be in a
+        better solution, and the best solution found with its cost.
+    """
+    import time as _time
+
+    t_end = _time.perf_counter() + time_budget_s
+    n, m = C.shape
+    wb = w * base
+    # only the K cheapest columns of each row can have w_i C_ij < lam_i once
+    # lam_i is capped at the K-th cheapest cost (any lam gives a valid bound)
+    K = int(min(m, max(64, 4 * m // max(p, 1))))
+    if K < m:
+        idx = np.argpartition(C, K - 1, axis=1)[:, :K]
+    else:
+        idx = np.broadcast_to(np.arange(m), (n, m)).copy()
+    WK = w[:, None] * np.take_along_axis(C, idx, axis=1)
+    o = np.argsort(WK, axis=1)
+    idx = np.take_along_axis(idx, o, axis=1)
+    WK = np.take_along_axis(WK, o, axis=1)
+    cap = np.minimum(WK[:, -1], wb) if K < m else wb.copy()
+    lam = np.minimum(WK[:, 1] if K > 1 else WK[:, 0], cap)
+    best_L, best_lam = -np.inf, lam.copy()
+    theta, stall = 2.0, 0
+    tried: set[tuple[int, ...]] = set()
+
+    def evaluate(lam: np.ndarray) -> tuple[float, np.ndarray, np.ndarray, np.ndarray]:
+        M = WK < lam[:, None]
+        rho = np.bincount(idx[M], weights=(WK - lam[:, None])[M], minlength=m)
+        S = np.argpartition(rho, p - 1)[:p] if p < m else np.arange(m)
+        L = float(lam.sum() + np.minimum(wb - lam, 0.0).sum() + rho[S].sum())
+        return L, rho, S, M
+
+    for it in range(max_iter):
+        L, rho, S, M = evaluate(lam)
+        key = tuple(sorted(int(v) for v in S))
+        if it % 25 == 24 and key not in tried:
+            tried.add(key)
+            sel, val = greedy_swap_median(C, w, p, base=base, start=np.array(key))
+            if val < ub:
+                incumbent, ub = sel, val
+        if L > best_L + 1e-12 * abs(L):
+            best_L, best_lam, stall = L, lam.copy(), 0
+        else:
+            stall += 1
+            if stall >= 25:
+                theta *= 0.5
+                stall = 0
+        if best_L >= ub * (1 - 1e-9) or theta < 1e-4 or _time.perf_counter() > t_end:
+            break
+        inS = np.zeros(m, bool)
+        inS[S] = True
+        g = 1.0 - (M & inS[idx]).sum(axis=1) - (wb < lam)
+        gg = float(g @ g)
+        if gg == 0:
+            break
+        lam = np.clip(lam + theta * (ub - L) / gg * g, 0.0, cap)
+    L, rho, S, _ = evaluate(best_lam)
+    order = np.argsort(rho, kind="stable")
+    worst_in = rho[order[p - 1]] if p >= 1 else 0.0
+    forced_in = L + rho - worst_in          # bound when j must be open
+    useful = forced_in < ub - 1e-9 * max(1.0, abs(ub))
+    useful[S] = True
+    useful[incumbent] = True
+    return max(best_L, L), useful, np.sort(np.asarray(incumbent)), float(ub)

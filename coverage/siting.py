@@ -422,7 +422,7 @@ class _Mip:
 def _solve_mip(c: np.ndarray, A: sp.spmatrix, row_lo: np.ndarray, row_hi: np.ndarray,
                col_lo: np.ndarray, col_hi: np.ndarray, integer: np.ndarray, *,
                maximize: bool, time_limit_s: float, start: np.ndarray | None = None,
-               mip_rel_gap: float = 1e-7) -> _Mip:
+               mip_rel_gap: float = 1e-7, offset: float = 0.0) -> _Mip:
     """Solve ``opt c.x  s.t. row_lo <= A x <= row_hi, col_lo <= x <= col_hi`` with HiGHS."""
     import highspy
 
@@ -431,7 +431,11 @@ def _solve_mip(c: np.ndarray, A: sp.spmatrix, row_lo: np.ndarray, row_hi: np.nda
     lp = highspy.HighsLp()
     lp.num_col_ = int(A.shape[1])
     lp.num_row_ = int(A.shape[0])
-    lp.col_cost_ = np.asarray(c, float)
+    c = np.asarray(c, float)
+    # scale the objective to at most 1e3 in magnitude for numerical robustness
+    scale = float(np.abs(c).max()) / 1e3 if c.size and np.abs(c).max() > 1e3 else 1.0
+    lp.col_cost_ = c / scale
+    lp.offset_ = float(offset) / scale
     lp.col_lower_ = np.asarray(col_lo, float)
     lp.col_upper_ = np.asarray(col_hi, float)
     lp.row_lower_ = np.asarray(row_lo, float)
@@ -471,8 +475,8 @@ def _solve_mip(c: np.ndarray, A: sp.spmatrix, row_lo: np.ndarray, row_hi: np.nda
         st = "time_limit"
     else:
         st = "other"
-    obj = float(info.objective_function_value) if has_sol else np.nan
-    bound = float(info.mip_dual_bound)
+    obj = float(info.objective_function_value) * scale if has_sol else np.nan
+    bound = float(info.mip_dual_bound) * scale
     if not np.isfinite(bound):
         bound = np.inf if maximize else -np.inf
     return _Mip(x, obj, bound, st, _gap(obj, bound), size)
@@ -1237,9 +1241,15 @@ def p_median(
     nr, mf = D.Tf.shape
     H = None
     dense = _dense(D)
+    lag_lb = -np.inf
+    useful = None
     if dense is not None:
         C, bpen = dense
-        H, _ = heur.greedy_swap_median(C, D.w, p, base=bpen, district=D.dfree, need=inp.need)
+        H, h_obj = heur.greedy_swap_median(C, D.w, p, base=bpen, district=D.dfree, need=inp.need)
+        if inp.need is None and p < mf:
+            lag_lb, useful, H, h_obj = heur.lagrangian_median(
+                C, D.w, p, base=bpen, incumbent=H, ub=h_obj,
+                time_budget_s=max(0.1, 0.25 * time_limit_s))
         del C
     elif method == "heuristic":
         raise _fail("method", f'"heuristic" needs a dense {nr} x {mf} matrix, too large.',
@@ -1257,17 +1267,42 @@ def p_median(
     if method == "heuristic" or (method == "auto" and D.Tf.nnz > 4 * AUTO_MILP_MAX_NNZ
                                  and H is not None):
         obj = true_cost(H)
-        return _assemble("p_median", inp, D.free_idx[H], objective=obj, bound=lb_simple,
-                         optimal=_gap(obj, lb_simple) == 0, solver="greedy+swap", t0=t0,
+        lb_h = min(max(lb_simple, lag_lb), obj)
+        return _assemble("p_median", inp, D.free_idx[H], objective=obj, bound=lb_h,
+                         optimal=_gap(obj, lb_h) == 0, solver="greedy+swap", t0=t0,
                          uncoverable=D.uncoverable,
                          message=f"p-median heuristic: {obj:,.6g} person-s, "
-                                 f"{_fmt_gap(_gap(obj, lb_simple))}{unc_msg}")
+                                 f"{_fmt_gap(_gap(obj, lb_h))}{unc_msg}")
     best_sel, best_obj = (H, true_cost(H)) if H is not None else (None, np.inf)
+    if useful is not None and H is not None and np.isfinite(best_obj):
+        # Lagrangian fixing: candidates that cannot beat the heuristic are left out
+        useful = useful.copy()
+        useful[H] = True
+        keep_cols = np.flatnonzero(useful)
+        Tk = D.Tf[:, keep_cols].tocsr()
+        if np.all((np.diff(Tk.indptr) > 0) | np.isfinite(D.base)):
+            remap = -np.ones(mf, dtype=np.int64)
+            remap[keep_cols] = np.arange(keep_cols.size)
+            D = _Dist(D.rows, D.w, D.base, Tk, D.free_idx[keep_cols],
+                      D.dfree[keep_cols] if D.dfree is not None else None, D.uncoverable)
+            best_sel = np.sort(remap[H])
+            mf = keep_cols.size
+    rowmin = _row_min(D.Tf)[0]
     counts = np.diff(D.Tf.indptr)
     er = np.repeat(np.arange(nr), counts)
     # per-row level: entries with cost <= level get an assignment variable
     if best_sel is not None and np.isfinite(best_obj):
+        # up to the second-nearest site of the heuristic solution: the optimal
+        # assignment rarely lies beyond it, so few rounds are needed
         level = _nearest(D, best_sel)
+        if best_sel.size >= 2:
+            sub = D.Tf[:, best_sel]
+            dense_sub = np.full(sub.shape, np.inf)
+            er_s = np.repeat(np.arange(sub.shape[0]), np.diff(sub.indptr))
+            dense_sub[er_s, sub.indices] = sub.data
+            dense_sub = np.column_stack([dense_sub, D.base])
+            second = np.partition(dense_sub, 1, axis=1)[:, 1]
+            level = np.where(np.isfinite(second), np.maximum(level, second), level)
     else:
         kth = np.minimum(counts, 20)
         level = np.full(nr, -np.inf)
@@ -1377,6 +1412,7 @@ def p_median(
     obj = best_obj + 0.0
     if not np.isfinite(bound):
         bound = lb_simple
+    bound = max(bound, lag_lb)
     optimal = (status == "optimal" and _gap(obj, bound) <= max(mip_rel_gap, 1e-9) * 10) \
         or _gap(obj, bound) == 0
     gap = 0.0 if optimal else _gap(obj, bound)

@@ -1,0 +1,482 @@
+"""Page logic without Streamlit: scenario edits, tables, comparisons, uploads, downloads.
+
+Every function takes its inputs explicitly and returns new objects; nothing
+here keeps state between calls. ``app.py`` caches the heavy results and
+keeps the session's working :class:`~coverage.scenario.Scenario`.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import re
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Mapping, Sequence
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+
+from coverage.errors import InputError, Problem
+from coverage.geo import WGS84
+from coverage.i18n import facility_type_label, t
+from coverage.scenario import AddedFacility, Scenario, ScenarioResults, SelectedSite, SitingResult, apply_edits
+
+__all__ = [
+    "STORE_ENV",
+    "ScenarioFigures",
+    "accept_proposals",
+    "add_planned",
+    "compare_table",
+    "district_table",
+    "facilities_key",
+    "load_area_upload",
+    "load_facilities_upload",
+    "map_boundaries",
+    "planned_table",
+    "problems_table",
+    "proposals_geojson_bytes",
+    "proposals_gpkg_bytes",
+    "remove_planned",
+    "rule_legend",
+    "save_upload",
+    "scenario_facilities",
+    "scenario_figures",
+    "scenario_results",
+    "shortfall_csv_bytes",
+    "shortfall_xlsx_bytes",
+    "siting_record",
+    "store_path",
+]
+
+#: Environment variable naming the scenario store file (overrides the per-user default).
+STORE_ENV = "CULTCOV_SCENARIO_STORE"
+
+
+# --------------------------------------------------------------------------- store
+def store_path(environ: Mapping[str, str] | None = None) -> Path:
+    """The scenario store file: ``$CULTCOV_SCENARIO_STORE`` or ``~/.cultcov/scenarios.gpkg``.
+
+    The folder is created when missing.
+    """
+    env = os.environ if environ is None else environ
+    raw = env.get(STORE_ENV, "").strip()
+    path = Path(raw).expanduser() if raw else Path.home() / ".cultcov" / "scenarios.gpkg"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+# --------------------------------------------------------------------------- facilities
+def facilities_key(facilities: gpd.GeoDataFrame) -> tuple:
+    """A hashable fingerprint of a facility layer (ids, types, public flag, positions to 0.1 m)."""
+    if facilities is None or len(facilities) == 0:
+        return ()
+    xy = np.round(shapely.get_coordinates(facilities.geometry.values), 1)
+    public = (facilities["public"].astype(str).to_numpy() if "public" in facilities.columns
+              else np.full(len(facilities), ""))
+    return tuple(zip(facilities["facility_id"].astype(str), facilities["type"].astype(str),
+                     public, xy[:, 0].tolist(), xy[:, 1].tolist()))
+
+
+def scenario_facilities(base: gpd.GeoDataFrame, scenario: Scenario) -> gpd.GeoDataFrame:
+    """The base facilities with the scenario's closures and additions (base is not changed)."""
+    out = apply_edits(base, scenario)
+    if "public" in out.columns:
+        out["public"] = out["public"].astype(object).where(out["public"].notna(), True)
+    return out
+
+
+def _next_id(scenario: Scenario, base: gpd.GeoDataFrame, prefix: str) -> str:
+    taken = {a.facility_id for a in scenario.added} | set(base["facility_id"].astype(str))
+    numbers = [int(m.group(1)) for fid in taken
+               if (m := re.fullmatch(re.escape(prefix) + r"(\d+)", fid))]
+    n = max(numbers, default=0) + 1
+    while f"{prefix}{n:03d}" in taken:  # pragma: no cover - defensive
+        n += 1
+    return f"{prefix}{n:03d}"
+
+
+def add_planned(scenario: Scenario, base: gpd.GeoDataFrame, *, area: Any, lon: float, lat: float,
+                facility_type: str, name: str = "", lang: str = "zh", prefix: str = "P") -> Scenario:
+    """The scenario with one more planned facility at ``lon``/``lat`` (WGS84).
+
+    Raises
+    ------
+    InputError
+        If the point is not a finite WGS84 position inside the study area.
+    """
+    try:
+        lon, lat = float(lon), float(lat)
+    except (TypeError, ValueError):
+        raise InputError(Problem(f"`lon`, `lat` = ({lon!r}, {lat!r}) are not numbers.",
+                                 fix="enter longitude and latitude in degrees")) from None
+    if not (np.isfinite(lon) and np.isfinite(lat) and -180 <= lon <= 180 and -90 <= lat <= 90):
+        raise InputError(Problem(f"`lon`, `lat` = ({lon}, {lat}) are not WGS84 degrees.",
+                                 fix="enter longitude (e.g. 104.08) and latitude (e.g. 30.69)"))
+    fid = _next_id(scenario, base, prefix)
+    label = name or f"{t('planned_name', lang)} {fid}"
+    fac = AddedFacility.from_lonlat(fid, label, facility_type, lon, lat, crs=str(area.crs))
+    if not shapely.covers(area.extent, shapely.Point(fac.x, fac.y)):
+        x0, y0, x1, y1 = area.bounds_lonlat
+        raise InputError(Problem(
+            f"({lon:.5f}, {lat:.5f}) lies outside the study area.",
+            fix=f"choose a point inside the study area (lon {x0:.3f}–{x1:.3f}, lat {y0:.3f}–{y1:.3f})"))
+    return scenario.replace(added=scenario.added + (fac,))
+
+
+def remove_planned(scenario: Scenario, facility_id: str) -> Scenario:
+    """The scenario without the planned facility ``facility_id``."""
+    return scenario.replace(added=tuple(a for a in scenario.added if a.facility_id != facility_id))
+
+
+def accept_proposals(scenario: Scenario, base: gpd.GeoDataFrame, sites: gpd.GeoDataFrame, *,
+                     area: Any, lang: str = "zh") -> Scenario:
+    """The scenario with every proposed site added as a planned facility."""
+    out = scenario
+    ll = sites.geometry.to_crs(WGS84)
+    for (_, row), lon, lat in zip(sites.iterrows(), ll.x, ll.y):
+        name = f"{t('proposal', lang)} {row.get('site_id', '')}".strip()
+        out = add_planned(out, base, area=area, lon=float(lon), lat=float(lat),
+                          facility_type=str(row["facility_type"]), name=name, lang=lang)
+    return out
+
+
+def planned_table(scenario: Scenario, *, lang: str = "zh") -> pd.DataFrame:
+    """The planned facilities of a scenario as a display table (index = facility id)."""
+    rows = [{"facility_id": a.facility_id, t("name", lang): a.name,
+             t("type", lang): facility_type_label(a.type, lang),
+             t("lon", lang): round(a.lon, 6), t("lat", lang): round(a.lat, 6)}
+            for a in scenario.added]
+    cols = ["facility_id", t("name", lang), t("type", lang), t("lon", lang), t("lat", lang)]
+    return pd.DataFrame(rows, columns=cols).set_index("facility_id")
+
+
+# --------------------------------------------------------------------------- tables
+def _units(area: Any) -> pd.DataFrame:
+    b = area.boundaries
+    cols = [c for c in ("unit_id", "name", "name_en", "pop") if c in b.columns]
+    return pd.DataFrame(b[cols]).assign(unit_id=lambda d: d["unit_id"].astype(str)).set_index("unit_id")
+
+
+def _unit_coverage(access: Any) -> pd.DataFrame:
+    s = access.summary
+    thr = float(access.params.threshold_min)
+    s = s[(s["threshold_min"].astype(float) == thr) & (s["unit"].astype(str) != "all")]
+    return pd.DataFrame({"covered_pop": s["pop_covered"].to_numpy(float),
+                         "covered_share": s["share_covered"].to_numpy(float)},
+                        index=s["unit"].astype(str).to_numpy())
+
+
+def _unit_deficits(evaluation: Any, unit_ids: Sequence[str]) -> pd.DataFrame:
+    """Deficit per unit (rows) and rule (columns, rule ids in evaluation order)."""
+    tab = evaluation.table
+    tab = tab[tab["unit_id"].notna()].copy()
+    tab["unit_id"] = tab["unit_id"].astype(str)
+    rule_ids = [r.id for r in evaluation.rules]
+    piv = tab.pivot_table(index="unit_id", columns="rule_id", values="deficit", aggfunc="sum")
+    piv = piv.reindex(index=list(unit_ids), columns=[r for r in rule_ids if r in piv.columns])
+    return piv
+
+
+def district_table(area: Any, access: Any, evaluation: Any, *, lang: str = "zh") -> pd.DataFrame:
+    """One row per district: residents, covered residents and share, deficit per rule.
+
+    The index is the district's ``unit_id``; deficit columns are named
+    ``"<deficit label>: <rule id>"`` (see :func:`rule_legend`).
+    """
+    units = _units(area)
+    cov = _unit_coverage(access).reindex(units.index)
+    name = units["name_en"].where(units["name_en"].astype(str).str.strip() != "", units["name"]) \
+        if lang == "en" and "name_en" in units.columns else units["name"]
+    out = pd.DataFrame(index=units.index)
+    out[t("district", lang)] = name.astype(str)
+    out[t("pop", lang)] = units["pop"].astype(float).round(0) if "pop" in units.columns else np.nan
+    out[t("covered_pop", lang)] = cov["covered_pop"].round(0)
+    out[t("covered_share_pct", lang)] = (cov["covered_share"] * 100).round(1)
+    deficits = _unit_deficits(evaluation, units.index)
+    for rid in deficits.columns:
+        out[f"{t('deficit', lang)}: {rid}"] = deficits[rid].to_numpy(float)
+    out.index.name = "unit_id"
+    return out
+
+
+def rule_legend(evaluation: Any, *, lang: str = "zh") -> pd.DataFrame:
+    """Rule id, name and what the deficit counts, for the rules of an evaluation."""
+    tab = evaluation.table
+    measure = tab.groupby("rule_id")["measure"].first() if "measure" in tab.columns else {}
+    rows = [{t("rule_id", lang): r.id,
+             t("rule_name", lang): getattr(r, "name_en" if lang == "en" else "name_zh", r.id),
+             t("measure", lang): t(f"measure_{measure.get(r.id, '')}", lang)
+             if f"measure_{measure.get(r.id, '')}" in _MEASURES else str(measure.get(r.id, ""))}
+            for r in evaluation.rules]
+    return pd.DataFrame(rows)
+
+
+_MEASURES = {"measure_facilities", "measure_residents", "measure_m2", "measure_units"}
+
+
+def shortfall_rows(evaluation: Any, *, lang: str = "zh") -> pd.DataFrame:
+    """The evaluation table with the columns a planner reads, largest deficit first."""
+    tab = evaluation.table
+    name_col = "rule_name_en" if lang == "en" else "rule_name_zh"
+    out = pd.DataFrame({
+        t("district", lang): tab["unit"].astype(str),
+        t("rule_id", lang): tab["rule_id"].astype(str),
+        t("rule_name", lang): tab[name_col].astype(str),
+        t("required", lang): tab["required"].astype(float),
+        t("existing", lang): tab["existing"].astype(float),
+        t("deficit", lang): tab["deficit"].astype(float),
+        t("passed", lang): tab["status"].map(lambda s: t(f"status_{s}", lang)
+                                             if s in ("pass", "fail", "no_data") else str(s)),
+    })
+    return out.sort_values(t("deficit", lang), ascending=False, kind="stable").reset_index(drop=True)
+
+
+def map_boundaries(area: Any, access: Any, evaluation: Any, *, lang: str = "zh",
+                   ) -> tuple[gpd.GeoDataFrame, dict[str, str]]:
+    """District polygons with coverage and deficit columns for the map, and their labels.
+
+    Columns ``uncovered_share`` (percent) and ``deficit__<rule id>``; the
+    returned mapping gives each column's label for the tooltip.
+    """
+    units = _units(area)
+    b = area.boundaries.copy()
+    b["unit_id"] = b["unit_id"].astype(str)
+    cov = _unit_coverage(access).reindex(b["unit_id"])
+    b["covered_share"] = (cov["covered_share"].to_numpy(float) * 100).round(1)
+    b["uncovered_share"] = (100 - b["covered_share"]).round(1)
+    b["covered_pop"] = cov["covered_pop"].to_numpy(float).round(0)
+    labels = {"covered_pop": t("covered_pop", lang), "covered_share": t("covered_share_pct", lang),
+              "uncovered_share": t("uncovered_share_pct", lang)}
+    deficits = _unit_deficits(evaluation, units.index)
+    for rid in deficits.columns:
+        col = f"deficit__{rid}"
+        b[col] = deficits[rid].reindex(b["unit_id"]).to_numpy(float)
+        labels[col] = f"{t('deficit', lang)}: {rid}"
+    return b, labels
+
+
+# --------------------------------------------------------------------------- scenarios
+def scenario_results(access: Any, evaluation: Any) -> ScenarioResults:
+    """Summary results of a scenario for the store (coverage and the first rule's deficits)."""
+    tab = evaluation.table
+    tab = tab[tab["unit_id"].notna()]
+    deficits: dict[str, float] = {}
+    unit = ""
+    if len(evaluation.rules):
+        first = evaluation.rules[0].id
+        rows = tab[tab["rule_id"] == first]
+        deficits = {str(u): float(d) for u, d in zip(rows["unit_id"], rows["deficit"])}
+        unit = str(rows["measure"].iloc[0]) if len(rows) and "measure" in rows else ""
+    share = min(max(float(access.covered_share), 0.0), 1.0)
+    return ScenarioResults(coverage_share=share, covered_pop=float(access.covered_pop),
+                           total_pop=float(access.total_pop), deficits=deficits, deficit_unit=unit)
+
+
+def siting_record(proposal: Any) -> SitingResult:
+    """A siting proposal as stored with a scenario."""
+    sites = proposal.sites
+    ll = sites.geometry.to_crs(WGS84)
+    chosen = tuple(SelectedSite(site_id=str(r["site_id"]), x=float(g.x), y=float(g.y), lon=float(lo),
+                                lat=float(la), new_pop=float(r["newly_covered_pop"]))
+                   for (_, r), g, lo, la in zip(sites.iterrows(), sites.geometry, ll.x, ll.y))
+    res = proposal.result
+    return SitingResult(sites=chosen, objective=getattr(res, "objective", None),
+                        gap=getattr(res, "gap", None), model=proposal.params.model)
+
+
+@dataclass(frozen=True)
+class ScenarioFigures:
+    """What one scenario achieves, for a side-by-side comparison.
+
+    Attributes
+    ----------
+    name
+        Display name.
+    covered_pop, total_pop, coverage_share
+        Residents covered at the chosen mode and threshold.
+    n_added, n_removed
+        Planned and closed facilities.
+    cost_yuan
+        Cost of the planned facilities at the unit costs.
+    districts
+        Per ``unit_id``: ``district``, ``covered_share`` (0..1) and one
+        ``deficit: <rule id>`` column per rule.
+    """
+
+    name: str
+    covered_pop: float
+    total_pop: float
+    coverage_share: float
+    n_added: int
+    n_removed: int
+    cost_yuan: float
+    districts: pd.DataFrame
+
+
+def scenario_figures(name: str, area: Any, scenario: Scenario, access: Any, evaluation: Any,
+                     unit_cost: Mapping[str, float]) -> ScenarioFigures:
+    """Figures of one scenario (its access result and evaluation are computed by the caller)."""
+    units = _units(area)
+    cov = _unit_coverage(access).reindex(units.index)
+    d = pd.DataFrame({"district": units["name"].astype(str), "covered_share": cov["covered_share"]},
+                     index=units.index)
+    deficits = _unit_deficits(evaluation, units.index)
+    for rid in deficits.columns:
+        d[f"deficit: {rid}"] = deficits[rid].to_numpy(float)
+    cost = float(sum(float(unit_cost.get(a.type, np.nan)) for a in scenario.added)) if scenario.added else 0.0
+    return ScenarioFigures(name, float(access.covered_pop), float(access.total_pop),
+                           float(access.covered_share), len(scenario.added), len(scenario.removed), cost, d)
+
+
+def compare_table(a: ScenarioFigures, b: ScenarioFigures, *, lang: str = "zh") -> pd.DataFrame:
+    """Rows: overall figures, then per-district coverage and deficits; columns A, B, B − A."""
+    rows: list[tuple[str, float, float]] = [
+        (t("covered_share_pct", lang), a.coverage_share * 100, b.coverage_share * 100),
+        (t("covered_pop", lang), a.covered_pop, b.covered_pop),
+        (t("n_planned", lang), a.n_added, b.n_added),
+        (t("n_closed", lang), a.n_removed, b.n_removed),
+        (t("cost_wan", lang), a.cost_yuan / 1e4, b.cost_yuan / 1e4),
+    ]
+    da, db = a.districts, b.districts.reindex(a.districts.index)
+    for uid in da.index:
+        dname = da.at[uid, "district"]
+        rows.append((f"{dname} · {t('covered_share_pct', lang)}",
+                     da.at[uid, "covered_share"] * 100, db.at[uid, "covered_share"] * 100))
+    for col in [c for c in da.columns if c.startswith("deficit: ")]:
+        rid = col.split(": ", 1)[1]
+        for uid in da.index:
+            rows.append((f"{da.at[uid, 'district']} · {t('deficit', lang)}: {rid}",
+                         da.at[uid, col], db.at[uid, col] if col in db.columns else np.nan))
+    out = pd.DataFrame(rows, columns=[t("indicator", lang), "A", "B"])
+    out["A"] = out["A"].astype(float).round(2)
+    out["B"] = out["B"].astype(float).round(2)
+    out["B − A"] = (out["B"] - out["A"]).round(2)
+    return out
+
+
+# --------------------------------------------------------------------------- uploads
+_SAFE_NAME = re.compile(r"[^\w.\-\u4e00-\u9fff ]+")
+
+
+def save_upload(name: str, data: bytes, folder: str | Path) -> Path:
+    """Write uploaded bytes to ``folder`` under the original file name (path parts removed)."""
+    base = Path(str(name).replace("\\", "/")).name
+    base = _SAFE_NAME.sub("_", base).strip() or "upload"
+    path = Path(folder) / base
+    path.write_bytes(bytes(data))
+    return path
+
+
+def load_facilities_upload(name: str, data: bytes, *, area: Any, coord_system: str = "wgs84",
+                           folder: str | Path | None = None) -> gpd.GeoDataFrame:
+    """Read an uploaded facility table (CSV/XLSX) for ``area``.
+
+    The file is saved under its own name in ``folder`` (a new temporary
+    folder when None) and read by :func:`coverage.facilities.load_facilities`
+    with the area's CRS and bounds.
+
+    Raises
+    ------
+    InputError
+        Listing every problem (file, row, column, fix).
+    """
+    from coverage.facilities import load_facilities
+
+    if not data:
+        raise InputError(Problem("the uploaded file is empty.", file=str(name),
+                                 fix="upload the facility table again"))
+    with tempfile.TemporaryDirectory(prefix="cultcov-upload-") as tmp:
+        path = save_upload(name, data, folder or tmp)
+        fac = load_facilities(path, crs=str(area.crs), coord_system=coord_system,
+                              bounds_lonlat=area.bounds_lonlat)
+    return fac
+
+
+def load_area_upload(files: Mapping[str, tuple[str, bytes]], *, folder: str | Path,
+                     name: str = "uploaded-area") -> Any:
+    """Build a study area from uploaded ``boundaries``, ``population`` and optional ``network`` files.
+
+    ``files`` maps each kind to ``(file name, bytes)``. The files are kept in
+    ``folder`` (the road network is read lazily from there).
+
+    Raises
+    ------
+    InputError
+        If a required file is missing or any file has problems.
+    """
+    from coverage.study_area import load_study_area
+
+    missing = [k for k in ("boundaries", "population") if k not in files or not files[k][1]]
+    if missing:
+        raise InputError([Problem(f"no {k} file was uploaded.",
+                                  fix=f"upload a {'GeoJSON/GeoPackage' if k == 'boundaries' else 'GeoTIFF'} "
+                                      f"{k} file") for k in missing])
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    config: dict[str, Any] = {"name": name}
+    for kind, (fname, data) in files.items():
+        if data:
+            sub = folder / kind
+            sub.mkdir(exist_ok=True)
+            config[kind] = str(save_upload(fname, data, sub))
+    return load_study_area(config)
+
+
+def problems_table(problems: Sequence[Problem], *, lang: str = "zh") -> pd.DataFrame:
+    """Problems as a table: file, row, column, what is wrong, how to fix it."""
+    return pd.DataFrame(
+        [{t("p_file", lang): p.file or "", t("p_row", lang): "" if p.row is None else str(p.row),
+          t("p_column", lang): p.column or "", t("p_message", lang): p.message,
+          t("p_fix", lang): p.fix} for p in problems],
+        columns=[t(k, lang) for k in ("p_file", "p_row", "p_column", "p_message", "p_fix")])
+
+
+# --------------------------------------------------------------------------- downloads
+def _via_file(suffix: str, write: Any) -> bytes:
+    with tempfile.TemporaryDirectory(prefix="cultcov-export-") as tmp:
+        path = Path(tmp) / f"export{suffix}"
+        write(path)
+        return path.read_bytes()
+
+
+def shortfall_xlsx_bytes(evaluation: Any, *, lang: str = "zh", proposals: Any = None,
+                         meta: Mapping[str, Any] | None = None) -> bytes:
+    """The shortfall list (and proposals, if any) as an XLSX workbook."""
+    from coverage.export import export_xlsx
+
+    return _via_file(".xlsx", lambda p: export_xlsx(evaluation, p, lang=lang, proposals=proposals, meta=meta))
+
+
+def shortfall_csv_bytes(evaluation: Any, *, lang: str = "zh", meta: Mapping[str, Any] | None = None) -> bytes:
+    """The shortfall list as CSV (UTF-8 with BOM)."""
+    from coverage.export import export_csv
+
+    return _via_file(".csv", lambda p: export_csv(evaluation, p, lang=lang, meta=meta))
+
+
+def proposals_geojson_bytes(sites: gpd.GeoDataFrame) -> bytes:
+    """Proposed sites as a WGS84 GeoJSON FeatureCollection."""
+    cols = [c for c in ("site_id", "facility_type", "unit_id", "district", "newly_covered_pop",
+                        "reach_pop", "lon", "lat", "lon_gcj02", "lat_gcj02", "unit_cost") if c in sites.columns]
+    frame = gpd.GeoDataFrame(sites[cols].copy(), geometry=sites.geometry.to_crs(WGS84).values, crs=WGS84)
+    doc = json.loads(frame.to_json(drop_id=True, na="null"))
+    return json.dumps(doc, ensure_ascii=False).encode("utf-8")
+
+
+def proposals_gpkg_bytes(evaluation: Any, sites: gpd.GeoDataFrame, *, lang: str = "zh") -> bytes:
+    """Units with deficits plus the proposed sites as a GeoPackage."""
+    from coverage.export import export_gpkg
+
+    return _via_file(".gpkg", lambda p: export_gpkg(evaluation, p, lang=lang, proposals=sites))
+
+
+def read_xlsx_sheets(data: bytes) -> list[str]:
+    """Sheet names of an XLSX workbook given as bytes (used to check downloads)."""
+    from openpyxl import load_workbook
+
+    return list(load_workbook(io.BytesIO(data), read_only=True).sheetnames)

@@ -827,13 +827,15 @@ def _times_for(grid: pd.DataFrame, times: Any) -> np.ndarray:
         return arr
     if len(ser) != len(grid) or not ser.index.equals(grid.index):
         raise InputError("`times` is not indexed like `grid`.",
-                         fix="compute the times for this grid (nearest_facility(graph, grid, ...)).")
+                         fix="compute the times for this grid "
+                             "(nearest_facility(graph, grid, ...)).")
     return ser.to_numpy(float)
 
 
 def _pop(grid: pd.DataFrame, pop: str) -> np.ndarray:
     if pop not in grid.columns:
-        raise InputError(f"`grid` has no `{pop}` column.", fix="pass `pop=` with the population column.")
+        raise InputError(f"`grid` has no `{pop}` column.",
+                         fix="pass `pop=` with the population column.")
     p = grid[pop].to_numpy(float)
     bad = ~np.isfinite(p) | (p < 0)
     if bad.any():
@@ -1227,7 +1229,8 @@ def two_step_fca(graph: TravelGraph, grid: pd.DataFrame, facilities: pd.DataFram
             pc = ProblemCollector(file="facilities")
             ids = _facility_ids(facilities, id_column)
             for i in np.flatnonzero(bad):
-                pc.add(f"facility {ids[i]!r} has no usable {supply} ({facilities[supply].iloc[i]!r})",
+                pc.add(f"facility {ids[i]!r} has no usable {supply} "
+                       f"({facilities[supply].iloc[i]!r})",
                        row=int(i) + 2, column=supply,
                        fix=f"fill in {supply}, or use supply='count'.")
             pc.raise_if_any()

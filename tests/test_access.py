@@ -19,7 +19,8 @@ from coverage.errors import InputError
 from coverage.geo import to_metric
 from coverage.network import from_networkx, read_osm
 
-PBF = Path(coverage.__file__).resolve().parent.parent / "data" / "chengdu" / "chengdu_core_2018.osm.pbf"
+DATA = Path(coverage.__file__).resolve().parent.parent / "data"
+PBF = DATA / "chengdu" / "chengdu_core_2018.osm.pbf"
 CRS = "EPSG:32648"
 X0, Y0 = 400_000.0, 3_390_000.0
 
@@ -356,7 +357,8 @@ def test_coverage_reconciles(walk, grid, facilities):
     t = res["time_s"].to_numpy()
     for _, r in summ.iterrows():
         assert r["pop_covered"] + r["pop_uncovered"] == r["pop_total"]
-        sel = np.ones(len(grid), bool) if r["unit"] == "all" else (grid["unit_id"] == r["unit"]).to_numpy()
+        sel = (np.ones(len(grid), bool) if r["unit"] == "all"
+               else (grid["unit_id"] == r["unit"]).to_numpy())
         cov = sel & (t <= r["threshold_min"] * 60)  # NaN (unreachable) compares False
         assert r["pop_covered"] == pytest.approx(pop[cov].sum(), rel=1e-12)
         assert r["pop_total"] == pytest.approx(pop[sel].sum(), rel=1e-12)

@@ -68,7 +68,8 @@ def test_tiny_report_lists_dropped_parts(tiny):
     text = "\n".join(str(p) for p in tiny.report)
     assert "walk: kept the largest connected part of the network (8 of 10 nodes); dropped 2" in text
     assert "bike: kept the largest connected part of the network (6 of 9 nodes); dropped 3" in text
-    assert "drive: kept the largest connected part of the network (6 of 10 nodes); dropped 4" in text
+    assert ("drive: kept the largest connected part of the network (6 of 10 nodes); "
+            "dropped 4") in text
     assert all(p.file == "tiny.osm" for p in tiny.report)
     isl = {int(i) for i in tiny.node_id[tiny.islands["walk"]]}
     assert isl == {20, 21}

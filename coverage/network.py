@@ -57,6 +57,8 @@ __all__ = [
     "download_osmnx",
     "load_network",
     "way_permissions",
+    "parse_maxspeed",
+    "NETWORK_FORMATS",
 ]
 
 #: Travel modes known to the package.

@@ -700,8 +700,22 @@ def download_osmnx(place_or_bbox: str | tuple[float, float, float, float], *,
     InputError
         When the download fails (no internet, unknown place).
     """
+    import socket
+    from urllib.parse import urlparse
+
     import osmnx as ox
 
+    host = urlparse(str(ox.settings.overpass_url)).hostname or "overpass-api.de"
+    try:
+        socket.create_connection((host, 443), timeout=5).close()
+    except OSError as exc:
+        raise InputError(
+            f"`place_or_bbox` = {place_or_bbox!r}: cannot download the road network, "
+            f"the OpenStreetMap server {host} is not reachable ({exc}).",
+            fix="run this on a machine with internet access and save the network "
+                "(`save_graphml=`), or load a local .osm/.osm.pbf/.graphml file with "
+                "load_network().",
+        ) from exc
     extra = ["foot", "bicycle", "motor_vehicle", "motorcar", "motorroad", "sidewalk",
              "oneway:bicycle", "cycleway"]
     old = list(ox.settings.useful_tags_way)

@@ -143,18 +143,20 @@ def _pct(v: Any) -> str:
 class _Progress:
     """A tqdm bar on stderr, shown only on a terminal and without ``--quiet``."""
 
-    def __init__(self, args: argparse.Namespace, total: float, desc: str, stream: TextIO | None = None):
+    def __init__(self, args: argparse.Namespace, total: int, desc: str, *, counts: bool = False,
+                 stream: TextIO | None = None):
         from tqdm import tqdm
 
         stream = stream or sys.stderr
         disable = bool(getattr(args, "quiet", False)) or not _isatty(stream)
-        self.bar = tqdm(total=total, desc=desc, file=stream, disable=disable, leave=False,
-                        bar_format="{desc}: {percentage:3.0f}%|{bar}| {n_fmt}/{total_fmt} {postfix}")
-        self.n = 0.0
+        fmt = "{desc}: {n_fmt}/{total_fmt}|{bar}| {elapsed}{postfix}" if counts else \
+            "{desc}: {percentage:3.0f}%|{bar}| {elapsed}{postfix}"
+        self.bar = tqdm(total=total, desc=desc, file=stream, disable=disable, leave=False, bar_format=fmt)
+        self.n = 0
 
     def fraction(self, frac: float, text: str) -> None:
-        """``propose_sites`` progress callback: ``frac`` in 0..1."""
-        target = max(self.n, min(1.0, float(frac)) * float(self.bar.total))
+        """``propose_sites`` progress callback: ``frac`` in 0..1 of a bar of total 100."""
+        target = max(self.n, int(round(min(1.0, max(0.0, float(frac))) * self.bar.total)))
         self.bar.update(target - self.n)
         self.n = target
         self.bar.set_postfix_str(text, refresh=True)
@@ -639,7 +641,7 @@ def cmd_site(args: argparse.Namespace, out: TextIO) -> int:
                           capacity=args.capacity, quota_preset=args.quota_preset, curve_k=args.curve,
                           time_limit_s=args.time_limit)
     area = _load_area(args)
-    bar = _Progress(args, 1.0, "siting")
+    bar = _Progress(args, 100, "siting")
     try:
         with _native_stdout_to_stderr():
             prop = propose_sites(area, params, progress=bar.fraction)
@@ -864,10 +866,16 @@ def cmd_batch(args: argparse.Namespace, out: TextIO) -> int:
     out_dir = Path(args.out)
     if out_dir.exists() and not out_dir.is_dir():
         raise InputError(Problem("`--out` is a file, not a folder.", file=str(out_dir), fix="pass a folder path"))
-    bar = _Progress(args, len(cfg["areas"]), "areas")
+    bar = _Progress(args, len(cfg["areas"]), "areas", counts=True)
     try:
         res = run_batch(cfg, out_dir, scheduler_address=args.scheduler, n_workers=args.workers,
                         threads_per_worker=args.threads, resume=not args.no_resume, progress=bar.step)
+    except OSError as exc:
+        if not args.scheduler or isinstance(exc, (FileNotFoundError, PermissionError)):
+            raise
+        raise InputError(Problem(f"cannot reach the Dask scheduler `{args.scheduler}` ({exc}).",
+                                 fix="start it with `dask scheduler` and check the address and port "
+                                     "(tcp://HOST:8786)")) from exc
     finally:
         bar.close()
     total = len(cfg["areas"])

@@ -815,12 +815,35 @@ def cmd_scenario(args: argparse.Namespace, out: TextIO) -> int:
     meta = {"study_area": area.name, "scenario": sc.name}
     if sc.author:
         meta["author"] = sc.author
+    coverage_line = _scenario_coverage(sc, area, fac) if not args.no_access else None
+    if coverage_line:
+        meta["coverage"] = coverage_line
     path = _export_evaluation(ev, args.out, lang=args.lang, proposals=proposals, meta=meta)
     print(f"Scenario / 情景: {sc.name}; preset {preset}; +{len(sc.added)} / -{len(sc.removed)} facilities, "
           f"{0 if proposals is None else len(proposals)} proposed sites", file=out)
+    if coverage_line:
+        print(f"coverage / 覆盖: {coverage_line}", file=out)
+    print("", file=out)
     _print_evaluation(ev, out)
     print(f"written / 已导出: {path}", file=out)
     return EXIT_OK
+
+
+def _scenario_coverage(sc, area, facilities) -> str | None:
+    """Coverage at the scenario's own mode and threshold, when it has them and a road network."""
+    from .workflow import READING_SPACE_TYPES, AccessParams, access_analysis
+
+    mode = _scenario_param(sc, "mode")
+    threshold = _scenario_param(sc, "threshold_min")
+    if (mode is None and threshold is None) or area.network_source is None:
+        return None
+    types = _scenario_param(sc, "facility_types")
+    types = tuple(types) if isinstance(types, (list, tuple)) and types else READING_SPACE_TYPES
+    params = AccessParams(facility_types=types, mode=str(mode or "walk"),
+                          threshold_min=float(threshold if threshold is not None else 15.0))
+    res = access_analysis(area, params, facilities=facilities)
+    return (f"{_num(res.covered_pop)} of {_num(res.total_pop)} residents ({_pct(res.covered_share)}) reach "
+            f"{', '.join(types)} within {params.threshold_min:g} min ({params.mode})")
 
 
 def _show_scenario(sc, out: TextIO) -> None:

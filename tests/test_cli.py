@@ -398,7 +398,11 @@ def test_scenario_saved_with_the_api_is_exported_by_the_cli(tmp_path, capsys):
     from coverage.scenario import AddedFacility, Scenario, ScenarioStore, SelectedSite, SitingResult
 
     chenghua = _district("成华区")
-    pt = chenghua["geometry"].representative_point()
+    # the most populated grid cell of 成华区 (the district polygon reaches beyond the road data)
+    grid = gpd.read_file(CHENGDU / "population_grid.gpkg", layer="population_grid")
+    cell = grid[grid["unit_id"].astype(str) == "510108"].sort_values("pop").iloc[-1]
+    pt = gpd.GeoSeries([cell.geometry.centroid], crs=grid.crs).to_crs(4326).iloc[0]
+    assert chenghua["geometry"].contains(pt)
     jinniu = _district("金牛区")["geometry"].representative_point()
     qingyang = _district("青羊区")["geometry"].representative_point()
     store_path = tmp_path / "project.gpkg"
@@ -435,6 +439,16 @@ def test_scenario_saved_with_the_api_is_exported_by_the_cli(tmp_path, capsys):
     assert recs["金牛区"]["现有"] == _count_in(_district("金牛区")["geometry"], _embedded_culture_spaces())
     props = [r for r in _sheet_records(wb["选址建议"], 5) if r["区划代码"]]
     assert sorted((r["所在区"], round(r["新增覆盖人口"])) for r in props) == [("金牛区", 12_000), ("青羊区", 8_000)]
+
+    # coverage at the scenario's mode and threshold: the added reading room covers more residents
+    from coverage.study_area import load_default
+    from coverage.workflow import AccessParams, access_analysis
+
+    covered = _parse_int(re.search(r"coverage / 覆盖: ([\d,]+) of", out).group(1))
+    base_cov = access_analysis(load_default(), AccessParams(threshold_min=15)).covered_pop
+    assert covered > round(base_cov) + 1_000
+    notes = {row[0]: row[1] for row in wb["说明"].iter_rows(values_only=True) if row and row[0]}
+    assert notes["coverage"].startswith(f"{covered:,} of") and notes["scenario"] == "方案A"
 
     code, _, err = _run(capsys, "scenario", "export", "方案B", "--store", str(store_path), "--out", str(target))
     assert code == 2 and "方案A" in err  # the message lists the stored names

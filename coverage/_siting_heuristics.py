@@ -178,7 +178,7 @@ def greedy_swap_cover(
                                                             budget=budget))
 
     sel = np.array(sorted(chosen), dtype=np.int64)
-    if swap and sel.size:
+    if swap and sel.size and m * sel.size <= 30_000_000:
         sel, value = swap_cover(Ac, At, w, sel, budget=budget, cost=cost, district=district,
                                 need=np.array(need, dtype=np.int64) if has_quota else None,
                                 max_swaps=max_swaps)

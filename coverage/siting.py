@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
-from typing import Any, Mapping, Sequence
+from typing import Any, Mapping
 
 import numpy as np
 import pandas as pd
@@ -1091,10 +1091,10 @@ def lscp(
     unc_msg = (f"; {int(uncoverable.sum())} demand rows ({float(w[uncoverable].sum()):,.0f} "
                "people) reach no site" if uncoverable.any() else "")
     use_milp = method == "milp" or (method == "auto" and Rm.nnz <= AUTO_MILP_MAX_NNZ)
-    if not use_milp or Rm.shape[0] == 0 and inp.need is None:
+    if not use_milp or (Rm.shape[0] == 0 and inp.need is None):
         opt = _gap(g_obj, lb) == 0
         return _assemble("lscp", inp, free_idx[G], objective=g_obj, bound=lb, optimal=opt,
-                         solver="greedy+swap" if not use_milp else "highs", t0=t0,
+                         solver="greedy+swap", t0=t0,
                          uncoverable=uncoverable,
                          message=f"LSCP: {G.size} new sites, {_fmt_gap(_gap(g_obj, lb))}{unc_msg}")
     nx = free_idx.size

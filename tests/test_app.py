@@ -1,20 +1,43 @@
-"""Tests of the Streamlit page with streamlit.testing (no browser)."""
+"""Tests of the planning page with streamlit.testing (no browser).
+
+Every flow is driven through widget keys; the numbers the page shows are
+compared with the library computed independently in the test (workflow
+functions on the same inputs, hand arithmetic, brute force).
+"""
 
 from __future__ import annotations
 
+import io
+import math
+import sys
 from pathlib import Path
 
+import geopandas as gpd
+import numpy as np
+import pandas as pd
 import pytest
+import shapely
 from streamlit.testing.v1 import AppTest
 
-from coverage import i18n
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
 
-APP = str(Path(__file__).resolve().parent.parent / "app.py")
-KEYS = ("lang", "facility_type", "mode", "threshold_min", "preset", "basemap", "show_grid")
+from coverage import i18n, workflow  # noqa: E402
+from coverage.geo import WGS84  # noqa: E402
+from ui import logic  # noqa: E402
+
+APP = str(ROOT / "app.py")
+T = i18n.t
+PRESET = "zhengzhou-2022-culture-space"
+RULE = "zz-culture-space-per-capita"
+CHENGHUA = "510108"
 
 
+# --------------------------------------------------------------------------- helpers
 def _widget(at: AppTest, key: str):
-    for kind in ("radio", "selectbox", "select_slider", "checkbox", "text_input"):
+    for kind in ("radio", "selectbox", "select_slider", "checkbox", "text_input", "multiselect",
+                 "number_input", "button", "file_uploader"):
         try:
             return getattr(at, kind)(key=key)
         except KeyError:
@@ -22,10 +45,46 @@ def _widget(at: AppTest, key: str):
     raise AssertionError(f"no widget with key {key!r}")
 
 
-def _text(at: AppTest) -> str:
-    parts = [e.value for e in at.title] + [e.value for e in at.caption]
-    parts += [e.label for e in at.metric] + [e.value for e in at.markdown]
+def _metric(at: AppTest, key: str, lang: str = "zh") -> str:
+    """Value of the first metric labelled ``t(key)`` (the headline row comes first)."""
+    for m in at.metric:
+        if m.label == T(key, lang):
+            return m.value
+    raise AssertionError(f"no metric {T(key, lang)!r}: {[m.label for m in at.metric]}")
+
+
+def _frame(at: AppTest, column: str) -> pd.DataFrame:
+    for d in at.dataframe:
+        if column in d.value.columns:
+            return d.value
+    raise AssertionError(f"no table with column {column!r}")
+
+
+def _district_table(at: AppTest) -> pd.DataFrame:
+    return _frame(at, f"{T('deficit')}: {RULE}")
+
+
+def _ok(at: AppTest) -> AppTest:
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def _run(at: AppTest) -> AppTest:
+    return _ok(at.run())
+
+
+def _texts(at: AppTest) -> str:
+    parts = [e.value for e in at.error] + [e.value for e in at.success] + [e.value for e in at.markdown]
+    parts += [e.value for e in at.info] + [e.value for e in at.warning] + [e.value for e in at.caption]
     return "\n".join(map(str, parts))
+
+
+def _inside_point(area, unit_id: str) -> tuple[float, float]:
+    """A WGS84 point inside both the district and the study extent."""
+    geom = area.boundaries.loc[area.boundaries["unit_id"] == unit_id].geometry.iloc[0]
+    inner = shapely.intersection(geom, area.extent).buffer(-300)
+    pt = gpd.GeoSeries([inner.representative_point()], crs=area.crs).to_crs(WGS84).iloc[0]
+    return round(pt.x, 5), round(pt.y, 5)
 
 
 @pytest.fixture(scope="module")
@@ -36,82 +95,428 @@ def area():
 
 
 @pytest.fixture()
-def app() -> AppTest:
+def store(tmp_path, monkeypatch) -> Path:
+    path = tmp_path / "store" / "scenarios.gpkg"
+    monkeypatch.setenv(logic.STORE_ENV, str(path))
+    return path
+
+
+@pytest.fixture()
+def app(store) -> AppTest:
     at = AppTest.from_file(APP, default_timeout=90)
-    at.run()
-    assert not at.exception, at.exception
-    return at
+    return _run(at)
 
 
-def test_page_runs_in_chinese_by_default(app, area):
-    assert app.title[0].value == i18n.t("app_title", "zh")
+def _access(area, facilities=None, **kw):
+    return workflow.access_analysis(area, workflow.AccessParams(**kw), facilities=facilities)
+
+
+# --------------------------------------------------------------------------- first view
+def test_page_opens_in_chinese_with_headline_metrics_from_the_library(app, area):
+    assert app.title[0].value == T("app_title", "zh")
     assert not app.error
-    for key in KEYS:
+    for key in ("lang", "facility_types", "mode", "threshold_min", "preset", "basemap", "grid_layer",
+                "show_uncovered", "plan_type", "add_lon", "add_lat", "add_btn", "remove_ids",
+                "sit_model", "sit_p", "sit_run", "scn_name", "scn_save", "up_coord"):
         _widget(app, key)
-    labels = [m.label for m in app.metric]
-    assert labels == [i18n.t("n_facilities", "zh"), i18n.t("n_districts", "zh"),
-                      i18n.t("pop_study_area", "zh")]
-    values = [m.value for m in app.metric]
-    assert values[0] == f"{len(area.facilities):,}"
-    assert values[1] == f"{len(area.boundaries):,}"
-    assert values[2] == f"{area.grid['pop'].sum():,.0f}"
+    assert _widget(app, "facility_types").value == list(workflow.READING_SPACE_TYPES)
+    assert _widget(app, "preset").value == PRESET
+    ref = _access(area)
+    assert _metric(app, "m_share") == f"{ref.covered_share:.1%}"
+    assert _metric(app, "m_covered") == f"{ref.covered_pop:,.0f}"
+    assert _metric(app, "m_total") == f"{area.grid['pop'].sum():,.0f}"
+    counted = workflow.select_facilities(area.facilities, workflow.READING_SPACE_TYPES)
+    assert _metric(app, "n_facilities") == f"{len(counted):,}"
+
+
+def test_district_table_matches_summary_and_hand_computed_deficits(app, area):
+    table = _district_table(app)
+    ref = _access(area).summary
+    ref = ref[(ref["threshold_min"] == 15.0) & (ref["unit"] != "all")].set_index("unit")
+    assert sorted(table.index) == sorted(area.boundaries["unit_id"].astype(str))
+    for uid, row in table.iterrows():
+        assert row[T("covered_share_pct")] == pytest.approx(round(ref.at[uid, "share_covered"] * 100, 1))
+        assert row[T("covered_pop")] == pytest.approx(round(ref.at[uid, "pop_covered"]))
+    # Zhengzhou 2022: one new culture space per 50,000 residents of a district (区), rounded up;
+    # no culture space of that kind exists in the embedded data.
+    pops = area.boundaries.set_index("unit_id")["pop"]
+    for uid, row in table.iterrows():
+        assert row[f"{T('deficit')}: {RULE}"] == math.ceil(pops[uid] / 50_000)
+    assert table.at[CHENGHUA, f"{T('deficit')}: {RULE}"] == 10
+
+
+def test_parameters_update_metrics_table_and_map(app, area):
+    _widget(app, "mode").set_value("bike")
+    _widget(app, "threshold_min").set_value(10)
+    _widget(app, "facility_types").set_value(["library", "museum", "theatre"])
+    _run(app)
+    ref = _access(area, facility_types=("library", "museum", "theatre"), mode="bike", threshold_min=10)
+    assert _metric(app, "m_share") == f"{ref.covered_share:.1%}"
+    assert _metric(app, "m_covered") == f"{ref.covered_pop:,.0f}"
+    table = _district_table(app)
+    s = ref.summary[(ref.summary["threshold_min"] == 10.0) & (ref.summary["unit"] != "all")]
+    got = table[T("covered_pop")].reindex(s["unit"].astype(str)).to_numpy(float)
+    np.testing.assert_allclose(got, s["pop_covered"].round(0).to_numpy(float))
+    for layer in ("time", "none", "pop"):
+        _widget(app, "grid_layer").set_value(layer)
+        _run(app)
+    _widget(app, "choropleth").set_value("uncovered_share")
+    _widget(app, "show_uncovered").uncheck()
+    _run(app)
+    assert not app.error
 
 
 def test_switching_language_changes_labels_and_keeps_choices(app):
-    _widget(app, "mode").set_value("bike").run()
-    _widget(app, "threshold_min").set_value(10).run()
-    _widget(app, "lang").set_value("en").run()
-    assert not app.exception
-    assert app.title[0].value == i18n.t("app_title", "en")
-    assert _widget(app, "mode").label == i18n.t("mode", "en")
-    assert _widget(app, "facility_type").label == i18n.t("facility_type", "en")
+    _widget(app, "mode").set_value("bike")
+    _widget(app, "threshold_min").set_value(10)
+    _run(app)
+    _run(_widget(app, "lang").set_value("en"))
+    assert app.title[0].value == T("app_title", "en")
+    assert _widget(app, "mode").label == T("mode", "en")
+    assert _widget(app, "facility_types").label == T("existing_types", "en")
     assert _widget(app, "mode").value == "bike"
     assert _widget(app, "threshold_min").value == 10
-    assert [m.label for m in app.metric][0] == i18n.t("n_facilities", "en")
-    _widget(app, "lang").set_value("zh").run()
-    assert app.title[0].value == i18n.t("app_title", "zh")
+    _metric(app, "m_share", "en")
+    assert f"{T('deficit', 'en')}: {RULE}" in _frame(app, T("district", "en")).columns
+    _run(_widget(app, "lang").set_value("zh"))
+    assert app.title[0].value == T("app_title", "zh")
 
 
-def test_facility_type_filter_counts_match_the_data(app, area):
-    counts = area.facilities["type"].value_counts()
-    tp = counts.index[0]
-    _widget(app, "facility_type").set_value(tp).run()
-    assert not app.exception
-    assert app.metric[0].value == f"{int(counts[tp]):,}"
-    missing = next(t for t in i18n.FACILITY_TYPES if t not in counts.index)
-    _widget(app, "facility_type").set_value(missing).run()
-    assert not app.exception and not app.error
-    assert app.metric[0].value == "0"
+def test_no_facility_type_is_a_warning_not_an_error(app):
+    _run(_widget(app, "facility_types").set_value([]))
+    assert T("pick_types") in _texts(app)
+    assert not app.error
 
 
 def test_online_basemaps_and_missing_tianditu_key_are_handled(app):
-    _widget(app, "basemap").set_value("tianditu").run()
-    assert not app.exception and not app.error
-    assert any(i18n.t("need_tianditu_key", "zh") in str(e.value) for e in app.info)
-    _widget(app, "tianditu_key").input("abc123").run()
-    assert not app.exception and not app.info
-    _widget(app, "basemap").set_value("amap").run()
-    assert not app.exception and not app.error
-    assert i18n.t("online_basemap_note", "zh") in _text(app)
+    _run(_widget(app, "basemap").set_value("tianditu"))
+    assert not app.error
+    assert any(T("need_tianditu_key", "zh") in str(e.value) for e in app.info)
+    _run(_widget(app, "tianditu_key").input("abc123"))
+    assert not any(T("need_tianditu_key", "zh") in str(e.value) for e in app.info)
+    _run(_widget(app, "basemap").set_value("amap"))
+    assert not app.error
+    assert T("online_basemap_note", "zh") in _texts(app)
 
 
-def test_grid_toggle_and_preset_widgets(app):
-    standards = pytest.importorskip("coverage.standards")
-    names = {p.id: p for p in standards.list_presets()}
-    _widget(app, "show_grid").uncheck().run()
-    assert not app.exception
-    preset = _widget(app, "preset")
-    assert preset.value == "gb50180-life-circle"
-    preset.set_value("all").run()
-    _widget(app, "lang").set_value("en").run()
-    assert not app.exception
-    preset = _widget(app, "preset")
-    assert preset.value == "all"
-    assert preset.label == i18n.t("preset", "en")
-    assert names["all"].name_en in preset.options
+# --------------------------------------------------------------------------- scenario editing
+def test_adding_a_reading_room_by_lonlat_lowers_the_chenghua_deficit(app, area):
+    lon, lat = _inside_point(area, CHENGHUA)
+    _widget(app, "plan_type").set_value("city_reading_room")
+    _widget(app, "add_lon").set_value(lon)
+    _widget(app, "add_lat").set_value(lat)
+    _run(_widget(app, "add_btn").click())
+    assert not app.error
+    table = _district_table(app)
+    assert table.at[CHENGHUA, f"{T('deficit')}: {RULE}"] == 10 - 1
+    assert table.at["510106", f"{T('deficit')}: {RULE}"] == math.ceil(
+        area.boundaries.set_index("unit_id").at["510106", "pop"] / 50_000)
+    planned = _frame(app, T("lon"))
+    assert list(planned.index) == ["P001"]
+    assert planned.iloc[0][T("lon")] == pytest.approx(lon, abs=1e-6)
+    # Coverage with the planned facility, computed independently from the same point.
+    pt = gpd.GeoSeries(gpd.points_from_xy([lon], [lat]), crs=WGS84).to_crs(area.crs)
+    new = gpd.GeoDataFrame({"facility_type": ["city_reading_room"], "site_id": ["x"]}, geometry=pt.values,
+                           crs=area.crs)
+    ref = _access(area, workflow.add_facilities(area.facilities, new))
+    assert _metric(app, "m_share") == f"{ref.covered_share:.1%}"
+    assert ref.covered_pop > _access(area).covered_pop
+
+    # Remove it again with its button: back to the current state.
+    _run(_widget(app, "del_P001").click())
+    assert _district_table(app).at[CHENGHUA, f"{T('deficit')}: {RULE}"] == 10
+    assert _metric(app, "m_share") == f"{_access(area).covered_share:.1%}"
 
 
-def test_data_errors_are_listed_without_traceback(monkeypatch):
+def test_a_point_outside_the_study_area_is_refused_with_a_message(app, area):
+    _widget(app, "add_lon").set_value(110.0)
+    _widget(app, "add_lat").set_value(35.0)
+    _run(_widget(app, "add_btn").click())
+    text = "\n".join(e.value for e in app.error)
+    assert "outside the study area" in text and "Fix:" in text
+    assert T("no_planned") in _texts(app)
+
+
+def test_closing_an_existing_facility_updates_coverage(app, area):
+    counted = workflow.select_facilities(area.facilities, workflow.READING_SPACE_TYPES)
+    ref_all = _access(area)
+    # Close the counted facility that serves the most residents.
+    served = ref_all.times.assign(pop=area.grid["pop"]).query("time_s <= 900").groupby("facility_id")["pop"].sum()
+    closed = str(served.idxmax())
+    assert closed in set(counted["facility_id"])
+    _run(_widget(app, "remove_ids").set_value([closed]))
+    kept = area.facilities[area.facilities["facility_id"] != closed]
+    ref = _access(area, kept)
+    assert _metric(app, "m_share") == f"{ref.covered_share:.1%}"
+    assert _metric(app, "n_facilities") == f"{len(counted) - 1:,}"
+    assert ref.covered_pop < ref_all.covered_pop
+
+
+# --------------------------------------------------------------------------- siting
+def test_siting_shows_three_sites_curve_and_can_be_accepted(app, area):
+    _widget(app, "sit_model").set_value("mclp")
+    _widget(app, "sit_p").set_value(3)
+    _widget(app, "sit_cand").set_value("kmeans")
+    _run(_widget(app, "sit_run").click())
+    assert not app.error
+    sites = _frame(app, T("col_site_id"))
+    assert list(sites[T("col_site_id")]) == ["S01", "S02", "S03"]
+    ref = workflow.propose_sites(area, workflow.SitingParams(p=3, curve_k=3, candidates="kmeans"))
+    np.testing.assert_allclose(sites[T("col_newly_covered_pop")].to_numpy(float),
+                               ref.sites["newly_covered_pop"].round(0).to_numpy(float))
+    assert _metric(app, "n_sites") == "3"
+    assert _metric(app, "covered_after") == f"{ref.covered_pop:,.0f}"
+    assert len(app.get("vega_lite_chart")) == 1  # coverage-versus-sites curve
+    assert len(app.get("progress")) == 1 and len(app.status) == 1
+
+    _run(_widget(app, "accept_btn").click())
+    planned = _frame(app, T("lon"))
+    assert len(planned) == 3
+    with_sites = workflow.add_facilities(area.facilities, ref.sites)
+    assert _metric(app, "m_covered") == f"{_access(area, with_sites).covered_pop:,.0f}"
+    assert not app.get("vega_lite_chart")
+
+
+def test_infeasible_quota_is_explained(app):
+    _widget(app, "sit_p").set_value(2)
+    _widget(app, "sit_quota").set_value(PRESET)
+    _widget(app, "sit_cand").set_value("kmeans")
+    _run(_widget(app, "sit_run").click())
+    text = "\n".join(e.value for e in app.error)
+    assert T("infeasible") in text and "`quota`" in text and "Fix:" in text
+
+
+# --------------------------------------------------------------------------- comparison and store
+def test_compare_current_state_with_the_edited_scenario(app, area):
+    lon, lat = _inside_point(area, CHENGHUA)
+    _widget(app, "add_lon").set_value(lon)
+    _widget(app, "add_lat").set_value(lat)
+    _run(_widget(app, "add_btn").click())
+    diff = _frame(app, "B − A").set_index(T("indicator"))
+    base = _access(area).covered_share * 100
+    pt = gpd.GeoSeries(gpd.points_from_xy([lon], [lat]), crs=WGS84).to_crs(area.crs)
+    new = gpd.GeoDataFrame({"facility_type": ["city_reading_room"]}, geometry=pt.values, crs=area.crs)
+    edited = _access(area, workflow.add_facilities(area.facilities, new)).covered_share * 100
+    row = diff.loc[T("covered_share_pct")]
+    assert row["A"] == pytest.approx(round(base, 2))
+    assert row["B"] == pytest.approx(round(edited, 2))
+    from coverage.standards import load_costs
+
+    assert diff.loc[T("cost_wan"), "B − A"] == pytest.approx(
+        load_costs().unit_cost["city_reading_room"] / 1e4)
+    assert diff.loc[f"成华区 · {T('deficit')}: {RULE}", "B − A"] == -1
+
+
+def test_save_load_and_conflicting_sessions(app, area, store):
+    lon, lat = _inside_point(area, CHENGHUA)
+    _widget(app, "add_lon").set_value(lon)
+    _widget(app, "add_lat").set_value(lat)
+    _run(_widget(app, "add_btn").click())
+    _widget(app, "scn_name").input("成华区加一处书房")
+    _run(_widget(app, "scn_save").click())
+    assert T("scenario_saved").format(name="成华区加一处书房", rev=1) in _texts(app)
+    assert store.exists()
+
+    # A new empty scenario forgets the planned facility; loading restores it.
+    _run(_widget(app, "scn_new").click())
+    assert T("no_planned") in _texts(app)
+    assert _district_table(app).at[CHENGHUA, f"{T('deficit')}: {RULE}"] == 10
+    _widget(app, "scn_pick").set_value("成华区加一处书房")
+    _run(_widget(app, "scn_load").click())
+    planned = _frame(app, T("lon"))
+    assert planned.iloc[0][T("lon")] == pytest.approx(lon, abs=1e-6)
+    assert planned.iloc[0][T("lat")] == pytest.approx(lat, abs=1e-6)
+    assert _district_table(app).at[CHENGHUA, f"{T('deficit')}: {RULE}"] == 9
+
+    # A second browser session loads the same scenario, edits and saves it first ...
+    other = AppTest.from_file(APP, default_timeout=90)
+    _run(other)
+    _widget(other, "scn_pick").set_value("成华区加一处书房")
+    _run(_widget(other, "scn_load").click())
+    _run(_widget(other, "mode").set_value("bike"))
+    _run(_widget(other, "scn_save").click())
+    assert T("scenario_saved").format(name="成华区加一处书房", rev=2) in _texts(other)
+    # ... so the first session's save is refused with a readable message, not overwritten.
+    _run(_widget(app, "scn_save").click())
+    assert T("scenario_conflict").format(name="成华区加一处书房") in "\n".join(e.value for e in app.error)
+    from coverage.scenario import ScenarioStore
+
+    stored = ScenarioStore(store).load("成华区加一处书房")
+    assert stored.revision == 2 and stored.params["mode"] == "bike"
+    # Save-as keeps the first session's work under another name.
+    _widget(app, "scn_name").input("我的副本")
+    _run(_widget(app, "scn_save_as").click())
+    assert set(ScenarioStore(store).list()["name"]) == {"成华区加一处书房", "我的副本"}
+    # Delete.
+    _widget(app, "scn_pick").set_value("我的副本")
+    _run(_widget(app, "scn_delete").click())
+    assert list(ScenarioStore(store).list()["name"]) == ["成华区加一处书房"]
+
+
+def test_store_path_default_and_override(tmp_path):
+    assert logic.store_path({}) == Path.home() / ".cultcov" / "scenarios.gpkg"
+    p = tmp_path / "a" / "b.gpkg"
+    assert logic.store_path({logic.STORE_ENV: str(p)}) == p
+    assert p.parent.is_dir()
+
+
+# --------------------------------------------------------------------------- downloads
+@pytest.fixture()
+def media(monkeypatch):
+    """Record the bytes handed to Streamlit's media storage (the download buttons' data)."""
+    from streamlit.runtime.memory_media_file_storage import MemoryMediaFileStorage
+
+    seen: dict[str, bytes] = {}
+    original = MemoryMediaFileStorage.load_and_get_id
+
+    def spy(self, path_or_data, mimetype, kind, filename=None):
+        file_id = original(self, path_or_data, mimetype, kind, filename)
+        if isinstance(path_or_data, bytes) and filename:
+            seen[filename] = path_or_data
+        return file_id
+
+    monkeypatch.setattr(MemoryMediaFileStorage, "load_and_get_id", spy)
+    return seen
+
+
+def test_download_buttons_carry_the_shortfall_workbook_and_csv(app, area, media):
+    from openpyxl import load_workbook
+
+    _run(app)
+    labels = [b.proto.label for b in app.get("download_button")]
+    assert T("dl_xlsx") in labels and T("dl_csv") in labels
+    xlsx = media[f"shortfall_{PRESET}.xlsx"]
+    wb = load_workbook(io.BytesIO(xlsx))
+    ws = wb[RULE]
+    values = [c for row in ws.iter_rows(values_only=True) for c in row]
+    assert "成华区" in values
+    csv = media[f"shortfall_{PRESET}.csv"].decode("utf-8-sig")
+    rows = pd.read_csv(io.StringIO(csv))
+    assert (rows.astype(str).apply(lambda r: "成华区" in set(r), axis=1)).sum() >= 1
+
+
+def test_proposals_download_after_siting(app, media):
+    _widget(app, "sit_p").set_value(2)
+    _widget(app, "sit_cand").set_value("kmeans")
+    _run(_widget(app, "sit_run").click())
+    import json
+
+    doc = json.loads(media["proposals.geojson"].decode("utf-8"))
+    assert [f["properties"]["site_id"] for f in doc["features"]] == ["S01", "S02"]
+    lon, lat = doc["features"][0]["geometry"]["coordinates"]
+    assert 104.0 < lon < 104.2 and 30.6 < lat < 30.8
+    gpkg = media["proposals.gpkg"]
+    assert gpkg[:16] == b"SQLite format 3\x00"
+    from openpyxl import load_workbook
+
+    wb = load_workbook(io.BytesIO(media[f"shortfall_{PRESET}.xlsx"]))
+    assert len(wb.sheetnames) >= 3  # summary, rule, proposals, notes
+
+
+# --------------------------------------------------------------------------- uploads
+BAD_CSV = ("name,type,lon,lat\n"
+           "城市书房A,city_reading_room,104.08,30.69\n"
+           "城市书房B,city_reading_room,104.09,abc\n"
+           "城市书房C,city_reading_room,116.40,39.90\n").encode("utf-8")
+
+
+def test_upload_processing_reports_rows_and_columns(area):
+    from coverage.errors import InputError
+
+    with pytest.raises(InputError) as info:
+        logic.load_facilities_upload("书房名录.csv", BAD_CSV, area=area)
+    where = {(p.file, p.row, p.column) for p in info.value.problems}
+    assert ("书房名录.csv", 3, "lat") in where
+    assert ("书房名录.csv", 4, "lon/lat") in where
+    table = logic.problems_table(info.value.problems, lang="zh")
+    assert list(table.columns) == [T(k) for k in ("p_file", "p_row", "p_column", "p_message", "p_fix")]
+    assert table[T("p_row")].tolist() == ["3", "4"]
+    with pytest.raises(InputError):
+        logic.load_facilities_upload("empty.csv", b"", area=area)
+
+
+def test_save_upload_keeps_the_name_but_not_the_folder(tmp_path):
+    p = logic.save_upload("../../etc/城市书房.csv", b"x", tmp_path)
+    assert p == tmp_path / "城市书房.csv" and p.read_bytes() == b"x"
+
+
+def test_uploading_a_broken_facility_file_lists_the_problems(app):
+    _run(_widget(app, "up_fac").set_value(("bad.csv", BAD_CSV, "text/csv")))
+    text = "\n".join(e.value for e in app.error)
+    assert T("up_fac_failed") in text
+    assert "bad.csv, row 3, column 'lat'" in text
+    assert "bad.csv, row 4, column 'lon/lat'" in text
+    assert "Traceback" not in text
+    problems = _frame(app, T("p_row"))
+    assert problems[T("p_row")].tolist() == ["3", "4"]
+
+
+def test_uploading_facilities_replaces_the_facility_layer(app, area):
+    good = ("name,type,lon,lat\n"
+            "书房甲,city_reading_room,104.10,30.69\n"
+            "书房乙,city_reading_room,104.07,30.70\n").encode("utf-8")
+    _run(_widget(app, "up_fac").set_value(("good.csv", good, "text/csv")))
+    assert not app.error
+    from coverage.facilities import load_facilities
+
+    src = ROOT / "tests" / "_good_upload.csv"
+    try:
+        src.write_bytes(good)
+        fac = load_facilities(src, crs=area.crs, bounds_lonlat=area.bounds_lonlat)
+    finally:
+        src.unlink()
+    ref = _access(area, fac)
+    assert _metric(app, "n_facilities") == "2"
+    assert _metric(app, "m_share") == f"{ref.covered_share:.1%}"
+    _run(_widget(app, "up_fac_reset").click())
+    assert _metric(app, "m_share") == f"{_access(area).covered_share:.1%}"
+
+
+def test_gcj02_upload_is_shifted_back_to_wgs84(area):
+    from coverage.facilities import wgs84_to_gcj02
+
+    glon, glat = wgs84_to_gcj02(104.08, 30.69)
+    data = f"name,type,lon,lat\n书房,city_reading_room,{float(glon):.7f},{float(glat):.7f}\n".encode()
+    fac = logic.load_facilities_upload("gcj.csv", data, area=area, coord_system="gcj02")
+    assert fac["lon"].iloc[0] == pytest.approx(104.08, abs=2e-5)
+    assert fac["lat"].iloc[0] == pytest.approx(30.69, abs=2e-5)
+
+
+def test_study_area_upload_needs_boundaries_and_population(app, tmp_path):
+    from coverage.errors import InputError
+
+    with pytest.raises(InputError) as info:
+        logic.load_area_upload({"network": ("roads.osm", b"<osm/>")}, folder=tmp_path)
+    assert len(info.value.problems) == 2
+    _run(_widget(app, "up_bnd").set_value(("districts.geojson", b"{not json", "application/geo+json")))
+    _run(_widget(app, "up_area_btn").click())
+    text = "\n".join(e.value for e in app.error)
+    assert T("up_area_failed") in text
+    assert "Traceback" not in text
+
+
+def test_study_area_upload_builds_a_new_area(tmp_path, area):
+    import rasterio
+    from rasterio.transform import from_origin
+
+    box = shapely.box(104.05, 30.66, 104.08, 30.69)
+    bnd = gpd.GeoDataFrame({"name": ["测试区"], "adcode": ["510199"]}, geometry=[box], crs=WGS84)
+    bpath = tmp_path / "b.geojson"
+    bnd.to_file(bpath, driver="GeoJSON")
+    counts = np.full((30, 30), 10.0, dtype="float32")
+    tpath = tmp_path / "p.tif"
+    with rasterio.open(tpath, "w", driver="GTiff", height=30, width=30, count=1, dtype="float32",
+                       crs="EPSG:4326", transform=from_origin(104.05, 30.69, 0.001, 0.001)) as dst:
+        dst.write(counts, 1)
+    new = logic.load_area_upload({"boundaries": ("b.geojson", bpath.read_bytes()),
+                                  "population": ("p.tif", tpath.read_bytes())}, folder=tmp_path / "up")
+    assert list(new.boundaries["name"]) == ["测试区"]
+    assert new.grid["pop"].sum() == pytest.approx(counts.sum(), rel=1e-6)
+    assert (tmp_path / "up" / "boundaries" / "b.geojson").is_file()
+
+
+# --------------------------------------------------------------------------- errors
+def test_data_errors_are_listed_without_traceback(monkeypatch, store):
     import streamlit as st
 
     import coverage.study_area as study_area
@@ -128,7 +533,7 @@ def test_data_errors_are_listed_without_traceback(monkeypatch):
         at = AppTest.from_file(APP, default_timeout=90).run()
         assert not at.exception
         text = at.error[0].value
-        assert i18n.t("data_error", "zh") in text
+        assert T("data_error", "zh") in text
         assert "population_grid.gpkg, row 7, column 'pop': population is negative" in text
         assert "districts.geojson, row 3" in text
         assert "Traceback" not in text
@@ -140,7 +545,27 @@ def test_data_errors_are_listed_without_traceback(monkeypatch):
         st.cache_resource.clear()
         at = AppTest.from_file(APP, default_timeout=90).run()
         assert not at.exception
-        assert at.error[0].value == i18n.t("unexpected_error", "zh")
+        assert at.error[0].value == T("unexpected_error", "zh")
         assert "RuntimeError: disk on fire" in at.expander[0].markdown[0].value
     finally:
         st.cache_resource.clear()
+
+
+# --------------------------------------------------------------------------- map raster
+def test_grid_raster_reused_for_a_subset_matches_brute_force(area):
+    from coverage.mapping import grid_raster
+
+    grid = area.grid
+    raster = grid_raster(grid)
+    subset = grid.iloc[::3]
+    got = raster.sample(subset, "pop")
+    # Brute force: the pixel's cell (found by the raster of the full grid, whose
+    # own sampling the map tests check against point-in-polygon) is in the subset.
+    labels = raster.labels.to_numpy()
+    expected = np.full(raster.cell.shape, np.nan)
+    inside = raster.cell >= 0
+    in_subset = np.isin(labels[raster.cell[inside]], subset.index.to_numpy())
+    vals = grid["pop"].to_numpy(float)[raster.cell[inside]]
+    expected[inside] = np.where(in_subset, vals, np.nan)
+    np.testing.assert_array_equal(got, expected)
+    assert np.isfinite(got).sum() < np.isfinite(raster.sample(grid, "pop")).sum()

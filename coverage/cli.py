@@ -973,6 +973,11 @@ def main(argv: Sequence[str] | None = None, *, stdout: TextIO | None = None,
         if debug:
             traceback.print_exc(file=err)
         return EXIT_INPUT
+    except BrokenPipeError:  # output piped into e.g. `head`, which stopped reading
+        with contextlib.suppress(OSError, ValueError, AttributeError):
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, out.fileno())
+        return EXIT_OK
     except KeyboardInterrupt:
         print("interrupted / 已中断", file=err)
         return 130

@@ -20,7 +20,8 @@ with one thread, then of two workers with one thread each, each twice:
 does) and ``warm`` (on a cluster started beforehand whose workers have
 imported the package: the batch proper). The ratio on the last line is that
 of the warm runs; the cold ratio is printed above it. On a shared machine
-the load average printed first says how much CPU the workers could get.
+the load average printed first, and the CPU seconds against the wall seconds
+of the area tasks, say how much CPU the workers could get.
 
 Run ``python benchmarks/bench_batch.py`` (``--areas 24 --side 260`` for more
 work per area). The last line is ``ratio batch_2_vs_1_workers <t1/t2>``.
@@ -43,7 +44,7 @@ import yaml
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from coverage.batch import run_batch  # noqa: E402
+from coverage.batch import evaluate_area, run_batch  # noqa: E402
 
 SPACING_M = 75.0
 M_PER_DEG_LAT = 111_320.0
@@ -120,7 +121,7 @@ def _run(cfg_path: Path, out: Path, workers: int, *, warm: bool):
     """One batch run; ``warm``: on a cluster started (and its workers' imports done) beforehand."""
     if not warm:
         t = time.perf_counter()
-        res = run_batch(cfg_path, out, n_workers=workers, threads_per_worker=1, resume=False)
+        res = run_batch(cfg_path, out, n_workers=workers, threads_per_worker=1, resume=False, task=timed_area)
         return res, time.perf_counter() - t
     from dask.distributed import Client, LocalCluster
 
@@ -128,8 +129,15 @@ def _run(cfg_path: Path, out: Path, workers: int, *, warm: bool):
                       silence_logs=40) as cluster, Client(cluster) as client:
         client.run(_warm_up)
         t = time.perf_counter()
-        res = run_batch(cfg_path, out, scheduler_address=cluster.scheduler_address, resume=False)
+        res = run_batch(cfg_path, out, scheduler_address=cluster.scheduler_address, resume=False, task=timed_area)
         return res, time.perf_counter() - t
+
+
+def timed_area(area, settings):
+    """:func:`coverage.batch.evaluate_area` plus the CPU seconds the worker process spent on it."""
+    t = time.process_time()
+    table = evaluate_area(area, settings)
+    return table.assign(cpu_s=time.process_time() - t)
 
 
 def _warm_up() -> None:
@@ -174,8 +182,9 @@ def main(argv: list[str] | None = None) -> None:
             busy = sum(o.get("time_s", 0.0) for o in json.loads((out / "outcomes.json").read_text(encoding="utf-8")))
             n_prox = int((res.table["kind"] == "proximity").sum())
             n_data = int(((res.table["kind"] == "proximity") & (res.table["status"] != "no_data")).sum())
+            cpu = float(res.table.groupby("area")["cpu_s"].first().sum())
             print(f"batch_{workers}_workers_{how} {wall:.2f} s  ({len(res.succeeded)} areas ok, {len(res.table)} rows, "
-                  f"{n_data}/{n_prox} proximity rows computed; area tasks busy {busy:.1f} s)")
+                  f"{n_data}/{n_prox} proximity rows computed; area tasks: {busy:.1f} s wall, {cpu:.1f} s CPU)")
 
     key = ["area", "unit_id", "rule_id"]
     a = tables[1].sort_values(key).reset_index(drop=True)

@@ -51,6 +51,17 @@ def _noop(frac: float, text: str) -> None:  # pragma: no cover - trivial
     pass
 
 
+def _mode_threshold_problems(mode: str, threshold_min: float) -> list[Problem]:
+    """Problems with a travel mode and a threshold in minutes."""
+    problems = []
+    if mode not in MODES:
+        problems.append(Problem(f"`mode` {mode!r} is not a travel mode.", fix=f"use one of: {', '.join(MODES)}"))
+    if not (threshold_min > 0):
+        problems.append(Problem(f"`threshold_min` must be > 0, got {threshold_min!r}.",
+                                fix="pass e.g. threshold_min=15"))
+    return problems
+
+
 @dataclass(frozen=True)
 class AccessParams:
     """What to measure access to, and how.
@@ -84,12 +95,7 @@ class AccessParams:
         if unknown or not self.facility_types:
             problems.append(Problem(f"`facility_types` {list(self.facility_types)} has unknown or no types.",
                                     fix=f"use some of: {', '.join(FACILITY_TYPES)}"))
-        if self.mode not in MODES:
-            problems.append(Problem(f"`mode` {self.mode!r} is not a travel mode.",
-                                    fix=f"use one of: {', '.join(MODES)}"))
-        if not (self.threshold_min > 0):
-            problems.append(Problem(f"`threshold_min` must be > 0, got {self.threshold_min!r}.",
-                                    fix="pass e.g. threshold_min=15"))
+        problems += _mode_threshold_problems(self.mode, self.threshold_min)
         if problems:
             raise InputError(problems)
 
@@ -329,12 +335,7 @@ class SitingParams:
         if self.facility_type not in FACILITY_TYPES:
             problems.append(Problem(f"`facility_type` {self.facility_type!r} is unknown.",
                                     fix=f"use one of: {', '.join(FACILITY_TYPES)}"))
-        if self.mode not in MODES:
-            problems.append(Problem(f"`mode` {self.mode!r} is not a travel mode.",
-                                    fix=f"use one of: {', '.join(MODES)}"))
-        if not (self.threshold_min > 0):
-            problems.append(Problem(f"`threshold_min` must be > 0, got {self.threshold_min!r}.",
-                                    fix="pass e.g. threshold_min=15"))
+        problems += _mode_threshold_problems(self.mode, self.threshold_min)
         if self.model in ("mclp", "p_median") and self.p is None and self.budget is None:
             problems.append(Problem("`p` or `budget` is needed.", fix="pass p=10 or budget=5_000_000"))
         if self.p is not None and self.p < 1:

@@ -663,6 +663,9 @@ def cmd_site(args: argparse.Namespace, out: TextIO) -> int:
     print(f"objective / 目标值: {_num(getattr(res, 'objective', float('nan')), 1)}", file=out)
     print(f"optimality gap / 最优间隙: {_pct(gap) if gap is not None else '-'}"
           f"{' (optimal)' if getattr(res, 'optimal', False) else ''}", file=out)
+    message = getattr(res, "message", "")
+    if message:
+        print(f"solver / 求解: {message}", file=out)
     if params.model in ("mclp", "lscp"):
         print(f"covered before / 现状覆盖: {_num(prop.base_covered_pop)} of {_num(prop.total_pop)} "
               f"({_pct(prop.base_covered_pop / prop.total_pop if prop.total_pop else 0)})", file=out)

@@ -31,7 +31,8 @@ MAP_HEIGHT = 620
 DEFAULT_PRESET = "zhengzhou-2022-culture-space"
 DEFAULT_TOKEN = "default:chengdu-core"
 SITING_MODELS = ("mclp", "lscp", "p_median")
-CANDIDATE_KINDS = ("cells", "kmeans")
+#: Population-weighted k-means centres first: a few seconds even for bike/drive thresholds.
+CANDIDATE_KINDS = ("kmeans", "cells")
 COORD_SYSTEMS = ("wgs84", "gcj02", "bd09")
 GRID_LAYERS = ("pop", "time", "none")
 SITING_CACHE_SIZE = 16
@@ -473,10 +474,10 @@ def _show_proposal(proposal: Any, area: Any, base: Any, lang: str) -> None:
     st.dataframe(table, hide_index=True, width="stretch", key="sites_df")
     if proposal.curve is not None and len(proposal.curve):
         curve = proposal.curve
-        chart = pd.DataFrame({t("curve_share", lang): (curve["covered_share"].to_numpy(float) * 100).round(2)},
-                             index=pd.Index(curve["p"].astype(int).to_numpy(), name=t("curve_p", lang)))
+        chart = pd.DataFrame({"p": curve["p"].astype(int).to_numpy(),
+                              "share": (curve["covered_share"].to_numpy(float) * 100).round(2)})
         st.markdown(f"**{t('curve_title', lang)}**")
-        st.line_chart(chart, x_label=t("curve_p", lang), y_label=t("curve_share", lang))
+        st.line_chart(chart, x="p", y="share", x_label=t("curve_p", lang), y_label=t("curve_share", lang))
     st.button(t("accept_btn", lang), key="accept_btn", on_click=_cb_accept, args=(area, base, lang))
 
 
@@ -816,14 +817,16 @@ def main() -> None:
     if out is None:
         return
     fac, fkey, access, evaluation = out
-    _show_flash()
+    # Fixed slots keep the tabs at the same place in the page, so the open tab stays open.
+    with st.container():
+        _show_flash()
     from coverage.workflow import select_facilities
 
     _metrics(access, len(select_facilities(fac, opts["facility_types"])), lang)
     map_slot = st.container()
 
     tabs = st.tabs([t(k, lang) for k in ("tab_districts", "tab_edit", "tab_siting", "tab_compare",
-                                         "tab_store", "tab_download", "tab_upload")])
+                                         "tab_store", "tab_download", "tab_upload")], key=f"tabs_{lang}")
     with tabs[0]:
         _guard(lambda: _districts_tab(area, access, evaluation, lang), lang)
     with tabs[1]:

@@ -476,7 +476,7 @@ def load_catalogue(preset_or_path: str | Path = "all", *, preset: str | None = N
         if rule is not None:
             rules.append(rule)
 
-    presets = raw.get("presets") or {}
+    presets = {k: v for k, v in (raw.get("presets") or {}).items() if k != "__line__"}
     name_zh = name_en = path.stem
     if chosen is not None and chosen != "all":
         if chosen not in presets:

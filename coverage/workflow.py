@@ -151,11 +151,16 @@ def select_facilities(facilities: gpd.GeoDataFrame, facility_types: Sequence[str
     """The facilities of the given types (and public, unless ``public_only`` is False)."""
     mask = facilities["type"].isin(list(facility_types))
     if public_only and "public" in facilities.columns:
-        pub = facilities["public"]
-        if pub.dtype == object:
-            pub = pub.astype(str).str.lower().isin(["true", "1", "yes", "是"])
-        mask &= pub.fillna(True).astype(bool)
+        mask &= _is_public(facilities["public"])
     return facilities[mask]
+
+
+def _is_public(column: pd.Series) -> pd.Series:
+    """Public flag per facility; a missing value counts as public."""
+    if column.dtype == bool:
+        return column
+    text = column.astype("string").str.strip().str.lower()
+    return ~text.isin(["false", "0", "no", "否", "n", "f"]).fillna(False).astype(bool)
 
 
 def _unit_names(area: StudyArea) -> pd.DataFrame:

@@ -110,3 +110,12 @@ def test_infeasible_quota_and_bad_parameters_are_explained(area):
         wf.AccessParams(mode="boat")
     with pytest.raises(InputError, match="`threshold_min` must be > 0"):
         wf.AccessParams(threshold_min=0)
+
+
+def test_public_flag_missing_counts_as_public(area):
+    fac = area.facilities.copy()
+    fac["public"] = fac["public"].astype(object)
+    fac.loc[fac["name"] == "成都市图书馆", "public"] = None      # unknown -> public
+    fac.loc[fac["name"] == "四川省图书馆", "public"] = "否"       # explicit no
+    chosen = wf.select_facilities(fac, ["library"])
+    assert set(chosen["name"]) == {"成都市图书馆"}

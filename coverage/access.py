@@ -253,17 +253,24 @@ class TravelGraph:
 
     def snap(self, xy: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Nearest mode node (index) and distance in metres for each point."""
-        xy = np.asarray(xy, float).reshape(-1, 2)
-        ok = np.isfinite(xy).all(axis=1)
+        xy = np.ascontiguousarray(np.asarray(xy, float).reshape(-1, 2))
+        ok = np.isfinite(xy.view(np.complex128)[:, 0]) if len(xy) else np.ones(0, bool)
+        all_ok = bool(ok.all())
+        q = None if all_ok else np.flatnonzero(ok)
+        m = len(xy) if all_ok else q.size
+        if m == 0:
+            return np.full(len(xy), -1, np.int64), np.full(len(xy), np.inf)
+        if m > 5000:  # spatially coherent queries are much faster
+            order = _morton_order(xy if all_ok else np.take(xy, q, axis=0))
+            q = order if all_ok else q[order]
+        pts = xy if q is None else np.take(xy, q, axis=0)
+        d, i = _nearest(self._tree, pts, self.settings.max_snap_m)
+        if q is None:
+            return self.nodes[i], d
         node = np.full(len(xy), -1, np.int64)
         dist = np.full(len(xy), np.inf)
-        if ok.any():
-            q = np.flatnonzero(ok)
-            if q.size > 5000:  # spatially coherent queries are much faster
-                q = q[np.argsort(_morton(xy[q]), kind="stable")]
-            d, i = self._tree.query(xy[q])
-            node[q] = self.nodes[i]
-            dist[q] = d
+        node[q] = self.nodes[i]
+        dist[q] = d
         return node, dist
 
     def to_networkx(self):
@@ -345,6 +352,48 @@ def _morton(xy: np.ndarray, cell_m: float = 50.0) -> np.ndarray:
     lo = xy.min(axis=0)
     ij = ((xy - lo) / cell_m).astype(np.int64)
     return spread(ij[:, 0]) | (spread(ij[:, 1]) << 1)
+
+
+def _spread_table() -> np.ndarray:
+    """Bits of every byte spread to the even bit positions of 16 bits."""
+    v = np.arange(256, dtype=np.uint16)
+    v = (v | (v << 4)) & 0x0F0F
+    v = (v | (v << 2)) & 0x3333
+    return (v | (v << 1)) & 0x5555
+
+
+def _morton_order(xy: np.ndarray, cell_m: float = 50.0) -> np.ndarray:
+    """``np.argsort(_morton(xy, cell_m), kind="stable")``, by two 16-bit radix passes."""
+    lut = _spread_table()
+    x, y = xy[:, 0], xy[:, 1]
+    i = ((x - x.min()) / cell_m).astype(np.int64)
+    j = ((y - y.min()) / cell_m).astype(np.int64)
+    i_lo, j_lo = (i & 0xFF).astype(np.uint8), (j & 0xFF).astype(np.uint8)
+    i_hi, j_hi = ((i >> 8) & 0xFF).astype(np.uint8), ((j >> 8) & 0xFF).astype(np.uint8)
+    key_lo = np.take(lut, i_lo) | (np.take(lut, j_lo) << 1)
+    key_hi = np.take(lut, i_hi) | (np.take(lut, j_hi) << 1)
+    first = np.argsort(key_lo, kind="stable")
+    return first[np.argsort(key_hi[first], kind="stable")]
+
+
+def _nearest(tree: cKDTree, pts: np.ndarray, max_m: float) -> tuple[np.ndarray, np.ndarray]:
+    """Exact nearest neighbour of every point: distance and tree index.
+
+    Bounded searches prune most of the tree; points with no neighbour within
+    the bound are searched again with a larger one, then without a bound.
+    """
+    span = np.maximum(tree.maxes - tree.mins, 1.0)
+    spacing = math.sqrt(float(span[0] * span[1]) / max(tree.n, 1))
+    bounds = sorted({min(spacing, max_m), max_m})
+    d, i = tree.query(pts, distance_upper_bound=bounds[0])
+    miss = np.flatnonzero(i == tree.n)
+    for b in bounds[1:] + [np.inf]:
+        if miss.size == 0:
+            break
+        d2, i2 = tree.query(pts[miss], distance_upper_bound=b)
+        d[miss], i[miss] = d2, i2
+        miss = miss[i2 == tree.n]
+    return d, i
 
 
 def _csr(rows: np.ndarray, cols: np.ndarray, data: np.ndarray,
@@ -543,6 +592,36 @@ def _facility_ids(facilities: Any, id_column: str) -> np.ndarray:
     return np.arange(len(np.asarray(facilities, float).reshape(-1, 2))).astype(str)
 
 
+def _str_column(values: Any, code: np.ndarray) -> Any:
+    """``values[code]`` (missing where ``code`` is -1) as a column, built by code.
+
+    Gives the column pandas infers from the equivalent object array, without
+    converting one Python string per row.
+    """
+    cats = np.asarray(values, object)
+    if (code >= 0).any() and all(type(v) is str for v in cats):
+        arr = pd.Series(cats, copy=False).array
+        if arr.dtype != object:
+            return arr.take(code, allow_fill=True)
+    return np.append(cats, None)[code]
+
+
+def _reason_column(reason: np.ndarray) -> Any:
+    """The object array ``reason`` (mostly ``""``) as a column, built by code."""
+    if len(reason) == 0:
+        return reason
+    special = np.flatnonzero(reason != "")
+    codes = np.zeros(len(reason), np.int64)
+    cats = [""]
+    if special.size:
+        inv, uniq = pd.factorize(reason[special])
+        if (inv < 0).any() or not all(type(v) is str for v in uniq):
+            return reason
+        codes[special] = inv + 1
+        cats += list(uniq)
+    return _str_column(cats, codes)
+
+
 def nearest_facility(graph: TravelGraph, cells: Any, facilities: Any, *,
                      id_column: str = "facility_id") -> pd.DataFrame:
     """Travel time from every cell to its nearest facility.
@@ -599,16 +678,28 @@ def nearest_facility(graph: TravelGraph, cells: Any, facilities: Any, *,
         A = _augmented(graph.matrix_t, fsn.node[good], fsn.snap_s[good])
         dist, _, src = dijkstra(A, directed=True, indices=np.arange(n, n + good.size),
                                 min_only=True, return_predecessors=True)
-        ci = np.flatnonzero(csn.ok)
-        d = dist[csn.node[ci]]
-        fin = np.isfinite(d)
-        time[ci[fin]] = d[fin] + csn.snap_s[ci[fin]]
-        code[ci[fin]] = good[src[csn.node[ci[fin]]] - n]
-        reason[ci[~fin]] = "no facility can be reached from here"
+        # per node: nearest facility's code (-1 when none is reached)
+        node_code = np.full(n, -1, np.int64)
+        hit = np.flatnonzero(src[:n] >= 0)
+        node_code[hit] = good[src[hit] - n]
+        if csn.ok.all():
+            d = dist[csn.node]
+            fin = np.isfinite(d)
+            time = np.where(fin, d + csn.snap_s, np.nan)
+            code = np.where(fin, node_code[csn.node], -1)
+            reason[~fin] = "no facility can be reached from here"
+        else:
+            ci = np.flatnonzero(csn.ok)
+            d = dist[csn.node[ci]]
+            fin = np.isfinite(d)
+            cf = ci[fin]
+            time[cf] = d[fin] + csn.snap_s[cf]
+            code[cf] = node_code[csn.node[cf]]
+            reason[ci[~fin]] = "no facility can be reached from here"
     reachable = np.isfinite(time)
-    fac = np.append(np.asarray(fids, object), None)[code]
-    out = pd.DataFrame({"time_s": time, "facility_id": fac, "reachable": reachable,
-                        "snap_m": csn.snap_m, "reason": reason}, index=cindex)
+    out = pd.DataFrame({"time_s": time, "facility_id": _str_column(fids, code),
+                        "reachable": reachable, "snap_m": csn.snap_m,
+                        "reason": _reason_column(reason)}, index=cindex)
     out.attrs["problems"] = problems
     return out
 

@@ -80,6 +80,8 @@ _DIRECTIONS = ("to_source", "from_source")
 _DECAYS = ("none", "step", "gaussian")
 #: Dense Dijkstra output is computed in chunks of at most this many cells.
 _CHUNK_CELLS = 20_000_000
+#: Nearest-node searches for at least this many points use all CPU cores.
+_PARALLEL_QUERIES = 50_000
 
 
 def _positive(name: str, value: float) -> None:
@@ -267,8 +269,10 @@ class TravelGraph:
         d, i = _nearest(self._tree, pts, self.settings.max_snap_m)
         if q is None:
             return self.nodes[i], d
-        node = np.full(len(xy), -1, np.int64)
-        dist = np.full(len(xy), np.inf)
+        if all_ok:  # q is a permutation: every entry is written
+            node, dist = np.empty(len(xy), np.int64), np.empty(len(xy))
+        else:
+            node, dist = np.full(len(xy), -1, np.int64), np.full(len(xy), np.inf)
         node[q] = self.nodes[i]
         dist[q] = d
         return node, dist
@@ -381,16 +385,20 @@ def _nearest(tree: cKDTree, pts: np.ndarray, max_m: float) -> tuple[np.ndarray, 
 
     Bounded searches prune most of the tree; points with no neighbour within
     the bound are searched again with a larger one, then without a bound.
+    Large batches are spread over the CPU cores (each point's search is
+    independent, so the result does not depend on it).
     """
     span = np.maximum(tree.maxes - tree.mins, 1.0)
     spacing = math.sqrt(float(span[0] * span[1]) / max(tree.n, 1))
     bounds = sorted({min(spacing, max_m), max_m})
-    d, i = tree.query(pts, distance_upper_bound=bounds[0])
+    workers = -1 if len(pts) >= _PARALLEL_QUERIES else 1
+    d, i = tree.query(pts, distance_upper_bound=bounds[0], workers=workers)
     miss = np.flatnonzero(i == tree.n)
     for b in bounds[1:] + [np.inf]:
         if miss.size == 0:
             break
-        d2, i2 = tree.query(pts[miss], distance_upper_bound=b)
+        d2, i2 = tree.query(np.take(pts, miss, axis=0), distance_upper_bound=b,
+                            workers=-1 if miss.size >= _PARALLEL_QUERIES else 1)
         d[miss], i[miss] = d2, i2
         miss = miss[i2 == tree.n]
     return d, i
@@ -418,16 +426,14 @@ def _points_xy(obj: Any, crs: str, name: str) -> tuple[np.ndarray, pd.Index]:
         if obj.crs is not None and not _same_crs(obj.crs, crs):
             geom = obj.geometry.to_crs(crs) if isinstance(obj, gpd.GeoDataFrame) \
                 else obj.to_crs(crs)
-            pts = geom.representative_point() if not (geom.geom_type == "Point").all() \
-                else geom
-            return np.column_stack([pts.x, pts.y]), obj.index
+            pts = geom if _all_points(geom) else geom.representative_point()
+            return _point_coords(pts), obj.index
         if isinstance(obj, gpd.GeoDataFrame) and {"x", "y"} <= set(obj.columns):
             return obj[["x", "y"]].to_numpy(float), obj.index
         geom = obj.geometry
-        if len(geom) and (geom.geom_type == "Point").all():
-            return np.column_stack([geom.x, geom.y]), obj.index
-        pts = geom.centroid
-        return np.column_stack([pts.x, pts.y]), obj.index
+        if len(geom) and _all_points(geom):
+            return _point_coords(geom), obj.index
+        return _point_coords(geom.centroid), obj.index
     if isinstance(obj, pd.DataFrame):
         if {"x", "y"} <= set(obj.columns):
             return obj[["x", "y"]].to_numpy(float), obj.index
@@ -440,6 +446,27 @@ def _points_xy(obj: Any, crs: str, name: str) -> tuple[np.ndarray, pd.Index]:
         raise InputError(f"`{name}` has shape {arr.shape}; expected (n, 2) x/y coordinates.",
                          fix="pass an array of x, y metres or a GeoDataFrame.")
     return arr, pd.RangeIndex(len(arr))
+
+
+def _all_points(geom: Any) -> bool:
+    """Whether every geometry of a GeoSeries is a Point (missing ones are not)."""
+    import shapely
+
+    return bool((shapely.get_type_id(np.asarray(geom.array)) == 0).all())
+
+
+def _point_coords(pts: Any) -> np.ndarray:
+    """(n, 2) x/y of a GeoSeries of points (NaN for empty or missing ones)."""
+    import shapely
+
+    arr = np.asarray(pts.array)
+    empty = shapely.is_empty(arr)
+    if empty.any():
+        out = np.full((len(arr), 2), np.nan)
+        full = arr[~empty]
+        out[~empty] = np.column_stack([shapely.get_x(full), shapely.get_y(full)])
+        return out
+    return np.column_stack([shapely.get_x(arr), shapely.get_y(arr)])
 
 
 def _same_crs(a: Any, b: Any) -> bool:
@@ -668,11 +695,11 @@ def nearest_facility(graph: TravelGraph, cells: Any, facilities: Any, *,
     csn = _places(graph, cells, "cells")
     cindex = csn.index if csn.index is not None else pd.RangeIndex(len(csn))
     n = graph.n_nodes
-    time = np.full(len(csn), np.nan)
-    code = np.full(len(csn), -1, np.int64)
     reason = csn.reason.copy()
     good = np.flatnonzero(fsn.ok)
     if good.size == 0:
+        time = np.full(len(csn), np.nan)
+        code = np.full(len(csn), -1, np.int64)
         reason[csn.ok] = "no facility can be placed on the network"
     else:
         A = _augmented(graph.matrix_t, fsn.node[good], fsn.snap_s[good])
@@ -689,6 +716,8 @@ def nearest_facility(graph: TravelGraph, cells: Any, facilities: Any, *,
             code = np.where(fin, node_code[csn.node], -1)
             reason[~fin] = "no facility can be reached from here"
         else:
+            time = np.full(len(csn), np.nan)
+            code = np.full(len(csn), -1, np.int64)
             ci = np.flatnonzero(csn.ok)
             d = dist[csn.node[ci]]
             fin = np.isfinite(d)

@@ -692,25 +692,22 @@ def _add_tiles(m: folium.Map, basemap: str, *, tianditu_key: str | None, lang: s
 class _Script(folium.MacroElement):
     """Raw JavaScript run after the map exists; ``{map}`` is the map variable."""
 
+    # Templates are class attributes (as in folium) so that maps can be deep-copied.
+    _template = Template(
+        "{% macro script(this, kwargs) %}"
+        "{{ this.code.replace('{map}', this._parent.get_name()) }}"
+        "{% endmacro %}")
+
     def __init__(self, code: str):
         super().__init__()
         self._name = "Script"
         self.code = code
-        self._template = Template(
-            "{% macro script(this, kwargs) %}"
-            "{{ this.code.replace('{map}', this._parent.get_name()) }}"
-            "{% endmacro %}")
 
 
 class _Legend(folium.MacroElement):
     """A Leaflet control at the bottom right holding the legend HTML."""
 
-    def __init__(self, body_html: str, *, position: str = "bottomright"):
-        super().__init__()
-        self._name = "Legend"
-        self.body_html = body_html
-        self.position = position
-        self._template = Template("""
+    _template = Template("""
 {% macro script(this, kwargs) %}
 var {{ this.get_name() }} = L.control({position: {{ this.position|tojson }}});
 {{ this.get_name() }}.onAdd = function (map) {
@@ -725,6 +722,12 @@ var {{ this.get_name() }} = L.control({position: {{ this.position|tojson }}});
 {{ this.get_name() }}.addTo({{ this._parent.get_name() }});
 {% endmacro %}
 """)
+
+    def __init__(self, body_html: str, *, position: str = "bottomright"):
+        super().__init__()
+        self._name = "Legend"
+        self.body_html = body_html
+        self.position = position
 
 
 def _legend_gradient(label: str, cmap: str | Sequence[str], vmin: float, vmax: float) -> str:

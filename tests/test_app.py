@@ -569,3 +569,19 @@ def test_grid_raster_reused_for_a_subset_matches_brute_force(area):
     expected[inside] = np.where(in_subset, vals, np.nan)
     np.testing.assert_array_equal(got, expected)
     assert np.isfinite(got).sum() < np.isfinite(raster.sample(grid, "pop")).sum()
+
+
+def test_a_copied_map_renders_the_same_page(area):
+    """The page hands st_folium a deep copy of a cached map: it must render identically."""
+    import copy
+
+    from coverage.mapping import build_map
+
+    sites = gpd.GeoDataFrame({"name": ["S01"], "newly_covered_pop": [1234.0]},
+                             geometry=[area.grid.geometry.iloc[0].centroid], crs=area.crs)
+    m = build_map(boundaries=area.boundaries, facilities=area.facilities, grid=area.grid,
+                  uncovered=area.grid.iloc[:50], proposals=sites, choropleth_column="pop",
+                  basemap_layers={})
+    html = copy.deepcopy(m).get_root().render()
+    assert html == m.get_root().render()
+    assert "cultcov-legend" in html and "cultcov-proposal" in html

@@ -9,6 +9,7 @@ Vega library bundled with Streamlit).
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import tempfile
 import threading
@@ -16,6 +17,7 @@ from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any, Callable
 
+import numpy as np
 import pandas as pd
 import streamlit as st
 from streamlit_folium import st_folium
@@ -54,7 +56,7 @@ def _study_area() -> Any:
     return load_default()
 
 
-@st.cache_data(show_spinner=False)
+@st.cache_resource(show_spinner=False)
 def _presets() -> tuple[_PresetChoice, ...]:
     """Planning-standard presets of the built-in catalogue."""
     try:
@@ -107,16 +109,40 @@ def _evaluate(token: str, fkey: tuple, preset: str, _area: Any, _fac: Any) -> An
     return evaluate_standards(_area, preset, facilities=_fac, with_access=True)
 
 
-@st.cache_data(show_spinner=False, max_entries=32)
+@st.cache_resource(show_spinner=False, max_entries=32)
 def _xlsx(token: str, fkey: tuple, preset: str, lang: str, pkey: Any, _ev: Any, _sites: Any,
           data_date: str) -> bytes:
     meta = {"data_date": data_date} if data_date else None
     return logic.shortfall_xlsx_bytes(_ev, lang=lang, proposals=_sites, meta=meta)
 
 
-@st.cache_data(show_spinner=False, max_entries=32)
+@st.cache_resource(show_spinner=False, max_entries=32)
 def _csv(token: str, fkey: tuple, preset: str, lang: str, _ev: Any) -> bytes:
     return logic.shortfall_csv_bytes(_ev, lang=lang)
+
+
+@st.cache_resource(show_spinner=False, max_entries=16)
+def _map_figure(key: tuple, _build: Callable[[], Any]) -> Any:
+    """The folium map for ``key`` (every input of the map), built once."""
+    return _build()
+
+
+def _proposal_key(prop: Any) -> Any:
+    if prop is None:
+        return None
+    sites = prop.sites
+    return (repr(prop.params), tuple(sites["site_id"]),
+            tuple(np.round(sites["x"].to_numpy(float), 1)), tuple(np.round(sites["y"].to_numpy(float), 1)))
+
+
+@st.cache_resource(show_spinner=False, max_entries=16)
+def _geojson(pkey: Any, _sites: Any) -> bytes:
+    return logic.proposals_geojson_bytes(_sites)
+
+
+@st.cache_resource(show_spinner=False, max_entries=16)
+def _gpkg(token: str, fkey: tuple, preset: str, lang: str, pkey: Any, _ev: Any, _sites: Any) -> bytes:
+    return logic.proposals_gpkg_bytes(_ev, _sites, lang=lang)
 
 
 @st.cache_resource(show_spinner=False)
@@ -610,8 +636,7 @@ def _downloads_tab(token: str, fkey: tuple, evaluation: Any, opts: dict[str, Any
     st.subheader(t("downloads", lang))
     prop = st.session_state.get("proposal")
     sites = prop.sites if prop is not None else None
-    pkey = None if prop is None else (repr(prop.params), tuple(sites["site_id"]),
-                                      tuple(sites["candidate_id"].astype(str)) if "candidate_id" in sites else ())
+    pkey = _proposal_key(prop)
     xlsx = _guard(lambda: _xlsx(token, fkey, opts["preset"], lang, pkey, evaluation, sites,
                                 area.data_date or ""), lang)
     csv = _guard(lambda: _csv(token, fkey, opts["preset"], lang, evaluation), lang)
@@ -626,8 +651,8 @@ def _downloads_tab(token: str, fkey: tuple, evaluation: Any, opts: dict[str, Any
     if sites is None:
         st.caption(t("dl_no_proposals", lang))
         return
-    geojson = _guard(lambda: logic.proposals_geojson_bytes(sites), lang)
-    gpkg = _guard(lambda: logic.proposals_gpkg_bytes(evaluation, sites, lang=lang), lang)
+    geojson = _guard(lambda: _geojson(pkey, sites), lang)
+    gpkg = _guard(lambda: _gpkg(token, fkey, opts["preset"], lang, pkey, evaluation, sites), lang)
     c1, c2 = st.columns(2)
     if geojson is not None:
         c1.download_button(t("dl_geojson", lang), geojson, file_name="proposals.geojson",
@@ -743,15 +768,27 @@ def _map(area: Any, token: str, fac: Any, access: Any, evaluation: Any, base: An
     if prop is not None and len(prop.sites):
         proposals = prop.sites.assign(name=prop.sites["site_id"])
     gcj = basemap == "amap"
-    fmap = build_map(
+    # The same inputs give the same map object: its HTML (element ids included) stays
+    # identical, so an unrelated rerun neither rebuilds nor redraws the map.
+    key = (token, logic.facilities_key(fac), opts["facility_types"], opts["mode"], opts["threshold_min"],
+           opts["preset"], lang, basemap, opts["tianditu_key"], gl, opts["show_uncovered"], chosen,
+           _proposal_key(prop))
+    # st_folium alters the map it renders, so it gets a copy of the cached one.
+    fmap = copy.deepcopy(_map_figure(key, lambda: build_map(
         boundaries=bnd, facilities=fac, grid=grid, **kw,
         uncovered=access.uncovered if opts["show_uncovered"] and len(access.uncovered) else None,
         proposals=proposals, choropleth_column=None if chosen == "none" else chosen,
         district_fields=labels, raster=_raster(token, gcj, area),
         basemap=basemap, basemap_layers=_basemap_layers() if basemap == "offline" else None,
-        tianditu_key=opts["tianditu_key"] or None, lang=lang)
+        tianditu_key=opts["tianditu_key"] or None, lang=lang)))
     st.caption(t("map_hint", lang))
-    state = st_folium(fmap, key="map", height=MAP_HEIGHT, use_container_width=True,
+    # A new component key whenever the map changes: returning to an earlier map under
+    # its old key would leave the component blank.
+    ss = st.session_state
+    if ss.get("map_key") != key:
+        ss["map_key"] = key
+        ss["map_n"] = ss.get("map_n", 0) + 1
+    state = st_folium(fmap, key=f"map_{ss['map_n']}", height=MAP_HEIGHT, use_container_width=True,
                       returned_objects=["last_clicked"])
     clicked = (state or {}).get("last_clicked")
     if clicked:
@@ -760,7 +797,6 @@ def _map(area: Any, token: str, fac: Any, access: Any, evaluation: Any, base: An
         if st.session_state.get("click_done") != point:
             st.session_state["click_done"] = point
             if st.session_state.get("click_adds", True):
-                ss = st.session_state
                 try:
                     ss["scenario"] = logic.add_planned(
                         ss["scenario"], base, area=area, lon=point[1], lat=point[0],

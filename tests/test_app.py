@@ -321,8 +321,10 @@ def test_save_load_and_conflicting_sessions(app, area, store):
     _run(_widget(app, "scn_new").click())
     assert T("no_planned") in _texts(app)
     assert _district_table(app).at[CHENGHUA, f"{T('deficit')}: {RULE}"] == 10
+    _run(_widget(app, "mode").set_value("drive"))
     _widget(app, "scn_pick").set_value("成华区加一处书房")
     _run(_widget(app, "scn_load").click())
+    assert _widget(app, "mode").value == "walk"  # the scenario's parameters come back
     planned = _frame(app, T("lon"))
     assert planned.iloc[0][T("lon")] == pytest.approx(lon, abs=1e-6)
     assert planned.iloc[0][T("lat")] == pytest.approx(lat, abs=1e-6)
@@ -495,7 +497,9 @@ def test_study_area_upload_needs_boundaries_and_population(app, tmp_path):
     assert "Traceback" not in text
 
 
-def test_study_area_upload_builds_a_new_area(tmp_path, area):
+@pytest.fixture()
+def area_files(tmp_path) -> dict[str, tuple[str, bytes]]:
+    """A one-district boundaries GeoJSON and a 30 x 30 GeoTIFF of 10 residents per pixel."""
     import rasterio
     from rasterio.transform import from_origin
 
@@ -508,11 +512,26 @@ def test_study_area_upload_builds_a_new_area(tmp_path, area):
     with rasterio.open(tpath, "w", driver="GTiff", height=30, width=30, count=1, dtype="float32",
                        crs="EPSG:4326", transform=from_origin(104.05, 30.69, 0.001, 0.001)) as dst:
         dst.write(counts, 1)
-    new = logic.load_area_upload({"boundaries": ("b.geojson", bpath.read_bytes()),
-                                  "population": ("p.tif", tpath.read_bytes())}, folder=tmp_path / "up")
+    return {"boundaries": ("b.geojson", bpath.read_bytes()), "population": ("p.tif", tpath.read_bytes())}
+
+
+def test_study_area_upload_builds_a_new_area(tmp_path, area_files):
+    new = logic.load_area_upload(area_files, folder=tmp_path / "up")
     assert list(new.boundaries["name"]) == ["测试区"]
-    assert new.grid["pop"].sum() == pytest.approx(counts.sum(), rel=1e-6)
+    assert new.grid["pop"].sum() == pytest.approx(30 * 30 * 10.0, rel=1e-6)
     assert (tmp_path / "up" / "boundaries" / "b.geojson").is_file()
+
+
+def test_uploaded_area_without_roads_explains_and_can_be_undone(app, area, area_files):
+    _widget(app, "up_bnd").set_value((*area_files["boundaries"], "application/geo+json"))
+    _widget(app, "up_pop").set_value((*area_files["population"], "image/tiff"))
+    _run(_widget(app, "up_area_btn").click())
+    text = "\n".join(e.value for e in app.error)
+    assert "no road network" in text and "Fix:" in text
+    # The upload section stays reachable, and the built-in area comes back.
+    _run(_widget(app, "up_area_reset").click())
+    assert not app.error
+    assert _metric(app, "m_share") == f"{_access(area).covered_share:.1%}"
 
 
 # --------------------------------------------------------------------------- errors

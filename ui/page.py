@@ -779,7 +779,8 @@ def _map(area: Any, token: str, fac: Any, access: Any, evaluation: Any, base: An
         uncovered=access.uncovered if opts["show_uncovered"] and len(access.uncovered) else None,
         proposals=proposals, choropleth_column=None if chosen == "none" else chosen,
         district_fields=labels, raster=_raster(token, gcj, area),
-        basemap=basemap, basemap_layers=_basemap_layers() if basemap == "offline" else None,
+        basemap=basemap, basemap_layers=(_basemap_layers() if token == DEFAULT_TOKEN else {})
+        if basemap == "offline" else None,
         tianditu_key=opts["tianditu_key"] or None, lang=lang)))
     st.caption(t("map_hint", lang))
     # A new component key whenever the map changes: returning to an earlier map under
@@ -851,6 +852,9 @@ def main() -> None:
 
     out = _guard(analyse, lang)
     if out is None:
+        # Broken or incomplete data: the planner can still replace it or go back.
+        with st.expander(t("upload", lang), expanded=True):
+            _guard(lambda: _upload_tab(area, lang), lang)
         return
     fac, fkey, access, evaluation = out
     # Fixed slots keep the tabs at the same place in the page, so the open tab stays open.

@@ -123,6 +123,12 @@ _STRINGS: dict[str, tuple[str, str]] = {
     "measure_residents": ("居民（人）", "residents"),
     "measure_m2": ("面积（㎡）", "m²"),
     "measure_units": ("单位数", "units"),
+    "measure_floor_area_m2": ("建筑面积（㎡）", "floor area (m²)"),
+    "measure_volumes": ("藏书（册）", "volumes"),
+    "measure_new_volumes_per_year": ("年新增藏书（册）", "new volumes per year"),
+    "measure_book_budget_yuan": ("购书经费（元）", "book budget (yuan)"),
+    "measure_art_teams": ("文艺团队（个）", "art teams"),
+    "rule_not_applied": ("不适用（研究区内无适用单元）", "not applied (no unit of its kind here)"),
     "indicator": ("指标", "Indicator"),
     # planning page: scenario editing
     "edit_scenario": ("编辑方案：新增或关闭设施", "Edit the scenario: add or close facilities"),

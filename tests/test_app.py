@@ -604,3 +604,29 @@ def test_a_copied_map_renders_the_same_page(area):
     html = copy.deepcopy(m).get_root().render()
     assert html == m.get_root().render()
     assert "cultcov-legend" in html and "cultcov-proposal" in html
+
+
+def test_budget_limits_the_number_of_sites(app):
+    from coverage.standards import load_costs
+
+    unit = load_costs().unit_cost["city_reading_room"]
+    _run(_widget(app, "sit_limit").set_value("budget"))
+    _widget(app, "sit_budget").set_value(round(3.5 * unit / 1e4, 2))  # room for 3, not 4
+    _widget(app, "sit_cand").set_value("kmeans")
+    _run(_widget(app, "sit_run").click())
+    assert not app.error
+    assert _metric(app, "n_sites") == "3"
+    assert _metric(app, "cost_wan") == f"{3 * unit / 1e4:,.0f}"
+    assert not app.get("vega_lite_chart")  # the curve belongs to the p version
+
+
+def test_every_interface_key_used_by_the_page_exists_in_both_languages():
+    import re
+
+    keys = set(i18n.keys())
+    used: set[str] = set()
+    for path in (ROOT / "ui").glob("*.py"):
+        used |= set(re.findall(r"\bt\(\"([a-z0-9_]+)\"", path.read_text(encoding="utf-8")))
+    assert used and not used - keys, sorted(used - keys)
+    for key in used:
+        assert T(key, "zh") and T(key, "en")

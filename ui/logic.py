@@ -207,16 +207,24 @@ def district_table(area: Any, access: Any, evaluation: Any, *, lang: str = "zh")
 def rule_legend(evaluation: Any, *, lang: str = "zh") -> pd.DataFrame:
     """Rule id, name and what the deficit counts, for the rules of an evaluation."""
     tab = evaluation.table
-    measure = tab.groupby("rule_id")["measure"].first() if "measure" in tab.columns else {}
-    rows = [{t("rule_id", lang): r.id,
-             t("rule_name", lang): getattr(r, "name_en" if lang == "en" else "name_zh", r.id),
-             t("measure", lang): t(f"measure_{measure.get(r.id, '')}", lang)
-             if f"measure_{measure.get(r.id, '')}" in _MEASURES else str(measure.get(r.id, ""))}
-            for r in evaluation.rules]
-    return pd.DataFrame(rows)
+    measures = tab.groupby("rule_id")["measure"].first().to_dict() if "measure" in tab.columns else {}
+
+    def measure(rule_id: str) -> str:
+        m = str(measures.get(rule_id, ""))
+        if not m:
+            return t("rule_not_applied", lang)
+        return t(f"measure_{m}", lang) if m in _MEASURES else m
+
+    return pd.DataFrame(
+        [{t("rule_id", lang): r.id,
+          t("rule_name", lang): getattr(r, "name_en" if lang == "en" else "name_zh", r.id),
+          t("measure", lang): measure(r.id)} for r in evaluation.rules],
+        columns=[t("rule_id", lang), t("rule_name", lang), t("measure", lang)])
 
 
-_MEASURES = {"measure_facilities", "measure_residents", "measure_m2", "measure_units"}
+#: Measures with an interface label (``measure_<name>`` in :mod:`coverage.i18n`).
+_MEASURES = ("facilities", "residents", "m2", "units", "floor_area_m2", "volumes",
+             "new_volumes_per_year", "book_budget_yuan", "art_teams")
 
 
 def shortfall_rows(evaluation: Any, *, lang: str = "zh") -> pd.DataFrame:

@@ -2,9 +2,13 @@
 
 Data loading, maps and analysis live in the :mod:`coverage` package and the
 page logic that needs no Streamlit lives in :mod:`ui.logic`; this module
-only wires widgets to them. Everything works without a network (the map's scripts are vendored,
-the default basemap is drawn from the embedded OSM data, charts use the
-Vega library bundled with Streamlit).
+only wires widgets to them.
+
+Heavy results are cached by their inputs: the study area and the travel
+graphs once per server; coverage, standards evaluations, downloads and the
+folium map per (area, facility layer, parameters), where a facility layer is
+keyed by its ids, types and coordinates; siting proposals in a small
+server-wide LRU. Widget keys are stable so that tests can drive the page.
 """
 
 from __future__ import annotations
@@ -152,6 +156,7 @@ def _siting_cache() -> tuple[OrderedDict, threading.Lock]:
 
 
 def _propose(key: tuple, area: Any, fac: Any, params: Any, progress: Callable[[float, str], None]) -> Any:
+    """Siting proposal for ``key``: from the shared cache, else solved with progress reports."""
     from coverage.workflow import propose_sites
 
     cache, lock = _siting_cache()
@@ -171,6 +176,7 @@ def _propose(key: tuple, area: Any, fac: Any, params: Any, progress: Callable[[f
 # --------------------------------------------------------------------------- messages
 def _show_problems(problems: tuple[Problem, ...] | list[Problem], lang: str, *,
                    header: str | None = None) -> None:
+    """List problems (file, row, column, fix) as an error box and a table, never a traceback."""
     st.error((header or t("data_error", lang)) + "\n\n" + "\n".join(f"- {p}" for p in problems))
     if any(p.row is not None or p.column is not None for p in problems):
         st.dataframe(logic.problems_table(problems, lang=lang), hide_index=True,
@@ -201,6 +207,7 @@ def _guard(fn: Callable[[], Any], lang: str) -> Any:
 
 
 def _flash(kind: str, text: str) -> None:
+    """Queue a message for the next run (callbacks run before the page is drawn)."""
     st.session_state.setdefault("_flash", []).append((kind, text))
 
 
@@ -221,6 +228,7 @@ def _show_flash() -> None:
 
 # --------------------------------------------------------------------------- session state
 def _area_and_token() -> tuple[Any, str]:
+    """The session's study area (uploaded or embedded) and its cache token."""
     ss = st.session_state
     if ss.get("area_token") and ss.get("area") is not None:
         return ss["area"], ss["area_token"]
@@ -228,11 +236,13 @@ def _area_and_token() -> tuple[Any, str]:
 
 
 def _base_facilities(area: Any) -> Any:
+    """The session's facility layer before scenario edits (uploaded or the area's)."""
     fac = st.session_state.get("base_facilities")
     return area.facilities if fac is None else fac
 
 
 def _scenario(area: Any, lang: str) -> Any:
+    """The session's working scenario (created empty on first use)."""
     from coverage.scenario import Scenario
 
     ss = st.session_state
@@ -248,6 +258,7 @@ def _set_scenario(scenario: Any) -> None:
 
 # --------------------------------------------------------------------------- sidebar
 def _sidebar() -> dict[str, Any]:
+    """Language, analysis settings and layers; returns the chosen options."""
     sb = st.sidebar
     lang = sb.radio("语言 / Language", LANGS,
                     format_func=LANG_NAMES.__getitem__, key="lang", horizontal=True)
@@ -319,6 +330,7 @@ def _cb_accept(area: Any, base: Any, lang: str) -> None:
 
 
 def _cb_load(store_file: str, lang: str, base_ids: set[str], preset_ids: tuple[str, ...]) -> None:
+    """Load the picked scenario and restore its parameters (runs before widgets exist)."""
     from coverage.scenario import ScenarioStore
 
     ss = st.session_state
@@ -349,6 +361,7 @@ def _cb_load(store_file: str, lang: str, base_ids: set[str], preset_ids: tuple[s
 
 
 def _cb_new_scenario(area: Any, lang: str) -> None:
+    """Start an empty working scenario."""
     from coverage.scenario import Scenario
 
     ss = st.session_state
@@ -380,6 +393,7 @@ def _districts_tab(area: Any, access: Any, evaluation: Any, lang: str) -> None:
 
 
 def _edit_tab(area: Any, base: Any, scenario: Any, lang: str) -> None:
+    """Planned facilities by coordinates (map clicks are handled in :func:`_map`), closures, list."""
     st.subheader(t("edit_scenario", lang))
     c1, c2 = st.columns(2)
     c1.selectbox(t("plan_type", lang), FACILITY_TYPES, key="plan_type",
@@ -414,6 +428,7 @@ def _edit_tab(area: Any, base: Any, scenario: Any, lang: str) -> None:
 
 
 def _siting_params(opts: dict[str, Any], lang: str) -> Any:
+    """Siting widgets; returns the :class:`~coverage.workflow.SitingParams` they describe."""
     from coverage.workflow import SitingParams
 
     presets = _presets()
@@ -450,6 +465,7 @@ def _siting_params(opts: dict[str, Any], lang: str) -> Any:
 
 def _siting_tab(area: Any, token: str, fac: Any, fkey: tuple, base: Any, opts: dict[str, Any],
                 lang: str) -> None:
+    """Run the siting model with visible progress and show the proposal."""
     st.subheader(t("siting", lang))
     params = _guard(lambda: _siting_params(opts, lang), lang)
     if params is None:
@@ -480,6 +496,7 @@ _STEP_KEYS = {f"step_{k}" for k in ("graph", "candidates", "reach", "solve", "cu
 
 
 def _show_proposal(proposal: Any, area: Any, base: Any, lang: str) -> None:
+    """Proposal metrics, site table, coverage curve and the accept button."""
     sites = proposal.sites
     res = proposal.result
     c = st.columns(4)
@@ -509,6 +526,7 @@ def _show_proposal(proposal: Any, area: Any, base: Any, lang: str) -> None:
 
 def _compare_tab(area: Any, token: str, base: Any, scenario: Any, opts: dict[str, Any],
                  store_file: str | None, lang: str) -> None:
+    """Two scenarios side by side (current state, working scenario, saved ones) and their difference."""
     from coverage.scenario import Scenario, ScenarioStore
 
     st.subheader(t("compare", lang))
@@ -562,6 +580,7 @@ def _figures(name: str, area: Any, token: str, base: Any, sc: Any, opts: dict[st
 
 def _store_tab(area: Any, base: Any, scenario: Any, access: Any, evaluation: Any, opts: dict[str, Any],
                lang: str) -> str | None:
+    """Save, save as, list, load and delete scenarios; returns the store file or None."""
     from coverage.scenario import ScenarioConflictError, ScenarioStore
 
     st.subheader(t("scenarios", lang))
@@ -633,6 +652,7 @@ def _store_tab(area: Any, base: Any, scenario: Any, access: Any, evaluation: Any
 
 def _downloads_tab(token: str, fkey: tuple, evaluation: Any, opts: dict[str, Any], area: Any,
                    lang: str) -> None:
+    """Shortfall list (XLSX/CSV, with proposals if any) and proposals (GeoJSON/GeoPackage)."""
     st.subheader(t("downloads", lang))
     prop = st.session_state.get("proposal")
     sites = prop.sites if prop is not None else None
@@ -671,6 +691,7 @@ def _digest(*parts: bytes) -> str:
 
 
 def _upload_tab(area: Any, lang: str) -> None:
+    """Own facilities (replace the layer) or a new study area from uploaded files."""
     ss = st.session_state
     st.subheader(t("upload", lang))
     st.markdown(f"**{t('up_fac', lang)}**")
@@ -742,6 +763,7 @@ def _upload_tab(area: Any, lang: str) -> None:
 
 def _map(area: Any, token: str, fac: Any, access: Any, evaluation: Any, base: Any,
          opts: dict[str, Any], lang: str) -> None:
+    """The map with every layer; a click adds a planned facility when enabled."""
     basemap = opts["basemap"]
     if basemap == "tianditu" and not opts["tianditu_key"]:
         st.info(t("need_tianditu_key", lang))
@@ -814,6 +836,7 @@ def _map(area: Any, token: str, fac: Any, access: Any, evaluation: Any, base: An
 
 # --------------------------------------------------------------------------- page
 def main() -> None:
+    """Draw the planning page (the body of ``app.py``)."""
     st.set_page_config(page_title="公共文化设施覆盖规划 / Culture coverage planner",
                        layout="wide")
     _apply_later()

@@ -175,6 +175,8 @@ _STRINGS: dict[str, tuple[str, str]] = {
     "step_sites": ("整理结果", "Collecting the sites"),
     "step_done": ("完成", "Done"),
     "n_sites": ("建议站点数", "Proposed sites"),
+    "proposal_for": ("本次选址：{model}，{mode} {threshold} 分钟内为覆盖。",
+                     "This proposal: {model}, covered = within {threshold} min by {mode}."),
     "covered_before": ("现状覆盖人口", "Covered now"),
     "covered_after": ("新增后覆盖人口", "Covered with new sites"),
     "cost_wan": ("投资估算（万元）", "Cost (10,000 yuan)"),

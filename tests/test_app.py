@@ -308,6 +308,8 @@ def test_compare_current_state_with_the_edited_scenario(app, area):
 
 
 def test_save_load_and_conflicting_sessions(app, area, store):
+    assert not store.exists()  # opening the page creates no file
+    assert T("no_saved") in _texts(app)
     lon, lat = _inside_point(area, CHENGHUA)
     _widget(app, "add_lon").set_value(lon)
     _widget(app, "add_lat").set_value(lat)

@@ -19,6 +19,7 @@ import tempfile
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Callable
 
 import numpy as np
@@ -506,6 +507,9 @@ def _show_proposal(proposal: Any, area: Any, base: Any, lang: str) -> None:
     c[2].metric(t("covered_after", lang), "–" if after != after else f"{after:,.0f}")
     cost = float(sites["unit_cost"].sum()) if "unit_cost" in sites.columns else 0.0
     c[3].metric(t("cost_wan", lang), f"{cost / 1e4:,.0f}")
+    pp = proposal.params
+    st.caption(t("proposal_for", lang).format(model=t(f"model_{pp.model}", lang), mode=mode_label(pp.mode, lang),
+                                              threshold=f"{pp.threshold_min:g}"))
     st.caption(f"{t('solver', lang)}: {getattr(res, 'message', '')} · "
                f"{t('optimal', lang) if getattr(res, 'optimal', False) else t('not_optimal', lang)}")
     cols = [c_ for c_ in ("site_id", "district", "facility_type", "newly_covered_pop", "lon", "lat",
@@ -535,7 +539,7 @@ def _compare_tab(area: Any, token: str, base: Any, scenario: Any, opts: dict[str
         "__work__": scenario,
     }
     labels = {"__base__": t("current_state", lang), "__work__": f"{t('working_scenario', lang)}: {scenario.name}"}
-    if store_file:
+    if store_file and Path(store_file).exists():
         try:
             store = ScenarioStore(store_file)
             for _, row in store.list().iterrows():
@@ -586,7 +590,8 @@ def _store_tab(area: Any, base: Any, scenario: Any, access: Any, evaluation: Any
     st.subheader(t("scenarios", lang))
     try:
         path = logic.store_path()
-        store = ScenarioStore(path, crs=str(area.crs))
+        # The file is created by the first save, not by opening the page.
+        store = ScenarioStore(path, crs=str(area.crs)) if path.exists() else None
     except InputError as exc:
         _show_input_error(exc, lang)
         return None
@@ -614,6 +619,7 @@ def _store_tab(area: Any, base: Any, scenario: Any, access: Any, evaluation: Any
         else:
             sc = sc.replace(name=name)
         try:
+            store = store or ScenarioStore(path, crs=str(area.crs))
             saved = store.save(sc)
             _set_scenario(saved)
             st.success(t("scenario_saved", lang).format(name=saved.name, rev=saved.revision))
@@ -621,7 +627,7 @@ def _store_tab(area: Any, base: Any, scenario: Any, access: Any, evaluation: Any
             st.error(t("scenario_conflict", lang).format(name=sc.name))
         except InputError as exc:
             _show_input_error(exc, lang)
-    listing = store.list()
+    listing = store.list() if store is not None else pd.DataFrame()
     if len(listing):
         show = listing[["name", "author", "n_added", "n_removed", "n_sites", "coverage_share",
                         "revision", "updated_at"]].copy()

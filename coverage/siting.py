@@ -1422,6 +1422,36 @@ def p_median(
                      message=f"p-median: {obj:,.6g} person-s, {_fmt_gap(gap)}{unc_msg}")
 
 
+def _dominance(R: sp.csr_matrix, *, columns: bool, max_rows: int = 20_000
+               ) -> tuple[sp.csr_matrix, np.ndarray]:
+    """Set-cover reductions: drop rows whose column set contains another row's set,
+    and (with ``columns``) columns whose row set is inside another column's.
+
+    Returns the remaining rows and a mask of the columns worth opening.
+    """
+    m = R.shape[1]
+    col_ok = np.ones(m, bool)
+    if R.shape[0] == 0 or R.shape[0] > max_rows:
+        return R, col_ok
+    Rf = R.astype(np.float32).tocsr()
+    size = np.diff(Rf.indptr)
+    inter = (Rf @ Rf.T).tocoo()
+    sub = (inter.data == size[inter.row]) & (size[inter.row] < size[inter.col])
+    redundant = np.zeros(R.shape[0], bool)
+    redundant[inter.col[sub]] = True
+    Rf = Rf[~redundant]
+    if columns and Rf.shape[1] <= max_rows:
+        Ct = Rf.T.tocsr()
+        csize = np.diff(Ct.indptr)
+        cint = (Ct @ Ct.T).tocoo()
+        inside = (cint.data == csize[cint.row]) & (cint.row != cint.col) & (
+            (csize[cint.row] < csize[cint.col])
+            | ((csize[cint.row] == csize[cint.col]) & (cint.row > cint.col)))
+        col_ok[cint.row[inside]] = False
+        col_ok &= csize > 0
+    return R[~redundant], col_ok
+
+
 def p_center(
     cost: Any,
     weights: Any,
@@ -1526,22 +1556,21 @@ def p_center(
         G = _greedy_set_cover(Rm, ones, district=D.dfree, need=inp.need)
         if G.size <= p:
             return "yes", G
+        Rm, col_ok = _dominance(Rm, columns=inp.need is None)
         A = Rm.astype(float)
         lo, hi = [np.ones(Rm.shape[0])], [np.full(Rm.shape[0], np.inf)]
         Q, qn = _quota_rows(D.dfree, inp.need, mf)
         if Q.shape[0]:
             A = sp.vstack([A, Q]); lo.append(qn); hi.append(np.full(qn.size, np.inf))
         A = sp.vstack([A, sp.csr_matrix(np.ones((1, mf)))])
-        lo.append([-np.inf]); hi.append([np.inf])
+        lo.append([-np.inf]); hi.append([float(p)])
         remaining = deadline - time.perf_counter()
         if remaining <= 0.05:
             return "?", None
-        start = np.zeros(mf)
-        start[G] = 1
         mip = _solve_mip(ones, A, np.concatenate([np.asarray(v, float) for v in lo]),
                          np.concatenate([np.asarray(v, float) for v in hi]), np.zeros(mf),
-                         np.ones(mf), np.ones(mf, bool), maximize=False,
-                         time_limit_s=remaining, start=start, mip_rel_gap=0.0)
+                         col_ok.astype(float), np.ones(mf, bool), maximize=False,
+                         time_limit_s=remaining, mip_rel_gap=1.0)
         size = mip.size
         if mip.status == "infeasible":
             return "no", None

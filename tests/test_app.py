@@ -160,6 +160,8 @@ def test_parameters_update_metrics_table_and_map(app, area):
     for layer in ("time", "none", "pop"):
         _widget(app, "grid_layer").set_value(layer)
         _run(app)
+    assert _widget(app, "choropleth").value == "none"
+    _run(_widget(app, "choropleth").set_value(f"deficit__{RULE}"))
     _widget(app, "choropleth").set_value("uncovered_share")
     _widget(app, "show_uncovered").uncheck()
     _run(app)

@@ -778,8 +778,8 @@ def _map(area: Any, token: str, fac: Any, access: Any, evaluation: Any, base: An
         st.caption(t("online_basemap_note", lang))
     bnd, labels = logic.map_boundaries(area, access, evaluation, lang=lang)
     choices = ["none", "uncovered_share"] + [c for c in labels if c.startswith("deficit__")]
-    default = next((i for i, c in enumerate(choices) if c.startswith("deficit__")), 1)
-    chosen = st.selectbox(t("choropleth", lang), choices, index=default, key="choropleth",
+    # Off at first: population, uncovered cells and a district fill together are hard to read.
+    chosen = st.selectbox(t("choropleth", lang), choices, index=0, key="choropleth",
                           format_func=lambda c: t("none", lang) if c == "none" else labels[c])
     grid = None
     gl = opts["grid_layer"]
@@ -805,7 +805,7 @@ def _map(area: Any, token: str, fac: Any, access: Any, evaluation: Any, base: An
     fmap = copy.deepcopy(_map_figure(key, lambda: build_map(
         boundaries=bnd, facilities=fac, grid=grid, **kw,
         uncovered=access.uncovered if opts["show_uncovered"] and len(access.uncovered) else None,
-        proposals=proposals, choropleth_column=None if chosen == "none" else chosen,
+        proposals=proposals, choropleth_column=None if chosen == "none" else chosen, choropleth_cmap="Blues",
         district_fields=labels, raster=_raster(token, gcj, area),
         basemap=basemap, basemap_layers=(_basemap_layers() if token == DEFAULT_TOKEN else {})
         if basemap == "offline" else None,

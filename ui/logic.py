@@ -7,7 +7,6 @@ keeps the session's working :class:`~coverage.scenario.Scenario`.
 
 from __future__ import annotations
 
-import io
 import json
 import os
 import re
@@ -49,6 +48,7 @@ __all__ = [
     "scenario_results",
     "shortfall_csv_bytes",
     "shortfall_xlsx_bytes",
+    "shortfall_rows",
     "siting_record",
     "store_path",
 ]
@@ -482,9 +482,3 @@ def proposals_gpkg_bytes(evaluation: Any, sites: gpd.GeoDataFrame, *, lang: str 
 
     return _via_file(".gpkg", lambda p: export_gpkg(evaluation, p, lang=lang, proposals=sites))
 
-
-def read_xlsx_sheets(data: bytes) -> list[str]:
-    """Sheet names of an XLSX workbook given as bytes (used to check downloads)."""
-    from openpyxl import load_workbook
-
-    return list(load_workbook(io.BytesIO(data), read_only=True).sheetnames)

@@ -428,15 +428,15 @@ def _points_xy(obj: Any, crs: str, name: str) -> tuple[np.ndarray, pd.Index]:
                 else obj.to_crs(crs)
             pts = geom if _all_points(geom) else geom.representative_point()
             return _point_coords(pts), obj.index
-        if isinstance(obj, gpd.GeoDataFrame) and {"x", "y"} <= set(obj.columns):
-            return obj[["x", "y"]].to_numpy(float), obj.index
+        if isinstance(obj, gpd.GeoDataFrame) and "x" in obj.columns and "y" in obj.columns:
+            return _xy_columns(obj), obj.index
         geom = obj.geometry
         if len(geom) and _all_points(geom):
             return _point_coords(geom), obj.index
         return _point_coords(geom.centroid), obj.index
     if isinstance(obj, pd.DataFrame):
-        if {"x", "y"} <= set(obj.columns):
-            return obj[["x", "y"]].to_numpy(float), obj.index
+        if "x" in obj.columns and "y" in obj.columns:
+            return _xy_columns(obj), obj.index
         raise InputError(f"`{name}` has no `x`/`y` columns or geometry.",
                          fix="pass a GeoDataFrame or a table with x/y metre columns.")
     arr = np.asarray(obj, float)
@@ -446,6 +446,14 @@ def _points_xy(obj: Any, crs: str, name: str) -> tuple[np.ndarray, pd.Index]:
         raise InputError(f"`{name}` has shape {arr.shape}; expected (n, 2) x/y coordinates.",
                          fix="pass an array of x, y metres or a GeoDataFrame.")
     return arr, pd.RangeIndex(len(arr))
+
+
+def _xy_columns(frame: pd.DataFrame) -> np.ndarray:
+    """(n, 2) float array of the ``x``/``y`` columns (without building a sub-frame)."""
+    out = np.empty((len(frame), 2), float)
+    out[:, 0] = frame["x"].to_numpy(float)
+    out[:, 1] = frame["y"].to_numpy(float)
+    return out
 
 
 def _all_points(geom: Any) -> bool:

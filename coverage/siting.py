@@ -24,6 +24,9 @@ Candidate sites come from :func:`candidates_from_cells`,
 
 from __future__ import annotations
 
+import os
+import sys
+import threading
 import time
 from dataclasses import dataclass, field
 from typing import Any, Mapping
@@ -419,6 +422,42 @@ class _Mip:
     size: tuple[int, int, int]
 
 
+_HIGHS_LOCK = threading.Lock()
+_HIGHS_QUIET: list[bool] = []
+
+
+def _new_highs():
+    """A HiGHS instance; its one-off licence banner is kept off standard output.
+
+    HiGHS prints a banner from C when the first instance of a process is
+    created, before any option can silence it. Standard output is pointed at
+    the null device for that one construction, so command-line output stays
+    parseable.
+    """
+    import highspy
+
+    with _HIGHS_LOCK:
+        if _HIGHS_QUIET:
+            return highspy.Highs()
+        _HIGHS_QUIET.append(True)
+        import ctypes
+
+        libc = ctypes.CDLL(None)
+        sys.stdout.flush()
+        libc.fflush(None)
+        saved = os.dup(1)
+        try:
+            with open(os.devnull, "wb") as devnull:
+                os.dup2(devnull.fileno(), 1)
+                try:
+                    return highspy.Highs()
+                finally:
+                    libc.fflush(None)
+                    os.dup2(saved, 1)
+        finally:
+            os.close(saved)
+
+
 def _solve_mip(c: np.ndarray, A: sp.spmatrix, row_lo: np.ndarray, row_hi: np.ndarray,
                col_lo: np.ndarray, col_hi: np.ndarray, integer: np.ndarray, *,
                maximize: bool, time_limit_s: float, start: np.ndarray | None = None,
@@ -449,7 +488,7 @@ def _solve_mip(c: np.ndarray, A: sp.spmatrix, row_lo: np.ndarray, row_hi: np.nda
     kint, kcon = highspy.HighsVarType.kInteger, highspy.HighsVarType.kContinuous
     lp.integrality_ = [kint if b else kcon for b in np.asarray(integer, bool)]
     lp.sense_ = highspy.ObjSense.kMaximize if maximize else highspy.ObjSense.kMinimize
-    h = highspy.Highs()
+    h = _new_highs()
     h.setOptionValue("output_flag", False)
     h.setOptionValue("time_limit", float(max(time_limit_s, 0.01)))
     h.setOptionValue("mip_rel_gap", float(mip_rel_gap))

@@ -599,3 +599,15 @@ def test_reading_room_siting_on_the_embedded_chengdu_grid():
     assert rc.objective == pytest.approx(served_maxflow(T, w, rc.new_sites,
                                                         np.full(len(cand), 50_000.0), thr),
                                          rel=1e-6)
+
+
+def test_solver_prints_nothing_on_standard_output():
+    import subprocess
+    import sys
+
+    code = ("import numpy as np; from coverage import siting; "
+            "r = siting.mclp(np.array([[1.0, np.inf], [np.inf, 1.0]]), np.array([1.0, 2.0]), "
+            "threshold_s=5, p=1, method='milp'); print(r.objective)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                         cwd=str(__import__("pathlib").Path(__file__).resolve().parents[1]))
+    assert out.stdout.strip() == "2.0"

@@ -28,6 +28,7 @@ import shapely
 from .errors import InputError, Problem, ProblemCollector
 from .facilities import (
     _add_row_problems,
+    _id_groups,
     _decode,
     _find_column,
     _id_text,
@@ -335,23 +336,17 @@ def load_boundaries(
 
     # ---- ids -----------------------------------------------------------------
     if id_c is not None:
-        ids = [_id_text(v) if not _is_missing(v) else "" for v in table[id_c]]
-        idx = [i for i, v in enumerate(ids) if not v]
+        ids, idx, dups = _id_groups(table[id_c])
         _add_row_problems(pc, rows[idx].tolist(), lambda k: "the unit id is empty.",
                           fix=f"fill in the adcode, or pass `id_col=` with another id column.",
                           column=str(id_c))
-        groups: dict[str, list[int]] = {}
-        for i, v in enumerate(ids):
-            if v:
-                groups.setdefault(v, []).append(i)
-        for v, members in groups.items():
-            if len(members) > 1:
-                pc.add(f"unit id {v!r} appears in {len(members)} rows: "
-                       f"{_rows_text(rows[members])} "
-                       f"({', '.join(repr(names[m]) for m in members[:5])}).",
-                       fix="give every unit its own id; dissolve multi-part units into one "
-                           "feature (QGIS: Vector ▸ Geoprocessing ▸ Dissolve).",
-                       row=int(rows[members[1]]), column=str(id_c))
+        for v, members in dups.items():
+            pc.add(f"unit id {v!r} appears in {len(members)} rows: "
+                   f"{_rows_text(rows[members])} "
+                   f"({', '.join(repr(names[m]) for m in members[:5])}).",
+                   fix="give every unit its own id; dissolve multi-part units into one "
+                       "feature (QGIS: Vector ▸ Geoprocessing ▸ Dissolve).",
+                   row=int(rows[members[1]]), column=str(id_c))
     else:
         width = max(3, len(str(n)))
         ids = [f"U{i + 1:0{width}d}" for i in range(n)]

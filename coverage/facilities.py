@@ -784,6 +784,17 @@ def _parse_numbers(values: Sequence[Any]) -> tuple[np.ndarray, np.ndarray]:
     return out, bad
 
 
+def _id_groups(values: Any) -> tuple[list[str], list[int], dict[str, list[int]]]:
+    """Ids as text, the positions of empty ids, and the positions of each repeated id."""
+    ids = [_id_text(v) if not _is_missing(v) else "" for v in values]
+    empty = [i for i, v in enumerate(ids) if not v]
+    groups: dict[str, list[int]] = {}
+    for i, v in enumerate(ids):
+        if v:
+            groups.setdefault(v, []).append(i)
+    return ids, empty, {v: m for v, m in groups.items() if len(m) > 1}
+
+
 def _id_text(value: Any) -> str:
     if isinstance(value, (float, np.floating)) and float(value).is_integer():
         return str(int(value))
@@ -1159,21 +1170,15 @@ def load_facilities(
 
     # ---- ids ------------------------------------------------------------
     if id_c is not None:
-        ids = [_id_text(v) if not _is_missing(v) else "" for v in frame[id_c]]
-        idx = [i for i, v in enumerate(ids) if not v]
+        ids, idx, dups = _id_groups(frame[id_c])
         _add_row_problems(pc, rows[idx].tolist(), lambda k: "the facility id is empty.",
                           fix=f"fill in an id, or remove the id column '{id_c}' to number "
                               "the facilities automatically.", column=str(id_c))
-        groups: dict[str, list[int]] = {}
-        for i, v in enumerate(ids):
-            if v:
-                groups.setdefault(v, []).append(i)
-        for v, members in groups.items():
-            if len(members) > 1:
-                pc.add(f"facility id {v!r} appears in {len(members)} rows: "
-                       f"{_rows_text(rows[members])}.",
-                       fix="give every facility its own id.", row=int(rows[members[1]]),
-                       column=str(id_c))
+        for v, members in dups.items():
+            pc.add(f"facility id {v!r} appears in {len(members)} rows: "
+                   f"{_rows_text(rows[members])}.",
+                   fix="give every facility its own id.", row=int(rows[members[1]]),
+                   column=str(id_c))
     else:
         width = max(4, len(str(n)))
         ids = [f"F{i + 1:0{width}d}" for i in range(n)]

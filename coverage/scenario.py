@@ -106,6 +106,18 @@ class ScenarioNotFoundError(InputError):
 # small helpers
 # --------------------------------------------------------------------------
 
+def _set_finite(obj: Any, names: tuple[str, ...], pc: ProblemCollector, *, fix: str) -> None:
+    """Coerce the fields ``names`` of a frozen dataclass to float, noting non-finite ones."""
+    for name in names:
+        try:
+            value = float(getattr(obj, name))
+        except (TypeError, ValueError):
+            value = math.nan
+        if not math.isfinite(value):
+            pc.add(f"`{name}` = {getattr(obj, name)!r} is not a finite number.", fix=fix)
+        object.__setattr__(obj, name, value)
+
+
 def _now() -> datetime:
     return datetime.now(timezone.utc)
 
@@ -250,15 +262,8 @@ class AddedFacility:
                    fix=f"use one of {', '.join(FACILITY_TYPES)}")
         else:
             object.__setattr__(self, "type", canonical)
-        for name in ("x", "y", "lon", "lat"):
-            try:
-                value = float(getattr(self, name))
-            except (TypeError, ValueError):
-                value = math.nan
-            if not math.isfinite(value):
-                pc.add(f"`{name}` = {getattr(self, name)!r} is not a finite number.",
-                       fix="give x/y in metres of the scenario CRS and lon/lat in degrees")
-            object.__setattr__(self, name, value)
+        _set_finite(self, ("x", "y", "lon", "lat"), pc,
+                    fix="give x/y in metres of the scenario CRS and lon/lat in degrees")
         if not pc.problems and not (-180 <= self.lon <= 180 and -90 <= self.lat <= 90):
             pc.add(f"`lon`, `lat` = ({self.lon}, {self.lat}) are not WGS84 degrees.",
                    fix="pass longitude and latitude in degrees (lon first)")
@@ -324,15 +329,7 @@ class SelectedSite:
         if not isinstance(self.site_id, str) or not self.site_id.strip():
             pc.add(f"`site_id` must be a non-empty string, got {self.site_id!r}.",
                    fix="use the candidate site's id as a string")
-        for name in ("x", "y", "lon", "lat", "new_pop"):
-            try:
-                value = float(getattr(self, name))
-            except (TypeError, ValueError):
-                value = math.nan
-            if not math.isfinite(value):
-                pc.add(f"`{name}` = {getattr(self, name)!r} is not a finite number.",
-                       fix="pass finite numbers")
-            object.__setattr__(self, name, value)
+        _set_finite(self, ("x", "y", "lon", "lat", "new_pop"), pc, fix="pass finite numbers")
         object.__setattr__(self, "name", "" if self.name is None else str(self.name))
         pc.raise_if_any()
 

@@ -10,7 +10,6 @@ with the same output folder skips the areas already done.
 Batch config::
 
     preset: zhengzhou-2022-culture-space   # standards preset (or a catalogue file)
-    mode: walk                             # for proximity rules
     areas:
       - name: 锦江区
         boundaries: jinjiang/units.geojson
@@ -132,7 +131,7 @@ def evaluate_area(area: Mapping[str, Any], settings: Mapping[str, Any]) -> pd.Da
         One entry of the batch config's ``areas``.
     settings
         The batch config's top-level keys (``preset`` or ``catalogue``,
-        ``mode``, ``facility_types``...).
+        ...); proximity rules take their mode and threshold from the rule.
 
     Returns
     -------
@@ -140,13 +139,11 @@ def evaluate_area(area: Mapping[str, Any], settings: Mapping[str, Any]) -> pd.Da
         The shortfall table of :func:`coverage.standards.evaluate`.
     """
     from .study_area import load_study_area
-    from .workflow import shortfall_table
+    from .workflow import evaluate_standards
 
     sa = load_study_area(dict(area))
     preset = settings.get("catalogue") or settings.get("preset", "zhengzhou-2022-culture-space")
-    table = shortfall_table(sa, preset=preset, mode=settings.get("mode", "walk"),
-                            with_access=bool(sa.network_source))
-    return table
+    return evaluate_standards(sa, preset, with_access=bool(sa.network_source)).table
 
 
 def _safe_name(i: int, name: str) -> str:

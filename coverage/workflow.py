@@ -33,7 +33,6 @@ __all__ = [
     "travel_graph_for",
     "select_facilities",
     "access_analysis",
-    "shortfall_table",
     "evaluate_standards",
     "build_candidates",
     "propose_sites",
@@ -262,13 +261,6 @@ def evaluate_standards(area: StudyArea, preset: str = "zhengzhou-2022-culture-sp
         fac = select_facilities(fac, list(FACILITY_TYPES), public_only=True)
     access = _access_fn(area, fac, settings or acc.TravelSettings(), public_only) if with_access else None
     return evaluate(area.boundaries, fac, preset, access=access, data_date=area.data_date or None)
-
-
-def shortfall_table(area: StudyArea, *, preset: str = "zhengzhou-2022-culture-space", mode: str = "walk",
-                    with_access: bool = True) -> pd.DataFrame:
-    """The per-unit shortfall table of a preset (for batch runs and the command line)."""
-    ev = evaluate_standards(area, preset, with_access=with_access)
-    return ev.table
 
 
 # ---------------------------------------------------------------------------- siting

@@ -443,13 +443,11 @@ def build_candidates(area: StudyArea, *, how: str = "cells", n: int = 300,
 def _quota_from_preset(area: StudyArea, preset: str, facility_type: str,
                        existing: gpd.GeoDataFrame) -> dict[str, int]:
     """Per-unit minimum number of sites (existing + new) from per-capita count rules."""
-    from .standards import evaluate
+    from .standards import evaluate, load_catalogue
 
-    ev = evaluate(area.boundaries, existing, preset)
-    tab = ev.table
-    tab = tab[(tab["kind"] == "per_capita_count")]
-    if "facility_types" in tab.columns:
-        tab = tab[tab["facility_types"].astype(str).str.contains(facility_type)]
+    rules = [r for r in load_catalogue(preset)
+             if r.kind == "per_capita_count" and facility_type in r.facility_types]
+    tab = evaluate(area.boundaries, existing, rules).table if rules else pd.DataFrame()
     if len(tab) == 0:
         raise InputError(Problem(f"preset `{preset}` has no per-capita count rule for {facility_type}.",
                                  fix="choose a preset with such a rule, e.g. 'zhengzhou-2022-culture-space'"))

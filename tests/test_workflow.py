@@ -119,3 +119,11 @@ def test_public_flag_missing_counts_as_public(area):
     fac.loc[fac["name"] == "四川省图书馆", "public"] = "否"       # explicit no
     chosen = wf.select_facilities(fac, ["library"])
     assert set(chosen["name"]) == {"成都市图书馆"}
+
+
+def test_quota_comes_only_from_rules_for_the_sited_type(area):
+    none = area.facilities.iloc[:0]
+    q = wf._quota_from_preset(area, "zhengzhou-2022-culture-space", "city_reading_room", none)
+    assert q == {"510104": 2, "510105": 3, "510106": 6, "510107": 1, "510108": 10}
+    with pytest.raises(InputError, match="no per-capita count rule for museum"):
+        wf._quota_from_preset(area, "zhengzhou-2022-culture-space", "museum", none)

@@ -29,16 +29,19 @@ All coordinates are metres in the network's CRS, all times seconds.
 from __future__ import annotations
 
 import math
+import threading
 from dataclasses import dataclass, field, replace
 from types import MappingProxyType
-from typing import Any, Iterable, Mapping, Sequence
+from typing import Any, Callable, Iterable, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 import scipy.sparse as sp
 from scipy.sparse.csgraph import dijkstra
-from scipy.spatial import cKDTree
+from pykdtree.kdtree import KDTree
 
+from coverage._chains import Contraction, contract, nearest_sources
 from coverage.errors import InputError, Problem, ProblemCollector
 from coverage.network import MODES, RoadNetwork
 
@@ -80,8 +83,11 @@ _DIRECTIONS = ("to_source", "from_source")
 _DECAYS = ("none", "step", "gaussian")
 #: Dense Dijkstra output is computed in chunks of at most this many cells.
 _CHUNK_CELLS = 20_000_000
-#: Nearest-node searches for at least this many points use all CPU cores.
-_PARALLEL_QUERIES = 50_000
+#: Snapping at least this many places is sorted along a Z-order curve first.
+_ORDERED_QUERIES = 5_000
+#: Snapping at least this many places runs the search in a second thread, so
+#: that independent work (a Dijkstra) can go on meanwhile.
+_OVERLAP_QUERIES = 20_000
 
 
 def _positive(name: str, value: float) -> None:
@@ -241,7 +247,9 @@ class TravelGraph:
     matrix_t: sp.csr_matrix
     nodes: np.ndarray
     max_speed_mps: float
-    _tree: cKDTree = field(repr=False)
+    _tree: "_PointIndex" = field(repr=False)
+    _chains: Contraction = field(repr=False)
+    _islands: "_PointIndex | None" = field(repr=False, default=None)
 
     @property
     def crs(self) -> str:
@@ -254,28 +262,53 @@ class TravelGraph:
         return self.network.n_nodes
 
     def snap(self, xy: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Nearest mode node (index) and distance in metres for each point."""
+        """Nearest mode node (index) and distance in metres for each point.
+
+        Points without finite coordinates get node -1 and distance ``inf``.
+        """
+        node, dist, _ = self._snap_while(xy, None)
+        return node, dist
+
+    def _snap_while(self, xy: np.ndarray, meanwhile: Callable[[], Any] | None
+                    ) -> tuple[np.ndarray, np.ndarray, Any]:
+        """:meth:`snap`, also running ``meanwhile()`` (its value is returned third).
+
+        For many points the tree search runs in a second thread (it releases
+        the GIL) while ``meanwhile`` runs in this one.
+        """
         xy = np.ascontiguousarray(np.asarray(xy, float).reshape(-1, 2))
         ok = np.isfinite(xy.view(np.complex128)[:, 0]) if len(xy) else np.ones(0, bool)
         all_ok = bool(ok.all())
         q = None if all_ok else np.flatnonzero(ok)
         m = len(xy) if all_ok else q.size
         if m == 0:
-            return np.full(len(xy), -1, np.int64), np.full(len(xy), np.inf)
-        if m > 5000:  # spatially coherent queries are much faster
-            order = _morton_order(xy if all_ok else np.take(xy, q, axis=0))
+            extra = meanwhile() if meanwhile is not None else None
+            return np.full(len(xy), -1, np.int64), np.full(len(xy), np.inf), extra
+        if m >= _ORDERED_QUERIES:  # spatially coherent queries are much faster
+            order = _zorder(xy if all_ok else np.take(xy, q, axis=0))
             q = order if all_ok else q[order]
         pts = xy if q is None else np.take(xy, q, axis=0)
-        d, i = _nearest(self._tree, pts, self.settings.max_snap_m)
+        if meanwhile is None:
+            extra = None
+            d, i = self._tree.query(pts)
+        elif m >= _OVERLAP_QUERIES:
+            job = _Background(self._tree.query, pts)
+            try:
+                extra = meanwhile()
+            finally:
+                d, i = job.result()
+        else:
+            d, i = self._tree.query(pts)
+            extra = meanwhile()
         if q is None:
-            return self.nodes[i], d
+            return self.nodes[i], d, extra
         if all_ok:  # q is a permutation: every entry is written
             node, dist = np.empty(len(xy), np.int64), np.empty(len(xy))
         else:
             node, dist = np.full(len(xy), -1, np.int64), np.full(len(xy), np.inf)
         node[q] = self.nodes[i]
         dist[q] = d
-        return node, dist
+        return node, dist, extra
 
     def to_networkx(self):
         """The mode's network as an osmnx-style MultiDiGraph with ``time_s`` on edges."""
@@ -330,8 +363,9 @@ def travel_graph(network: RoadNetwork, mode: str = "walk",
     o2 = np.lexsort((rows, cols))
     matrix_t = _csr(cols[o2], rows[o2], tmin[o2], (n, n))
     nodes = np.flatnonzero(network.node_mask(mode))
-    tree = cKDTree(np.column_stack([network.x[nodes], network.y[nodes]]), leafsize=32,
-                   balanced_tree=False, compact_nodes=False)
+    tree = _PointIndex(np.column_stack([network.x[nodes], network.y[nodes]]))
+    isl = np.flatnonzero(network.islands[mode])
+    islands = _PointIndex(np.column_stack([network.x[isl], network.y[isl]])) if isl.size else None
     crow = np.hypot(network.x[u] - network.x[v], network.y[u] - network.y[v])
     moving = crow > 0
     if (t[moving] <= 0).any():
@@ -341,11 +375,34 @@ def travel_graph(network: RoadNetwork, mode: str = "walk",
     time_s.setflags(write=False)
     return TravelGraph(network=network, mode=mode, settings=s, time_s=time_s,
                        matrix=matrix, matrix_t=matrix_t, nodes=nodes,
-                       max_speed_mps=vmax, _tree=tree)
+                       max_speed_mps=vmax, _tree=tree, _chains=contract(matrix, matrix_t),
+                       _islands=islands)
+
+
+class _PointIndex:
+    """Exact nearest-neighbour search over fixed points (a k-d tree).
+
+    The tree (pykdtree, multi-threaded queries) is rebuilt after unpickling.
+    """
+
+    def __init__(self, xy: np.ndarray) -> None:
+        self.xy = np.ascontiguousarray(xy, dtype=float)
+        self._tree = KDTree(self.xy, leafsize=16)
+
+    def __getstate__(self) -> dict:
+        return {"xy": self.xy}
+
+    def __setstate__(self, state: dict) -> None:
+        self.__init__(state["xy"])
+
+    def query(self, pts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Distance to and index of the nearest point, for every row of ``pts``."""
+        d, i = self._tree.query(np.ascontiguousarray(pts, dtype=float), k=1)
+        return d, i.astype(np.int64)
 
 
 def _morton(xy: np.ndarray, cell_m: float = 50.0) -> np.ndarray:
-    """Z-order key of points (for spatially coherent processing order)."""
+    """Z-order key of points on a grid of ``cell_m`` (for a spatially coherent order)."""
     def spread(v: np.ndarray) -> np.ndarray:
         v = v & 0xFFFF
         v = (v | (v << 8)) & 0x00FF00FF
@@ -366,42 +423,23 @@ def _spread_table() -> np.ndarray:
     return (v | (v << 1)) & 0x5555
 
 
-def _morton_order(xy: np.ndarray, cell_m: float = 50.0) -> np.ndarray:
-    """``np.argsort(_morton(xy, cell_m), kind="stable")``, by two 16-bit radix passes."""
-    lut = _spread_table()
-    x, y = xy[:, 0], xy[:, 1]
-    i = ((x - x.min()) / cell_m).astype(np.int64)
-    j = ((y - y.min()) / cell_m).astype(np.int64)
-    i_lo, j_lo = (i & 0xFF).astype(np.uint8), (j & 0xFF).astype(np.uint8)
-    i_hi, j_hi = ((i >> 8) & 0xFF).astype(np.uint8), ((j >> 8) & 0xFF).astype(np.uint8)
-    key_lo = np.take(lut, i_lo) | (np.take(lut, j_lo) << 1)
-    key_hi = np.take(lut, i_hi) | (np.take(lut, j_hi) << 1)
-    first = np.argsort(key_lo, kind="stable")
-    return first[np.argsort(key_hi[first], kind="stable")]
+_SPREAD = _spread_table()
 
 
-def _nearest(tree: cKDTree, pts: np.ndarray, max_m: float) -> tuple[np.ndarray, np.ndarray]:
-    """Exact nearest neighbour of every point: distance and tree index.
+def _zorder(xy: np.ndarray) -> np.ndarray:
+    """Order of points along a Z-order curve over a 256 x 256 grid of their extent.
 
-    Bounded searches prune most of the tree; points with no neighbour within
-    the bound are searched again with a larger one, then without a bound.
-    Large batches are spread over the CPU cores (each point's search is
-    independent, so the result does not depend on it).
+    Neighbouring points end up close together, so that successive k-d tree
+    searches touch the same tree nodes (one stable 16-bit radix sort).
     """
-    span = np.maximum(tree.maxes - tree.mins, 1.0)
-    spacing = math.sqrt(float(span[0] * span[1]) / max(tree.n, 1))
-    bounds = sorted({min(spacing, max_m), max_m})
-    workers = -1 if len(pts) >= _PARALLEL_QUERIES else 1
-    d, i = tree.query(pts, distance_upper_bound=bounds[0], workers=workers)
-    miss = np.flatnonzero(i == tree.n)
-    for b in bounds[1:] + [np.inf]:
-        if miss.size == 0:
-            break
-        d2, i2 = tree.query(np.take(pts, miss, axis=0), distance_upper_bound=b,
-                            workers=-1 if miss.size >= _PARALLEL_QUERIES else 1)
-        d[miss], i[miss] = d2, i2
-        miss = miss[i2 == tree.n]
-    return d, i
+    x, y = xy[:, 0], xy[:, 1]
+    x0, y0 = x.min(), y.min()
+    sx = max(float(x.max() - x0), 1e-9) / 255.999
+    sy = max(float(y.max() - y0), 1e-9) / 255.999
+    i = ((x - x0) / sx).astype(np.uint8)
+    j = ((y - y0) / sy).astype(np.uint8)
+    key = np.take(_SPREAD, i) | (np.take(_SPREAD, j) << 1)
+    return np.argsort(key, kind="stable")
 
 
 def _csr(rows: np.ndarray, cols: np.ndarray, data: np.ndarray,
@@ -504,8 +542,10 @@ class SnappedPoints:
         Walking time to that node in seconds.
     ok
         Whether the place is within ``max_snap_m`` of the mode's network.
-    reason
-        Why a place is unreachable (``""`` when it is not).
+    reason_code
+        Per place, the position of its reason in ``reasons`` (0: reachable).
+    reasons
+        The distinct reasons; ``reasons[0]`` is ``""``.
     index
         The index of the places given.
     ids
@@ -518,7 +558,8 @@ class SnappedPoints:
     snap_m: np.ndarray
     snap_s: np.ndarray
     ok: np.ndarray
-    reason: np.ndarray
+    reason_code: np.ndarray
+    reasons: tuple[str, ...] = ("",)
     index: pd.Index | None = None
     ids: np.ndarray | None = None
     key: tuple = ()
@@ -526,11 +567,17 @@ class SnappedPoints:
     def __len__(self) -> int:
         return int(self.node.shape[0])
 
+    @property
+    def reason(self) -> np.ndarray:
+        """Why each place is unreachable (``""`` when it is not), as an object array."""
+        return np.asarray(self.reasons, object)[self.reason_code]
+
     def frame(self) -> pd.DataFrame:
         """The snapping as a table: ``node``, ``snap_m``, ``snap_s``, ``reachable``, ``reason``."""
         return pd.DataFrame({"node": self.node, "snap_m": self.snap_m,
                              "snap_s": np.where(self.ok, self.snap_s, np.nan),
-                             "reachable": self.ok, "reason": self.reason},
+                             "reachable": self.ok,
+                             "reason": _str_column(self.reasons, self.reason_code)},
                             index=self.index if self.index is not None
                             else pd.RangeIndex(len(self)))
 
@@ -541,49 +588,57 @@ def _graph_key(graph: TravelGraph) -> tuple:
 
 def _places(graph: TravelGraph, obj: Any, name: str) -> SnappedPoints:
     """Snap ``obj`` (or check an already snapped one) for ``graph``."""
+    return _places_while(graph, obj, name, None)[0]
+
+
+def _places_while(graph: TravelGraph, obj: Any, name: str,
+                  meanwhile: Callable[[], Any] | None) -> tuple[SnappedPoints, Any]:
+    """:func:`_places`, also running ``meanwhile()`` (see ``TravelGraph._snap_while``)."""
     if isinstance(obj, SnappedPoints):
         if obj.key != _graph_key(graph):
             raise InputError(
                 f"`{name}` was snapped to another travel graph (mode, network or speeds "
                 "differ).", fix=f"snap it again with snap_points(graph, ...) for this graph.")
-        return obj
+        return obj, (meanwhile() if meanwhile is not None else None)
     xy, index = _points_xy(obj, graph.crs, name)
-    sn = _snap(graph, xy)
+    sn, extra = _snap(graph, xy, meanwhile)
     ids = None
     if isinstance(obj, pd.DataFrame) and "facility_id" in obj.columns:
         ids = obj["facility_id"].astype(str).to_numpy()
-    return replace(sn, index=index, ids=ids)
+    return replace(sn, index=index, ids=ids), extra
 
 
-def _snap(graph: TravelGraph, xy: np.ndarray) -> SnappedPoints:
-    node, dist = graph.snap(xy)
+def _snap(graph: TravelGraph, xy: np.ndarray,
+          meanwhile: Callable[[], Any] | None = None) -> tuple[SnappedPoints, Any]:
+    """Places at ``xy`` snapped to ``graph``, with the value of ``meanwhile()``."""
+    node, dist, extra = graph._snap_while(xy, meanwhile)
     s = graph.settings
     ok = dist <= s.max_snap_m
-    reason = np.full(len(xy), "", object)
+    code = np.zeros(len(xy), np.int32)
+    reasons = [""]
     bad = np.flatnonzero(~ok)
     if bad.size:
-        net = graph.network
         finite = np.isfinite(xy[bad]).all(axis=1)
-        reason[bad[~finite]] = "no coordinates"
+        if not finite.all():
+            reasons.append("no coordinates")
+            code[bad[~finite]] = len(reasons) - 1
         fb = bad[finite]
         if fb.size:
-            reason[fb] = (f"no {graph.mode} road of the main network within "
-                          f"{s.max_snap_m:g} m")
-            isl = np.flatnonzero(net.islands[graph.mode])
-            if isl.size:
-                tree_isl = cKDTree(np.column_stack([net.x[isl], net.y[isl]]))
-                d_all, _ = tree_isl.query(xy[fb])
-                island = d_all <= s.max_snap_m
-            else:
-                island = np.zeros(fb.size, bool)
-            for k in np.flatnonzero(island):
-                reason[fb[k]] = (
-                    f"the nearest road ({d_all[k]:.0f} m away) is on a part of the "
-                    f"{graph.mode} network that is disconnected from the main network, "
-                    f"and no road of the main network is within {s.max_snap_m:g} m")
-    node = np.where(ok, node, -1)
-    snap_m = np.where(np.isfinite(dist), dist, np.nan)
-    return SnappedPoints(node, snap_m, snap_m / s.walk_mps, ok, reason, key=_graph_key(graph))
+            reasons.append(f"no {graph.mode} road of the main network within "
+                           f"{s.max_snap_m:g} m")
+            code[fb] = len(reasons) - 1
+            if graph._islands is not None:
+                d_isl, _ = graph._islands.query(xy[fb])
+                for k in np.flatnonzero(d_isl <= s.max_snap_m):
+                    reasons.append(
+                        f"the nearest road ({d_isl[k]:.0f} m away) is on a part of the "
+                        f"{graph.mode} network that is disconnected from the main network, "
+                        f"and no road of the main network is within {s.max_snap_m:g} m")
+                    code[fb[k]] = len(reasons) - 1
+        node = np.where(ok, node, -1)
+        dist = np.where(np.isfinite(dist), dist, np.nan)
+    return SnappedPoints(node, dist, dist / s.walk_mps, ok, code, tuple(reasons),
+                         key=_graph_key(graph)), extra
 
 
 def snap_points(graph: TravelGraph, points: Any) -> SnappedPoints:
@@ -608,17 +663,6 @@ def snap_points(graph: TravelGraph, points: Any) -> SnappedPoints:
     return _places(graph, points, "points")
 
 
-def _augmented(matrix: sp.csr_matrix, nodes: np.ndarray, offsets: np.ndarray) -> sp.csr_matrix:
-    """``matrix`` plus one virtual node per entry with an edge to ``nodes[k]``."""
-    n = matrix.shape[0]
-    k = len(nodes)
-    nnz = matrix.indptr[-1]
-    indptr = np.concatenate([matrix.indptr, nnz + np.arange(1, k + 1)])
-    indices = np.concatenate([matrix.indices, np.asarray(nodes, matrix.indices.dtype)])
-    data = np.concatenate([matrix.data, np.asarray(offsets, float)])
-    return sp.csr_matrix((data, indices, indptr), shape=(n + k, n + k))
-
-
 def _facility_ids(facilities: Any, id_column: str) -> np.ndarray:
     if isinstance(facilities, pd.DataFrame) and id_column in facilities.columns:
         return facilities[id_column].astype(str).to_numpy()
@@ -627,34 +671,32 @@ def _facility_ids(facilities: Any, id_column: str) -> np.ndarray:
     return np.arange(len(np.asarray(facilities, float).reshape(-1, 2))).astype(str)
 
 
+def _arrow_str_dtype() -> Any:
+    """pandas' default string dtype when it stores Arrow large strings, else ``None``."""
+    arr = pd.Series(["a"]).array
+    if isinstance(arr, pd.arrays.ArrowStringArray) and pa.types.is_large_string(
+            arr._pa_array.type):
+        return arr.dtype
+    return None
+
+
+_ARROW_STR = _arrow_str_dtype()
+
+
 def _str_column(values: Any, code: np.ndarray) -> Any:
     """``values[code]`` (missing where ``code`` is -1) as a column, built by code.
 
     Gives the column pandas infers from the equivalent object array, without
     converting one Python string per row.
     """
-    cats = np.asarray(values, object)
-    if (code >= 0).any() and all(type(v) is str for v in cats):
-        arr = pd.Series(cats, copy=False).array
-        if arr.dtype != object:
-            return arr.take(code, allow_fill=True)
-    return np.append(cats, None)[code]
-
-
-def _reason_column(reason: np.ndarray) -> Any:
-    """The object array ``reason`` (mostly ``""``) as a column, built by code."""
-    if len(reason) == 0:
-        return reason
-    special = np.flatnonzero(reason != "")
-    codes = np.zeros(len(reason), np.int64)
-    cats = [""]
-    if special.size:
-        inv, uniq = pd.factorize(reason[special])
-        if (inv < 0).any() or not all(type(v) is str for v in uniq):
-            return reason
-        codes[special] = inv + 1
-        cats += list(uniq)
-    return _str_column(cats, codes)
+    cats = np.asarray(values, object).tolist()
+    if _ARROW_STR is not None and all(type(v) is str for v in cats):
+        codes = np.asarray(code, np.int64)
+        missing = codes < 0
+        idx = pa.array(codes, mask=missing) if missing.any() else codes
+        taken = pa.array(cats, type=pa.large_string()).take(idx)
+        return pd.arrays.ArrowStringArray(taken, dtype=_ARROW_STR)
+    return np.append(np.asarray(cats, object), None)[code]
 
 
 def nearest_facility(graph: TravelGraph, cells: Any, facilities: Any, *,
@@ -695,34 +737,33 @@ def nearest_facility(graph: TravelGraph, cells: Any, facilities: Any, *,
         fids = fsn.ids
     else:
         fids = np.arange(len(fsn)).astype(str)
+    freason = fsn.reason
     problems = [
         Problem(f"facility {fids[k]!r} cannot be placed on the {graph.mode} network: "
-                f"{fsn.reason[k]}.", fix="check its coordinates, or use a larger network.",
+                f"{freason[k]}.", fix="check its coordinates, or use a larger network.",
                 column=id_column)
         for k in np.flatnonzero(~fsn.ok)]
-    csn = _places(graph, cells, "cells")
-    cindex = csn.index if csn.index is not None else pd.RangeIndex(len(csn))
-    n = graph.n_nodes
-    reason = csn.reason.copy()
     good = np.flatnonzero(fsn.ok)
-    if good.size == 0:
+    # the search does not depend on the cells: it runs while they are snapped
+    csn, found = _places_while(graph, cells, "cells",
+                               (lambda: _facility_search(graph, fsn, good)) if good.size
+                               else None)
+    cindex = csn.index if csn.index is not None else pd.RangeIndex(len(csn))
+    rcode = csn.reason_code
+    reasons = list(csn.reasons)
+    if found is None:
         time = np.full(len(csn), np.nan)
         code = np.full(len(csn), -1, np.int64)
-        reason[csn.ok] = "no facility can be placed on the network"
+        rcode = np.where(csn.ok, len(reasons), rcode)
+        reasons.append("no facility can be placed on the network")
     else:
-        A = _augmented(graph.matrix_t, fsn.node[good], fsn.snap_s[good])
-        dist, _, src = dijkstra(A, directed=True, indices=np.arange(n, n + good.size),
-                                min_only=True, return_predecessors=True)
-        # per node: nearest facility's code (-1 when none is reached)
-        node_code = np.full(n, -1, np.int64)
-        hit = np.flatnonzero(src[:n] >= 0)
-        node_code[hit] = good[src[hit] - n]
+        dist, node_code = found
         if csn.ok.all():
             d = dist[csn.node]
             fin = np.isfinite(d)
             time = np.where(fin, d + csn.snap_s, np.nan)
             code = np.where(fin, node_code[csn.node], -1)
-            reason[~fin] = "no facility can be reached from here"
+            lost = np.flatnonzero(~fin)
         else:
             time = np.full(len(csn), np.nan)
             code = np.full(len(csn), -1, np.int64)
@@ -732,13 +773,54 @@ def nearest_facility(graph: TravelGraph, cells: Any, facilities: Any, *,
             cf = ci[fin]
             time[cf] = d[fin] + csn.snap_s[cf]
             code[cf] = node_code[csn.node[cf]]
-            reason[ci[~fin]] = "no facility can be reached from here"
-    reachable = np.isfinite(time)
+            lost = ci[~fin]
+        if lost.size:
+            rcode = rcode.copy()
+            rcode[lost] = len(reasons)
+            reasons.append("no facility can be reached from here")
+    # fresh arrays go in without a copy; the snapping's own one only if made here
+    snap_m = csn.snap_m if csn is not cells else csn.snap_m.copy()
     out = pd.DataFrame({"time_s": time, "facility_id": _str_column(fids, code),
-                        "reachable": reachable, "snap_m": csn.snap_m,
-                        "reason": _reason_column(reason)}, index=cindex)
+                        "reachable": np.isfinite(time), "snap_m": snap_m,
+                        "reason": _str_column(reasons, rcode)}, index=cindex, copy=False)
     out.attrs["problems"] = problems
     return out
+
+
+def _facility_search(graph: TravelGraph, fsn: SnappedPoints,
+                     good: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Time from every node to its nearest placed facility, and that facility's position.
+
+    One multi-source Dijkstra over the reversed graph (with its pass-through
+    nodes contracted), each facility starting with its off-network walking
+    time; unreached nodes get ``inf`` and -1.
+    """
+    dist, which = nearest_sources(graph._chains, fsn.node[good], fsn.snap_s[good])
+    return dist, np.where(which >= 0, good[np.maximum(which, 0)], -1)
+
+
+class _Background:
+    """``fn(*args)`` in a separate thread (compiled searches release the GIL)."""
+
+    def __init__(self, fn, *args: Any) -> None:
+        self._value: Any = None
+        self._error: BaseException | None = None
+
+        def run() -> None:
+            try:
+                self._value = fn(*args)
+            except BaseException as exc:  # re-raised in the caller's thread
+                self._error = exc
+
+        self._thread = threading.Thread(target=run, name="coverage-search", daemon=True)
+        self._thread.start()
+
+    def result(self) -> Any:
+        """Wait for the computation; its value, or its exception raised here."""
+        self._thread.join()
+        if self._error is not None:
+            raise self._error
+        return self._value
 
 
 def _node_groups(node: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -907,7 +989,7 @@ def reach_matrix(graph: TravelGraph, sources: Any, targets: Any, threshold_s: fl
                              fix=f"use indices in 0..{graph.n_nodes - 1}.")
         in_mode = graph.network.node_mask(graph.mode)[nodes]
         ssn = SnappedPoints(np.where(in_mode, nodes, -1), np.zeros(nodes.size),
-                            np.zeros(nodes.size), in_mode, np.full(nodes.size, "", object))
+                            np.zeros(nodes.size), in_mode, np.zeros(nodes.size, np.int32))
     else:
         ssn = _places(graph, sources, "sources")
     tsn = _places(graph, targets, "targets")
@@ -1122,7 +1204,7 @@ def isochrones(graph: TravelGraph, sources: Any,
     else:
         xy, _ = _points_xy(sources, graph.crs, "sources")
         ids = _facility_ids(sources, id_column)
-    sn = _snap(graph, xy)
+    sn, _ = _snap(graph, xy)
     M = graph.matrix_t if direction == "to_source" else graph.matrix
     net = graph.network
     em = net.edge_mask(graph.mode)

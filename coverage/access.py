@@ -692,6 +692,10 @@ def _str_column(values: Any, code: np.ndarray) -> Any:
     cats = np.asarray(values, object).tolist()
     if _ARROW_STR is not None and all(type(v) is str for v in cats):
         codes = np.asarray(code, np.int64)
+        if cats == [""] * len(cats) and (codes >= 0).all():  # all empty: no copying
+            arr = pa.LargeStringArray.from_buffers(
+                len(codes), pa.py_buffer(np.zeros(len(codes) + 1, np.int64)), pa.py_buffer(b""))
+            return pd.arrays.ArrowStringArray(pa.chunked_array([arr]), dtype=_ARROW_STR)
         missing = codes < 0
         idx = pa.array(codes, mask=missing) if missing.any() else codes
         taken = pa.array(cats, type=pa.large_string()).take(idx)
@@ -759,11 +763,10 @@ def nearest_facility(graph: TravelGraph, cells: Any, facilities: Any, *,
     else:
         dist, node_code = found
         if csn.ok.all():
-            d = dist[csn.node]
-            fin = np.isfinite(d)
-            time = np.where(fin, d + csn.snap_s, np.nan)
-            code = np.where(fin, node_code[csn.node], -1)
-            lost = np.flatnonzero(~fin)
+            time = dist[csn.node] + csn.snap_s
+            code = node_code[csn.node]  # -1 exactly where no facility is reached
+            lost = np.flatnonzero(code < 0)
+            time[lost] = np.nan
         else:
             time = np.full(len(csn), np.nan)
             code = np.full(len(csn), -1, np.int64)

@@ -16,7 +16,8 @@ Everything works on the square CSR matrices of :class:`coverage.access.TravelGra
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 import scipy.sparse as sp
@@ -44,17 +45,15 @@ class Contraction:
         Whole-graph index of every chain node, ascending.
     nb
         ``(len(chain), 2)`` neighbours of each chain node.
-    t_out, t_in
-        ``(len(chain), 2)`` times from the chain node to each neighbour and back.
-    end
-        ``(len(chain), 2)`` whole-graph index of the junction reached by
-        walking along the chain towards each neighbour.
+    t_in
+        ``(len(chain), 2)`` times from each neighbour to the chain node.
+    end_core
+        ``(len(chain), 2)`` core index of the junction reached by walking
+        along the chain towards each neighbour.
     to_end, from_end
         ``(len(chain), 2)`` time along the chain to that junction and from it.
     chain_of
         Chain-node position of every whole-graph node (-1 for other nodes).
-    end_core
-        ``core_of[end]``.
     """
 
     n: int
@@ -63,25 +62,44 @@ class Contraction:
     core_t: sp.csr_matrix
     chain: np.ndarray
     nb: np.ndarray
-    t_out: np.ndarray
     t_in: np.ndarray
-    end: np.ndarray
+    end_core: np.ndarray
     to_end: np.ndarray
     from_end: np.ndarray
     chain_of: np.ndarray
-    end_core: np.ndarray
-    _walk: list = field(default_factory=list, repr=False)
 
+    @cached_property
     def walk_tables(self) -> tuple[list, list, list, list]:
-        """``chain_of``, ``chain``, ``nb`` and ``t_in`` as Python lists (built once)."""
-        if not self._walk:
-            self._walk.append((self.chain_of.tolist(), self.chain.tolist(),
-                               self.nb.tolist(), self.t_in.tolist()))
-        return self._walk[0]
+        """``chain_of``, ``chain``, ``nb`` and ``t_in`` as Python lists (built on first use)."""
+        return (self.chain_of.tolist(), self.chain.tolist(), self.nb.tolist(),
+                self.t_in.tolist())
+
+
+def min_csr(rows: np.ndarray, cols: np.ndarray, vals: np.ndarray, n: int) -> sp.csr_matrix:
+    """``n x n`` CSR matrix of the least value per ``(row, col)`` pair.
+
+    Indices are sorted within rows and explicit zeros are kept (a zero-time
+    edge is an edge).
+    """
+    key = np.asarray(rows, np.int64) * n + np.asarray(cols, np.int64)
+    order = np.argsort(key, kind="stable")
+    key, vals = key[order], np.asarray(vals, float)[order]
+    starts = np.flatnonzero(np.r_[True, key[1:] != key[:-1]]) if key.size else key[:0]
+    vmin = np.minimum.reduceat(vals, starts) if starts.size else vals[:0]
+    ukey = key[starts]
+    size = max(n, 1)
+    indptr = np.zeros(n + 1, np.int64)
+    np.cumsum(np.bincount(ukey // size, minlength=n), out=indptr[1:])
+    m = sp.csr_matrix((vmin, ukey % size, indptr), shape=(n, n))
+    m.has_sorted_indices = True
+    return m
 
 
 def _pass_through(matrix: sp.csr_matrix, matrix_t: sp.csr_matrix) -> np.ndarray:
-    """Nodes with exactly two neighbours, joined to both by edges both ways."""
+    """Nodes with exactly two neighbours, joined to both by edges both ways.
+
+    Rows of both matrices have sorted indices, so equal neighbour sets line up.
+    """
     out_deg = np.diff(matrix.indptr)
     in_deg = np.diff(matrix_t.indptr)
     cand = np.flatnonzero((out_deg == 2) & (in_deg == 2))
@@ -91,17 +109,8 @@ def _pass_through(matrix: sp.csr_matrix, matrix_t: sp.csr_matrix) -> np.ndarray:
     o1 = matrix.indices[matrix.indptr[cand] + 1]
     i0 = matrix_t.indices[matrix_t.indptr[cand]]
     i1 = matrix_t.indices[matrix_t.indptr[cand] + 1]
-    o_lo, o_hi = np.minimum(o0, o1), np.maximum(o0, o1)
-    i_lo, i_hi = np.minimum(i0, i1), np.maximum(i0, i1)
-    ok = (o_lo == i_lo) & (o_hi == i_hi) & (o_lo != cand) & (o_hi != cand)
+    ok = (o0 == i0) & (o1 == i1) & (o0 != cand) & (o1 != cand)
     return cand[ok]
-
-
-def _entry(m: sp.csr_matrix, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
-    """``m[rows, cols]`` for entries known to exist in rows of two sorted entries."""
-    first = m.indptr[rows]
-    second = first + 1
-    return np.where(m.indices[first] == cols, m.data[first], m.data[second])
 
 
 def contract(matrix: sp.csr_matrix, matrix_t: sp.csr_matrix) -> Contraction:
@@ -130,10 +139,12 @@ def contract(matrix: sp.csr_matrix, matrix_t: sp.csr_matrix) -> Contraction:
         nb = np.column_stack([a, b])
         t_out = np.column_stack([matrix.data[matrix.indptr[chain]],
                                  matrix.data[matrix.indptr[chain] + 1]])
-        t_in = np.column_stack([_entry(matrix_t, chain, a), _entry(matrix_t, chain, b)])
+        # the in-neighbours are the out-neighbours, in the same (sorted) order
+        t_in = np.column_stack([matrix_t.data[matrix_t.indptr[chain]],
+                                matrix_t.data[matrix_t.indptr[chain] + 1]])
         # darts: 2 * p + s goes from chain node p towards its neighbour s
         target = nb.ravel()
-        to_end = t_out.ravel().copy()
+        to_end = t_out.ravel()
         from_end = t_in.ravel().copy()
         end = target.copy()
         succ = np.full(2 * k, -1, np.int64)
@@ -187,22 +198,10 @@ def contract(matrix: sp.csr_matrix, matrix_t: sp.csr_matrix) -> Contraction:
     c = core_of[np.concatenate(cols)]
     v = np.concatenate(vals)
     keep = r != c
-    r, c, v = r[keep], c[keep], v[keep]
-    nc = core.size
-    key = c * nc + r  # transposed: row = head
-    order = np.argsort(key, kind="stable")
-    key, v = key[order], v[order]
-    first = np.r_[True, key[1:] != key[:-1]] if key.size else np.zeros(0, bool)
-    starts = np.flatnonzero(first)
-    vmin = np.minimum.reduceat(v, starts) if starts.size else v[:0]
-    ukey = key[starts]
-    indptr = np.zeros(nc + 1, np.int64)
-    np.cumsum(np.bincount(ukey // max(nc, 1), minlength=nc), out=indptr[1:])
-    core_t = sp.csr_matrix((vmin, (ukey % max(nc, 1)).astype(np.int32), indptr), shape=(nc, nc))
-    core_t.has_sorted_indices = True
+    core_t = min_csr(c[keep], r[keep], v[keep], core.size)  # transposed: row = head
     return Contraction(n=n, core=core, core_of=core_of, core_t=core_t, chain=chain, nb=nb,
-                       t_out=t_out, t_in=t_in, end=end, to_end=to_end, from_end=from_end,
-                       chain_of=chain_of, end_core=core_of[end])
+                       t_in=t_in, end_core=core_of[end], to_end=to_end, from_end=from_end,
+                       chain_of=chain_of)
 
 
 def nearest_sources(cc: Contraction, nodes: np.ndarray, offsets: np.ndarray
@@ -278,7 +277,7 @@ def nearest_sources(cc: Contraction, nodes: np.ndarray, offsets: np.ndarray
             dist[nodes[j]], which[nodes[j]] = offsets[j], j
     # sources on a chain reach the nodes of their own chain directly
     if jh.size:
-        tables = cc.walk_tables()
+        tables = cc.walk_tables
         for j in jh.tolist():
             _along_chain(tables, int(cpos[j]), float(offsets[j]), j, dist, which)
     return dist, which

@@ -41,7 +41,7 @@ import scipy.sparse as sp
 from scipy.sparse.csgraph import dijkstra
 from pykdtree.kdtree import KDTree
 
-from coverage._chains import Contraction, contract, nearest_sources
+from coverage._chains import Contraction, contract, min_csr, nearest_sources
 from coverage.errors import InputError, Problem, ProblemCollector
 from coverage.network import MODES, RoadNetwork
 
@@ -288,10 +288,7 @@ class TravelGraph:
             order = _zorder(xy if all_ok else np.take(xy, q, axis=0))
             q = order if all_ok else q[order]
         pts = xy if q is None else np.take(xy, q, axis=0)
-        if meanwhile is None:
-            extra = None
-            d, i = self._tree.query(pts)
-        elif m >= _OVERLAP_QUERIES:
+        if meanwhile is not None and m >= _OVERLAP_QUERIES:
             job = _Background(self._tree.query, pts)
             try:
                 extra = meanwhile()
@@ -299,7 +296,7 @@ class TravelGraph:
                 d, i = job.result()
         else:
             d, i = self._tree.query(pts)
-            extra = meanwhile()
+            extra = meanwhile() if meanwhile is not None else None
         if q is None:
             return self.nodes[i], d, extra
         if all_ok:  # q is a permutation: every entry is written
@@ -351,17 +348,8 @@ def travel_graph(network: RoadNetwork, mode: str = "walk",
     time_s = np.where(mask, network.length_m / (kmh / 3.6), np.nan)
     n = network.n_nodes
     u, v, t = network.u[mask], network.v[mask], time_s[mask]
-    key = u * n + v
-    order = np.argsort(key, kind="stable")
-    key, t = key[order], t[order]
-    first = np.r_[True, key[1:] != key[:-1]]
-    starts = np.flatnonzero(first)
-    tmin = np.minimum.reduceat(t, starts)
-    ukey = key[starts]
-    rows, cols = ukey // n, ukey % n
-    matrix = _csr(rows, cols, tmin, (n, n))
-    o2 = np.lexsort((rows, cols))
-    matrix_t = _csr(cols[o2], rows[o2], tmin[o2], (n, n))
+    matrix = min_csr(u, v, t, n)  # the fastest of parallel edges
+    matrix_t = min_csr(v, u, t, n)
     nodes = np.flatnonzero(network.node_mask(mode))
     tree = _PointIndex(np.column_stack([network.x[nodes], network.y[nodes]]))
     isl = np.flatnonzero(network.islands[mode])
@@ -761,22 +749,18 @@ def nearest_facility(graph: TravelGraph, cells: Any, facilities: Any, *,
         rcode = np.where(csn.ok, len(reasons), rcode)
         reasons.append("no facility can be placed on the network")
     else:
-        dist, node_code = found
+        dist, node_code = found  # node_code is -1 exactly where dist is inf
         if csn.ok.all():
             time = dist[csn.node] + csn.snap_s
-            code = node_code[csn.node]  # -1 exactly where no facility is reached
-            lost = np.flatnonzero(code < 0)
-            time[lost] = np.nan
+            code = node_code[csn.node]
         else:
             time = np.full(len(csn), np.nan)
             code = np.full(len(csn), -1, np.int64)
             ci = np.flatnonzero(csn.ok)
-            d = dist[csn.node[ci]]
-            fin = np.isfinite(d)
-            cf = ci[fin]
-            time[cf] = d[fin] + csn.snap_s[cf]
-            code[cf] = node_code[csn.node[cf]]
-            lost = ci[~fin]
+            time[ci] = dist[csn.node[ci]] + csn.snap_s[ci]
+            code[ci] = node_code[csn.node[ci]]
+        lost = np.flatnonzero(csn.ok & (code < 0))
+        time[lost] = np.nan
         if lost.size:
             rcode = rcode.copy()
             rcode[lost] = len(reasons)

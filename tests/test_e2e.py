@@ -13,7 +13,9 @@ Screenshots of each step go to ``tests/artifacts/``; every wait is bounded.
 
 from __future__ import annotations
 
+import contextlib
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -114,6 +116,26 @@ def _wait_until(check, timeout_s: float, what: str) -> float:
     raise AssertionError(f"{what} did not happen within {timeout_s:.0f} s")
 
 
+@contextlib.contextmanager
+def _browser_page(sync_api, route):
+    """A page in a fresh headless chromium whose every request goes through ``route``."""
+    with sync_api.sync_playwright() as pw:
+        browser = pw.chromium.launch(
+            executable_path=CHROMIUM,
+            args=["--headless", "--no-sandbox", "--disable-gpu",
+                  "--disable-background-networking", "--disable-component-update",
+                  "--disable-sync", "--no-first-run"])
+        try:
+            context = browser.new_context(viewport={"width": 1400, "height": 1000}, accept_downloads=True)
+            # Routing on the context covers the page and its component iframes.
+            context.route("**/*", route)
+            page = context.new_page()
+            page.route("**/*", route)
+            yield page
+        finally:
+            browser.close()
+
+
 def test_planning_page_offline_end_to_end(server, tmp_path):
     sync_api = pytest.importorskip("playwright.sync_api")
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
@@ -132,22 +154,8 @@ def test_planning_page_offline_end_to_end(server, tmp_path):
             attempted_remote.append(url)
             r.abort()
 
-    with sync_api.sync_playwright() as pw:
-        browser = pw.chromium.launch(
-            executable_path=CHROMIUM,
-            args=["--headless", "--no-sandbox", "--disable-gpu",
-                  "--disable-background-networking", "--disable-component-update",
-                  "--disable-sync", "--no-first-run"])
+    with _browser_page(sync_api, route) as page:
         try:
-            context = browser.new_context(viewport={"width": 1400, "height": 1000}, accept_downloads=True)
-            # Routing on the context covers the page and its component iframes.
-            context.route("**/*", route)
-            page = context.new_page()
-        except Exception:
-            browser.close()
-            raise
-        try:
-            page.route("**/*", route)
             page.on("pageerror", lambda e: page_errors.append(str(e)))
             t0 = time.monotonic()
             page.goto(server["url"], timeout=MAP_TIMEOUT_MS)
@@ -237,8 +245,6 @@ def test_planning_page_offline_end_to_end(server, tmp_path):
         except Exception:
             page.screenshot(path=str(ARTIFACTS / "e2e_failure.png"), full_page=True)
             raise
-        finally:
-            browser.close()
 
     print("timings: " + ", ".join(f"{k} {v:.2f}" for k, v in timings.items()))
     assert not attempted_remote, "requests to the network were attempted:\n" + "\n".join(
@@ -256,3 +262,114 @@ def test_planning_page_offline_end_to_end(server, tmp_path):
     assert (ARTIFACTS / "e2e_offline_map.png").stat().st_size > 10_000
     assert timings["first_map_after_page_load_s"] < 30
     assert timings["parameter_change_to_map_s"] < 10
+
+
+# --------------------------------------------------------------------------- languages
+CJK = re.compile(r"[\u3000-\u303f\u3400-\u9fff\uff00-\uffef]+")
+#: Chinese text an English page may show: the language chooser.
+EN_PAGE_CJK = ("语言 / Language", "中文")
+
+
+def _settle(page, timeout_s: float = 60) -> None:
+    """Wait until the script run triggered by the last action has finished."""
+    time.sleep(0.3)
+    page.wait_for_function(
+        "() => document.querySelector('[data-testid=stApp]')?.getAttribute('data-test-script-state')"
+        " === 'notRunning'", timeout=timeout_s * 1000)
+    time.sleep(0.2)
+
+
+def _radio_choices(page) -> dict[str, list[str]]:
+    """Every radio group of the page (all tabs): its text -> the labels of its checked options."""
+    groups = page.locator('[data-testid="stRadio"]').evaluate_all(
+        "els => els.map(e => [e.innerText.slice(0, 60), [...e.querySelectorAll('label')]"
+        ".filter(l => l.querySelector('input:checked')).map(l => l.innerText.trim())])")
+    return {name: checked for name, checked in groups}
+
+
+def _interface_strings(lang: str) -> list[str]:
+    from coverage import i18n
+
+    out = [i18n.t(k, lang) for k in i18n.keys() if k != "language"]
+    out += [i18n.facility_type_label(k, lang) for k in i18n.FACILITY_TYPES]
+    return out
+
+
+def _foreign_text(text: str, lang: str) -> list[str]:
+    """Pieces of ``text`` in the other language than ``lang``."""
+    if lang == "en":
+        for allowed in EN_PAGE_CJK:
+            text = text.replace(allowed, " ")
+        return CJK.findall(text)
+    # Whole English interface strings (short ones such as "Site" also occur in data).
+    return [s for s in _interface_strings("en") if len(s) >= 8 and s in text]
+
+
+def _walk_tabs(page, lang: str) -> tuple[list[str], dict[str, list[str]]]:
+    """Open every tab; the foreign text seen in the page and the radio groups' choices."""
+    from coverage import i18n
+
+    foreign: list[str] = []
+    for key in ("tab_districts", "tab_edit", "tab_siting", "tab_compare", "tab_store",
+                "tab_download", "tab_upload"):
+        page.get_by_role("tab", name=i18n.t(key, lang), exact=True).click()
+        time.sleep(0.3)
+        foreign += _foreign_text(page.locator('[data-testid="stApp"]').inner_text(), lang)
+    page.get_by_role("tab", name=i18n.t("tab_districts", lang), exact=True).click()
+    return sorted(set(foreign)), _radio_choices(page)
+
+
+def test_language_switch_keeps_every_choice_and_translates_the_page(server):
+    """中文 → English → 中文 in one session: choices kept, labels and messages in the page's language."""
+    sync_api = pytest.importorskip("playwright.sync_api")
+    from coverage import i18n
+
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    T = i18n.t
+    blocked: list[str] = []
+
+    def route(r):
+        parsed = urlparse(r.request.url)
+        if parsed.scheme in ("data", "blob") or parsed.hostname in LOCAL_HOSTS:
+            r.continue_()
+        else:
+            blocked.append(r.request.url)
+            r.abort()
+
+    with _browser_page(sync_api, route) as page:
+        try:
+            page.goto(server["url"], timeout=MAP_TIMEOUT_MS)
+            frame = page.frame_locator('iframe[title="streamlit_folium.st_folium"]').last
+            frame.locator(".cultcov-legend").wait_for(timeout=MAP_TIMEOUT_MS)
+            sidebar = page.locator('[data-testid="stSidebar"]')
+            sidebar.get_by_text(i18n.mode_label("bike", "zh"), exact=True).click()
+            _settle(page)
+            seen: dict[str, tuple] = {}
+            for lang in ("en", "zh"):
+                sidebar.get_by_text(i18n.LANG_NAMES[lang], exact=True).click()
+                page.get_by_text(T("app_title", lang), exact=True).wait_for(timeout=MAP_TIMEOUT_MS)
+                _settle(page)
+                alerts = page.locator('[data-testid="stAlert"]').all_inner_texts()
+                assert not [a for a in alerts if T("data_error", lang) in a], (lang, alerts)
+                frame.locator(".cultcov-legend").wait_for(timeout=MAP_TIMEOUT_MS)
+                page.screenshot(path=str(ARTIFACTS / f"e2e_lang_{lang}.png"), full_page=True)
+                tags = sidebar.locator("[data-testid=stMultiSelectTagsContainer] [data-tag]").evaluate_all(
+                    "els => els.map(e => e.getAttribute('aria-label'))")
+                legend = frame.locator(".cultcov-legend").inner_text()
+                foreign, radios = _walk_tabs(page, lang)
+                seen[lang] = (tags, legend, foreign, radios)
+        except Exception:
+            page.screenshot(path=str(ARTIFACTS / "e2e_lang_failure.png"), full_page=True)
+            raise
+
+    assert not blocked, blocked
+    from coverage.workflow import READING_SPACE_TYPES
+
+    for lang, (tags, legend, foreign, radios) in seen.items():
+        assert [x.strip() for x in tags] == [i18n.facility_type_label(v, lang) for v in READING_SPACE_TYPES]
+        assert not _foreign_text(legend, lang), (lang, legend)
+        assert not foreign, (lang, foreign)
+        # Every radio group shows one chosen option; the travel mode is still "bike".
+        assert radios and all(len(c) == 1 for c in radios.values()), (lang, radios)
+        mode = [c for name, c in radios.items() if name.startswith(T("mode", lang))]
+        assert mode == [[i18n.mode_label("bike", lang)]], (lang, radios)

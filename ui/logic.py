@@ -22,7 +22,7 @@ import shapely
 
 from coverage.errors import InputError, Problem
 from coverage.geo import WGS84
-from coverage.i18n import facility_type_label, t
+from coverage.i18n import LANGS, facility_type_label, t
 from coverage.scenario import AddedFacility, Scenario, ScenarioResults, SelectedSite, SitingResult, apply_edits
 
 __all__ = [
@@ -45,6 +45,7 @@ __all__ = [
     "save_upload",
     "scenario_facilities",
     "scenario_figures",
+    "scenario_label",
     "scenario_results",
     "shortfall_csv_bytes",
     "shortfall_xlsx_bytes",
@@ -143,6 +144,13 @@ def accept_proposals(scenario: Scenario, base: gpd.GeoDataFrame, sites: gpd.GeoD
         out = add_planned(out, base, area=area, lon=float(lon), lat=float(lat),
                           facility_type=str(row["facility_type"]), name=name, lang=lang)
     return out
+
+
+def scenario_label(scenario: Scenario, lang: str = "zh") -> str:
+    """The scenario's name; the default name of an unnamed scenario in ``lang``."""
+    if scenario.name in {t("untitled_scenario", x) for x in LANGS}:
+        return t("untitled_scenario", lang)
+    return scenario.name
 
 
 def planned_table(scenario: Scenario, *, lang: str = "zh") -> pd.DataFrame:

@@ -258,11 +258,31 @@ def _set_scenario(scenario: Any) -> None:
 
 
 # --------------------------------------------------------------------------- sidebar
+#: Widgets whose option labels depend on the language. The browser keeps a choice
+#: as its label, so after a language switch each value is set again from its
+#: canonical id (type, mode, preset, ...) and the browser gets the new label.
+LANG_WIDGETS = ("facility_types", "mode", "preset", "basemap", "grid_layer", "choropleth",
+                "plan_type", "remove_ids", "sit_model", "sit_type", "sit_cand", "sit_limit",
+                "sit_quota", "up_coord", "cmp_a", "cmp_b")
+
+
+def _cb_lang() -> None:
+    """Re-set the language-dependent widgets from their canonical values.
+
+    Runs before the page is drawn, while the widgets still read the browser's
+    labels in the previous language.
+    """
+    ss = st.session_state
+    for key in LANG_WIDGETS:
+        if key in ss:
+            ss[key] = ss[key]
+
+
 def _sidebar() -> dict[str, Any]:
     """Language, analysis settings and layers; returns the chosen options."""
     sb = st.sidebar
-    lang = sb.radio("语言 / Language", LANGS,
-                    format_func=LANG_NAMES.__getitem__, key="lang", horizontal=True)
+    lang = sb.radio("语言 / Language", LANGS, format_func=LANG_NAMES.__getitem__, key="lang",
+                    horizontal=True, on_change=_cb_lang)
     sb.header(t("settings", lang))
     from coverage.workflow import READING_SPACE_TYPES
 
@@ -538,7 +558,8 @@ def _compare_tab(area: Any, token: str, base: Any, scenario: Any, opts: dict[str
         "__base__": Scenario(name=t("current_state", lang), study_area=area.name, crs=str(area.crs)),
         "__work__": scenario,
     }
-    labels = {"__base__": t("current_state", lang), "__work__": f"{t('working_scenario', lang)}: {scenario.name}"}
+    labels = {"__base__": t("current_state", lang),
+              "__work__": f"{t('working_scenario', lang)}: {logic.scenario_label(scenario, lang)}"}
     if store_file and Path(store_file).exists():
         try:
             store = ScenarioStore(store_file)
@@ -599,15 +620,16 @@ def _store_tab(area: Any, base: Any, scenario: Any, access: Any, evaluation: Any
         _show_unexpected(exc, lang)
         return None
     st.caption(f"{t('store_file', lang)}: `{path}`")
-    st.markdown(f"{t('working_scenario', lang)}: **{scenario.name}** "
+    shown = logic.scenario_label(scenario, lang)
+    st.markdown(f"{t('working_scenario', lang)}: **{shown}** "
                 f"({t('revision', lang)} {scenario.revision})")
-    st.text_input(t("scn_name", lang), key="scn_name", placeholder=scenario.name)
+    st.text_input(t("scn_name", lang), key="scn_name", placeholder=shown)
     c1, c2, c3 = st.columns(3)
     save = c1.button(t("scn_save", lang), key="scn_save", type="primary")
     save_as = c2.button(t("scn_save_as", lang), key="scn_save_as")
     c3.button(t("scn_new", lang), key="scn_new", on_click=_cb_new_scenario, args=(area, lang))
     if save or save_as:
-        name = (st.session_state.get("scn_name") or "").strip() or scenario.name
+        name = (st.session_state.get("scn_name") or "").strip() or shown
         params = {"facility_types": list(opts["facility_types"]), "mode": opts["mode"],
                   "threshold_min": opts["threshold_min"], "preset": opts["preset"]}
         prop = st.session_state.get("proposal")

@@ -103,6 +103,12 @@ def _overlay_sources(frame) -> list[str]:
     return [f"{len(s)}:{s[-64:]}" for s in srcs]
 
 
+def _view(frame) -> tuple[float, float, float]:
+    """Zoom, centre latitude and longitude of the Leaflet map in the component frame."""
+    return tuple(frame.locator(".leaflet-container").evaluate(
+        "() => [window.map.getZoom(), window.map.getCenter().lat, window.map.getCenter().lng]"))
+
+
 def _wait_until(check, timeout_s: float, what: str) -> float:
     """Poll ``check()`` until true; return the seconds it took (bounded)."""
     t0 = time.monotonic()
@@ -183,6 +189,12 @@ def test_planning_page_offline_end_to_end(server, tmp_path):
             page.get_by_text("覆盖率").first.wait_for(timeout=MAP_TIMEOUT_MS)
             page.screenshot(path=str(ARTIFACTS / "e2e_offline_map.png"), full_page=True)
 
+            # The planner zooms in: the view is kept by the redraws below.
+            frame.locator(".leaflet-control-zoom-in").click()
+            _wait_until(lambda: _view(frame)[0] == 14, 10, "zoom in")
+            _settle(page)
+            zoomed = _view(frame)
+
             # A parameter change (travel mode) redraws the map.
             before = _overlay_sources(frame)
             t1 = time.monotonic()
@@ -191,6 +203,7 @@ def test_planning_page_offline_end_to_end(server, tmp_path):
                 lambda: _overlay_sources(frame) not in ([], before), 30, "map redraw")
             timings["parameter_change_click_s"] = time.monotonic() - t1
             frame.locator(".cultcov-legend").wait_for(timeout=MAP_TIMEOUT_MS)
+            views = {"after_parameter_change": _view(frame)}
             page.screenshot(path=str(ARTIFACTS / "e2e_parameter_change.png"), full_page=True)
             before = _overlay_sources(frame)
             page.locator('[data-testid="stSidebar"]').get_by_text("步行", exact=True).click()
@@ -203,6 +216,9 @@ def test_planning_page_offline_end_to_end(server, tmp_path):
             page.mouse.click(box["x"] + box["width"] * 0.5, box["y"] + box["height"] * 0.5)
             page.get_by_text("最近点击位置").wait_for(timeout=MAP_TIMEOUT_MS)
             page.get_by_text("已新增规划设施 P001").wait_for(timeout=MAP_TIMEOUT_MS)
+            _settle(page)
+            frame.locator(".cultcov-legend").wait_for(timeout=MAP_TIMEOUT_MS)
+            views["after_click"] = _view(frame)
 
             # Siting: progress, proposed sites on the map, the coverage curve drawn offline by Vega.
             page.get_by_role("tab", name="选址优化").click()
@@ -210,6 +226,7 @@ def test_planning_page_offline_end_to_end(server, tmp_path):
             page.get_by_text("选址完成").first.wait_for(state="attached", timeout=90_000)
             frame.locator(".cultcov-proposal").first.wait_for(timeout=MAP_TIMEOUT_MS)
             n_sites = frame.locator(".cultcov-proposal").count()
+            _settle(page)
             # Charts are drawn when scrolled into view.
             page.get_by_role("button", name="将建议站点加入方案").scroll_into_view_if_needed()
             chart = page.locator('[data-testid="stVegaLiteChart"]').first
@@ -240,7 +257,7 @@ def test_planning_page_offline_end_to_end(server, tmp_path):
             bad.write_text(BROKEN_CSV, encoding="utf-8")
             page.locator('[data-testid="stFileUploader"]').first.locator(
                 'input[type="file"]').set_input_files(str(bad))
-            page.get_by_text("broken.csv, row 3, column 'lat'").first.wait_for(timeout=MAP_TIMEOUT_MS)
+            page.get_by_text("broken.csv，第 3 行，“lat”列：“abc”不是数字").first.wait_for(timeout=MAP_TIMEOUT_MS)
             page.screenshot(path=str(ARTIFACTS / "e2e_upload_error.png"), full_page=True)
         except Exception:
             page.screenshot(path=str(ARTIFACTS / "e2e_failure.png"), full_page=True)
@@ -252,6 +269,9 @@ def test_planning_page_offline_end_to_end(server, tmp_path):
     # The route handler did see the component iframe's own files (routing works there).
     assert any("/component/streamlit_folium" in u for u in seen_local)
     assert not page_errors, page_errors
+    for when, view in views.items():  # the map did not jump back to its default view
+        assert view[0] == zoomed[0], (when, view, zoomed)
+        assert view[1:] == pytest.approx(zoomed[1:], abs=1e-4), (when, view, zoomed)
     assert n_sites == 5  # default p
     assert chart_box is not None and chart_box["height"] > 50
     assert vertices == n_sites  # the curve runs from 1 to p sites

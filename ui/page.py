@@ -13,7 +13,6 @@ server-wide LRU. Widget keys are stable so that tests can drive the page.
 
 from __future__ import annotations
 
-import copy
 import hashlib
 import tempfile
 import threading
@@ -25,12 +24,12 @@ from typing import Any, Callable
 import numpy as np
 import pandas as pd
 import streamlit as st
-from streamlit_folium import st_folium
 
 from coverage.errors import InfeasibleError, InputError, Problem
-from coverage.i18n import FACILITY_TYPES, LANG_NAMES, LANGS, MODES, facility_type_label, mode_label, t
+from coverage.i18n import (FACILITY_TYPES, LANG_NAMES, LANGS, MODES, error_text, facility_type_label,
+                           mode_label, problem_text, t)
 from coverage.mapping import BASEMAPS, build_map
-from ui import logic
+from ui import folium_view, logic
 
 THRESHOLDS_MIN = (5, 10, 15, 20, 30)
 MAP_HEIGHT = 620
@@ -127,9 +126,9 @@ def _csv(token: str, fkey: tuple, preset: str, lang: str, _ev: Any) -> bytes:
 
 
 @st.cache_resource(show_spinner=False, max_entries=16)
-def _map_figure(key: tuple, _build: Callable[[], Any]) -> Any:
-    """The folium map for ``key`` (every input of the map), built once."""
-    return _build()
+def _map_payload(key: tuple, _build: Callable[[], Any]) -> folium_view.MapPayload:
+    """The browser payload of the folium map for ``key`` (every input of the map), built once."""
+    return folium_view.prepare(_build())
 
 
 def _proposal_key(prop: Any) -> Any:
@@ -175,12 +174,28 @@ def _propose(key: tuple, area: Any, fac: Any, params: Any, progress: Callable[[f
 
 
 # --------------------------------------------------------------------------- messages
+def _unit_names(lang: str) -> dict[str, str]:
+    """District id -> name in ``lang`` for the session's study area (empty if it cannot load)."""
+    try:
+        return logic.unit_names(_area_and_token()[0], lang=lang)
+    except Exception:  # noqa: BLE001 - names only improve a message
+        return {}
+
+
+def _problems_text(problems: tuple[Problem, ...] | list[Problem], lang: str, *,
+                   header: str | None = None) -> str:
+    """A header and one line per problem (where, what, fix) in the page's language."""
+    names = _unit_names(lang)
+    return (header or t("data_error", lang)) + "\n\n" + "\n".join(
+        f"- {problem_text(p, lang, names=names)}" for p in problems)
+
+
 def _show_problems(problems: tuple[Problem, ...] | list[Problem], lang: str, *,
                    header: str | None = None) -> None:
     """List problems (file, row, column, fix) as an error box and a table, never a traceback."""
-    st.error((header or t("data_error", lang)) + "\n\n" + "\n".join(f"- {p}" for p in problems))
+    st.error(_problems_text(problems, lang, header=header))
     if any(p.row is not None or p.column is not None for p in problems):
-        st.dataframe(logic.problems_table(problems, lang=lang), hide_index=True,
+        st.dataframe(logic.problems_table(problems, lang=lang, names=_unit_names(lang)), hide_index=True,
                      width="stretch")
 
 
@@ -201,7 +216,7 @@ def _guard(fn: Callable[[], Any], lang: str) -> Any:
     except InputError as exc:
         _show_input_error(exc, lang)
     except InfeasibleError as exc:
-        st.error(f"{t('infeasible', lang)}\n\n{exc}")
+        st.error(f"{t('infeasible', lang)}\n\n{error_text(str(exc), lang, names=_unit_names(lang))}")
     except Exception as exc:  # noqa: BLE001 - the page never shows a traceback
         _show_unexpected(exc, lang)
     return None
@@ -325,7 +340,7 @@ def _cb_add_lonlat(area: Any, base: Any, lang: str) -> None:
                                            lat=ss["add_lat"], facility_type=ss["plan_type"], lang=lang)
         _flash("success", t("planned_added", lang).format(id=ss["scenario"].added[-1].facility_id))
     except InputError as exc:
-        _flash("error", t("data_error", lang) + "\n\n" + "\n".join(f"- {p}" for p in exc.problems))
+        _flash("error", _problems_text(exc.problems, lang))
 
 
 def _cb_remove_planned(fid: str) -> None:
@@ -347,7 +362,7 @@ def _cb_accept(area: Any, base: Any, lang: str) -> None:
         ss["proposal"] = None
         _flash("success", t("accepted", lang).format(n=len(prop.sites)))
     except InputError as exc:
-        _flash("error", t("data_error", lang) + "\n\n" + "\n".join(f"- {p}" for p in exc.problems))
+        _flash("error", _problems_text(exc.problems, lang))
 
 
 def _cb_load(store_file: str, lang: str, base_ids: set[str], preset_ids: tuple[str, ...]) -> None:
@@ -361,7 +376,7 @@ def _cb_load(store_file: str, lang: str, base_ids: set[str], preset_ids: tuple[s
     try:
         sc = ScenarioStore(store_file).load(pick)
     except InputError as exc:
-        _flash("error", t("data_error", lang) + "\n\n" + "\n".join(f"- {p}" for p in exc.problems))
+        _flash("error", _problems_text(exc.problems, lang))
         return
     ss["scenario"] = sc
     ss["scn_name"] = sc.name
@@ -394,6 +409,13 @@ def _cb_new_scenario(area: Any, lang: str) -> None:
 
 
 # --------------------------------------------------------------------------- sections
+def _table(frame: pd.DataFrame, *, key: str | None = None, grouped: tuple[str, ...] = ()) -> None:
+    """A table without its index; whole numbers (and the ``grouped`` columns) grouped by thousands."""
+    config = {c: st.column_config.NumberColumn(format="localized") for c in frame.columns
+              if c in grouped or pd.api.types.is_integer_dtype(frame[c])}
+    st.dataframe(frame, hide_index=True, width="stretch", column_config=config, key=key)
+
+
 def _metrics(access: Any, n_counted: int, lang: str) -> None:
     cols = st.columns(4)
     cols[0].metric(t("m_covered", lang), f"{access.covered_pop:,.0f}")
@@ -405,12 +427,11 @@ def _metrics(access: Any, n_counted: int, lang: str) -> None:
 def _districts_tab(area: Any, access: Any, evaluation: Any, lang: str) -> None:
     st.subheader(t("district_table", lang))
     table = logic.district_table(area, access, evaluation, lang=lang)
-    st.dataframe(table, width="stretch", key="district_df")
+    _table(table.reset_index(drop=True), key="district_df")
     st.caption(t("district_table_help", lang))
     st.dataframe(logic.rule_legend(evaluation, lang=lang), hide_index=True, width="stretch")
     with st.expander(t("shortfall_rows", lang)):
-        st.dataframe(logic.shortfall_rows(evaluation, lang=lang), hide_index=True,
-                     width="stretch")
+        _table(logic.shortfall_rows(evaluation, lang=lang, names=_unit_names(lang)))
 
 
 def _edit_tab(area: Any, base: Any, scenario: Any, lang: str) -> None:
@@ -430,7 +451,7 @@ def _edit_tab(area: Any, base: Any, scenario: Any, lang: str) -> None:
     c3.button(t("add_btn", lang), key="add_btn", on_click=_cb_add_lonlat, args=(area, base, lang))
 
     ids = list(base["facility_id"].astype(str))
-    names = dict(zip(ids, base["name"].astype(str)))
+    names = logic.facility_names(base, lang=lang)
     types = dict(zip(ids, base["type"].astype(str)))
     st.multiselect(t("remove_existing", lang), ids, key="remove_ids",
                    format_func=lambda i: f"{names.get(i, i)} · {facility_type_label(types.get(i, ''), lang)}")
@@ -530,15 +551,8 @@ def _show_proposal(proposal: Any, area: Any, base: Any, lang: str) -> None:
     pp = proposal.params
     st.caption(t("proposal_for", lang).format(model=t(f"model_{pp.model}", lang), mode=mode_label(pp.mode, lang),
                                               threshold=f"{pp.threshold_min:g}"))
-    st.caption(f"{t('solver', lang)}: {getattr(res, 'message', '')} · "
-               f"{t('optimal', lang) if getattr(res, 'optimal', False) else t('not_optimal', lang)}")
-    cols = [c_ for c_ in ("site_id", "district", "facility_type", "newly_covered_pop", "lon", "lat",
-                          "lon_gcj02", "lat_gcj02", "unit_cost") if c_ in sites.columns]
-    table = pd.DataFrame(sites[cols]).copy()
-    table["facility_type"] = table["facility_type"].map(lambda v: facility_type_label(v, lang))
-    table["newly_covered_pop"] = table["newly_covered_pop"].round(0)
-    table = table.rename(columns={c_: t(f"col_{c_}", lang) for c_ in cols})
-    st.dataframe(table, hide_index=True, width="stretch", key="sites_df")
+    st.caption(logic.solver_status(res, lang=lang))
+    _table(logic.sites_table(sites, lang=lang, names=_unit_names(lang)), key="sites_df")
     if proposal.curve is not None and len(proposal.curve):
         curve = proposal.curve
         chart = pd.DataFrame({"p": curve["p"].astype(int).to_numpy(),
@@ -578,7 +592,7 @@ def _compare_tab(area: Any, token: str, base: Any, scenario: Any, opts: dict[str
         sc = choices[key]
         if isinstance(sc, str):
             sc = ScenarioStore(store_file).load(sc)
-        fig = _guard(lambda sc=sc: _figures(labels[key], area, token, base, sc, opts), lang)
+        fig = _guard(lambda sc=sc: _figures(labels[key], area, token, base, sc, opts, lang), lang)
         figs.append(fig)
         if fig is None:
             continue
@@ -591,16 +605,15 @@ def _compare_tab(area: Any, token: str, base: Any, scenario: Any, opts: dict[str
             m[1].metric(t("cost_wan", lang), f"{fig.cost_yuan / 1e4:,.0f}")
     if all(f is not None for f in figs):
         st.markdown(f"**{t('difference', lang)}** (B − A)")
-        st.dataframe(logic.compare_table(figs[0], figs[1], lang=lang), hide_index=True,
-                     width="stretch", key="compare_df")
+        _table(logic.compare_table(figs[0], figs[1], lang=lang), key="compare_df", grouped=("A", "B", "B − A"))
 
 
-def _figures(name: str, area: Any, token: str, base: Any, sc: Any, opts: dict[str, Any]) -> Any:
+def _figures(name: str, area: Any, token: str, base: Any, sc: Any, opts: dict[str, Any], lang: str) -> Any:
     fac = logic.scenario_facilities(base, sc)
     fkey = logic.facilities_key(fac)
     access = _access(token, fkey, opts["facility_types"], opts["mode"], float(opts["threshold_min"]), area, fac)
     ev = _evaluate(token, fkey, opts["preset"], area, fac)
-    return logic.scenario_figures(name, area, sc, access, ev, _unit_costs())
+    return logic.scenario_figures(name, area, sc, access, ev, _unit_costs(), lang=lang)
 
 
 def _store_tab(area: Any, base: Any, scenario: Any, access: Any, evaluation: Any, opts: dict[str, Any],
@@ -823,24 +836,32 @@ def _map(area: Any, token: str, fac: Any, access: Any, evaluation: Any, base: An
     key = (token, logic.facilities_key(fac), opts["facility_types"], opts["mode"], opts["threshold_min"],
            opts["preset"], lang, basemap, opts["tianditu_key"], gl, opts["show_uncovered"], chosen,
            _proposal_key(prop))
-    # st_folium alters the map it renders, so it gets a copy of the cached one.
-    fmap = copy.deepcopy(_map_figure(key, lambda: build_map(
+    payload = _map_payload(key, lambda: build_map(
         boundaries=bnd, facilities=fac, grid=grid, **kw,
         uncovered=access.uncovered if opts["show_uncovered"] and len(access.uncovered) else None,
         proposals=proposals, choropleth_column=None if chosen == "none" else chosen, choropleth_cmap="Blues",
         district_fields=labels, raster=_raster(token, gcj, area),
         basemap=basemap, basemap_layers=(_basemap_layers() if token == DEFAULT_TOKEN else {})
         if basemap == "offline" else None,
-        tianditu_key=opts["tianditu_key"] or None, lang=lang)))
+        tianditu_key=opts["tianditu_key"] or None, lang=lang))
     st.caption(t("map_hint", lang))
     # A new component key whenever the map changes: returning to an earlier map under
     # its old key would leave the component blank.
     ss = st.session_state
+    # The last view the current map reported (also when it arrives with a parameter change).
+    view = logic.map_view(ss.get(f"map_{ss.get('map_n', 0)}"))
+    if view is not None:
+        ss["map_view"] = view
     if ss.get("map_key") != key:
         ss["map_key"] = key
         ss["map_n"] = ss.get("map_n", 0) + 1
-    state = st_folium(fmap, key=f"map_{ss['map_n']}", height=MAP_HEIGHT, use_container_width=True,
-                      returned_objects=["last_clicked"])
+    # The view the planner left the map at is kept across reruns and new maps.
+    center, zoom = ss.get("map_view", (None, None))
+    state = folium_view.show(payload, key=f"map_{ss['map_n']}", height=MAP_HEIGHT,
+                             returned_objects=("last_clicked", "zoom", "center"), center=center, zoom=zoom)
+    view = logic.map_view(state)
+    if view is not None:
+        ss["map_view"] = view
     clicked = (state or {}).get("last_clicked")
     if clicked:
         point = (round(float(clicked["lat"]), 7), round(float(clicked["lng"]), 7))
@@ -854,8 +875,7 @@ def _map(area: Any, token: str, fac: Any, access: Any, evaluation: Any, base: An
                         facility_type=ss.get("plan_type", "city_reading_room"), lang=lang)
                     _flash("success", t("planned_added", lang).format(id=ss["scenario"].added[-1].facility_id))
                 except InputError as exc:
-                    _flash("error", t("data_error", lang) + "\n\n"
-                           + "\n".join(f"- {p}" for p in exc.problems))
+                    _flash("error", _problems_text(exc.problems, lang))
                 st.rerun()
     if "clicked" in st.session_state:
         lat, lon = st.session_state["clicked"]

@@ -304,6 +304,8 @@ _STRINGS: dict[str, tuple[str, str]] = {
     "new_pop_covered": ("新增覆盖人口", "Newly covered residents"),
     "proposal": ("建议站点", "Proposed site"),
     "unknown": ("未知", "unknown"),
+    "nonpublic_library": ("非公共图书馆（高校等）", "Non-public library (university etc.)"),
+    "nonpublic_type": ("非公共{type}", "Non-public {type}"),
     "roads_major": ("主干道", "Major roads"),
     "water": ("水体", "Water"),
     "green": ("绿地", "Green space"),
@@ -377,10 +379,20 @@ def t(key: str, lang: str = "zh") -> str:
 
 
 def facility_type_label(facility_type: str, lang: str = "zh") -> str:
-    """Label of a canonical facility type; unknown types show as they are."""
+    """Label of a canonical facility type; unknown types show as they are.
+
+    ``"nonpublic:<type>"`` labels a facility of that type that is not public
+    (e.g. a university library), which no standard counts.
+    """
     i = _check_lang(lang)
-    pair = _FACILITY_TYPES.get(str(facility_type))
-    return pair[i] if pair else str(facility_type)
+    kind = str(facility_type)
+    if kind.startswith("nonpublic:"):
+        base = kind.split(":", 1)[1]
+        if base == "library":
+            return t("nonpublic_library", lang)
+        return t("nonpublic_type", lang).format(type=facility_type_label(base, lang))
+    pair = _FACILITY_TYPES.get(kind)
+    return pair[i] if pair else kind
 
 
 def mode_label(mode: str, lang: str = "zh") -> str:

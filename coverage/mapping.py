@@ -83,6 +83,10 @@ FACILITY_COLOURS: Mapping[str, str] = {
     "other": "#7f7f7f",
 }
 
+#: Type prefix and marker colour of facilities that are not public (they count for no standard).
+NONPUBLIC_PREFIX = "nonpublic:"
+NONPUBLIC_COLOUR = "#bdbdbd"
+
 _PALETTES: dict[str, tuple[str, ...]] = {
     "YlOrRd": ("#ffffcc", "#ffeda0", "#fed976", "#feb24c", "#fd8d3c", "#fc4e2a",
                "#e31a1c", "#bd0026", "#800026"),
@@ -1093,17 +1097,31 @@ def _add_boundaries(m: folium.Map, boundaries: gpd.GeoDataFrame, *, lang: str, g
     ).add_to(m)
 
 
+def _public_mask(facilities: pd.DataFrame) -> np.ndarray:
+    """Public facilities (no ``public`` column, or a missing value, counts as public)."""
+    if "public" not in facilities.columns:
+        return np.ones(len(facilities), dtype=bool)
+    text = facilities["public"].astype("string").str.strip().str.lower()
+    return ~text.isin(["false", "0", "no", "否", "n", "f"]).fillna(False).to_numpy(bool)
+
+
 def _add_facilities(m: folium.Map, facilities: gpd.GeoDataFrame, *, lang: str, gcj: bool,
                     legend: list[str]) -> None:
     frame = _display_frame(facilities, gcj=gcj)
     types = (frame["type"].astype("string").fillna("other") if "type" in frame
              else pd.Series("other", index=frame.index, dtype="string"))
+    # Non-public facilities (e.g. university libraries) count for no standard, so they get
+    # their own legend entry instead of the public type's.
+    public = _public_mask(frame)
+    types = types.where(public, NONPUBLIC_PREFIX + types)
     order = [tp for tp in FACILITY_TYPES if (types == tp).any()]
+    order += [NONPUBLIC_PREFIX + tp for tp in FACILITY_TYPES if (types == NONPUBLIC_PREFIX + tp).any()]
     order += sorted(set(types) - set(order))
     group = folium.FeatureGroup(name=t("layer_facilities", lang))
     for tp in order:
-        part = frame[types == tp]
-        colour = FACILITY_COLOURS.get(tp, FACILITY_COLOURS["other"])
+        part = frame[(types == tp).to_numpy()]
+        colour = FACILITY_COLOURS.get(tp, NONPUBLIC_COLOUR if tp.startswith(NONPUBLIC_PREFIX)
+                                      else FACILITY_COLOURS["other"])
         label = facility_type_label(tp, lang)
         props = pd.DataFrame({"f_name": _label_column(part, lang),
                               "f_type": label}, index=part.index)

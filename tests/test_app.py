@@ -291,6 +291,10 @@ def test_siting_shows_three_sites_curve_and_can_be_accepted(app, area):
 
 def test_infeasible_quota_is_explained_with_district_names(app, area):
     _widget(app, "sit_p").set_value(2)
+    _widget(app, "sit_cand").set_value("kmeans")
+    _run(_widget(app, "sit_run").click())
+    assert _metric(app, "n_sites") == "2"
+    # The failed run below leaves no sites of the earlier question on the page or the map.
     _widget(app, "sit_quota").set_value(PRESET)
     _widget(app, "sit_cand").set_value("kmeans")
     _run(_widget(app, "sit_run").click())
@@ -298,6 +302,8 @@ def test_infeasible_quota_is_explained_with_district_names(app, area):
     # 武侯区 (2,325 residents here) needs one site, and no k-means candidate lies in it.
     assert T("infeasible") in text and "武侯区 需 1 处" in text and "修改方法" in text
     assert "510107" not in text and "`quota`" not in text and "Fix" not in text
+    assert T("n_sites") not in [m.label for m in app.metric]
+    assert T("sit_hint") in _texts(app)
     _run(_widget(app, "lang").set_value("en"))
     _run(_widget(app, "sit_run").click())
     text = "\n".join(e.value for e in app.error)

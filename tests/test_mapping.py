@@ -321,6 +321,38 @@ def test_facilities_grouped_by_type_with_i18n_labels_and_legend():
         assert i18n.facility_type_label("museum", lang) not in legend
 
 
+def test_non_public_libraries_have_their_own_legend_entry():
+    fac = _facilities()
+    fac["public"] = [True, True, False]  # 城市书房 (f3) stands in for a university library
+    for lang in ("zh", "en"):
+        m = mapping.build_map(boundaries=_units(), facilities=fac, basemap_layers={}, lang=lang)
+        layers = {gj.layer_name: gj for gj in _children(m, folium.GeoJson)}
+        lib = layers[i18n.facility_type_label("library", lang)]
+        assert [f["properties"]["f_name"] for f in lib.data["features"]] == [
+            "市图书馆" if lang == "zh" else "City Library"]
+        other = layers[i18n.t("nonpublic_library", lang)]
+        assert [f["properties"]["f_name"] for f in other.data["features"]] == ["城市书房"]
+        assert other.data["features"][0]["properties"]["f_type"] == i18n.t("nonpublic_library", lang)
+        assert other.marker.options["fillColor"] == mapping.NONPUBLIC_COLOUR
+        legend = _children(m, mapping._Legend)[0].body_html
+        assert i18n.t("nonpublic_library", lang) in legend
+    assert i18n.t("nonpublic_library", "zh") == "非公共图书馆（高校等）"
+
+
+def test_embedded_map_calls_public_libraries_what_the_standards_count():
+    """On the embedded data the map's 公共图书馆 are exactly the libraries the metrics count."""
+    from coverage.study_area import load_default
+    from coverage.workflow import select_facilities
+
+    area = load_default()
+    m = mapping.build_map(boundaries=area.boundaries, facilities=area.facilities, basemap_layers={})
+    layers = {gj.layer_name: gj for gj in _children(m, folium.GeoJson)}
+    drawn = {f["properties"]["f_name"] for f in layers["公共图书馆"].data["features"]}
+    counted = set(select_facilities(area.facilities, ["library"])["name"])
+    assert drawn == counted and len(counted) == 2
+    assert len(layers["非公共图书馆（高校等）"].data["features"]) == 2
+
+
 def test_boundary_tooltip_shows_name_pop_and_deficit_columns():
     m = mapping.build_map(boundaries=_units(), basemap_layers={}, lang="en")
     gj = next(g for g in _children(m, folium.GeoJson)

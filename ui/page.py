@@ -522,8 +522,9 @@ def _siting_tab(area: Any, token: str, fac: Any, fkey: tuple, base: Any, opts: d
                 bar.progress(min(max(float(frac), 0.0), 1.0), text=label)
 
             proposal = _guard(lambda: _propose(key, area, fac, params, progress), lang)
+            # A failed run clears the previous proposal: its sites answered another question.
+            st.session_state["proposal"] = proposal
             if proposal is not None:
-                st.session_state["proposal"] = proposal
                 status.update(label=t("sit_done", lang), state="complete", expanded=False)
             else:
                 status.update(label=t("sit_failed", lang), state="error", expanded=True)

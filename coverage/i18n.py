@@ -91,6 +91,8 @@ _STRINGS: dict[str, tuple[str, str]] = {
     "time_min_label": ("出行时间（分钟）", "Travel time (minutes)"),
     "show_uncovered": ("显示未覆盖人口", "Show residents not covered"),
     "choropleth": ("分区着色指标", "District colouring"),
+    "grid_hidden_for_fill": ("分区着色时不显示格网图层，以免颜色混杂。",
+                             "The grid layer is hidden while districts are coloured, so the colours stay readable."),
     "none": ("无", "None"),
     "m_covered": ("覆盖人口", "Residents covered"),
     "m_total": ("总人口", "Total residents"),

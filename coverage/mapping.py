@@ -83,6 +83,8 @@ FACILITY_COLOURS: Mapping[str, str] = {
     "other": "#7f7f7f",
 }
 
+#: Colour of the residents not covered (stripes over the population ramp).
+UNCOVERED_COLOUR = "#3f007d"
 #: Type prefix and marker colour of facilities that are not public (they count for no standard).
 NONPUBLIC_PREFIX = "nonpublic:"
 NONPUBLIC_COLOUR = "#bdbdbd"
@@ -509,7 +511,7 @@ def grid_raster(grid: gpd.GeoDataFrame, *, pixel_m: float | None = None,
 def grid_to_png(grid: gpd.GeoDataFrame, column: str, *, cmap: str | Sequence[str] = "YlOrRd",
                 vmin: float | None = None, vmax: float | None = None,
                 pixel_m: float | None = None, max_pixels: int = 2048,
-                gcj: bool = False, raster: GridRaster | None = None,
+                gcj: bool = False, raster: GridRaster | None = None, hatch_px: int = 0,
                 ) -> tuple[bytes, list[list[float]]]:
     """Render grid-cell values into a PNG for a Leaflet image overlay.
 
@@ -537,6 +539,10 @@ def grid_to_png(grid: gpd.GeoDataFrame, column: str, *, cmap: str | Sequence[str
         A :class:`GridRaster` of a grid whose rows include every row of
         ``grid`` (same index labels); reused instead of sampling the cells
         again (``pixel_m``, ``max_pixels`` and ``gcj`` are then ignored).
+
+    hatch_px
+        Draw only diagonal stripes with this period in pixels (0: fill every
+        cell), so that a layer below stays visible.
 
     Returns
     -------
@@ -577,6 +583,10 @@ def grid_to_png(grid: gpd.GeoDataFrame, column: str, *, cmap: str | Sequence[str
         raster = grid_raster(grid, pixel_m=pixel_m, max_pixels=max_pixels, gcj=gcj)
     sampled = raster.sample(grid, column)
     rgba = colorize(sampled, cmap=cmap, vmin=vmin, vmax=vmax)
+    if hatch_px > 1:
+        # Diagonal stripes: a third of each period drawn, the layer below shows between them.
+        rows, cols = np.indices(rgba.shape[:2])
+        rgba[(rows + cols) % int(hatch_px) >= max(1, int(hatch_px) // 3), 3] = 0
     buf = io.BytesIO()
     Image.fromarray(rgba, mode="RGBA").save(buf, format="PNG", optimize=True)
     return buf.getvalue(), [list(b) for b in raster.bounds]
@@ -750,6 +760,10 @@ def _swatch(colour: str, label: str, *, shape: str = "circle") -> str:
     elif shape == "star":
         mark = _star_svg(14, colour).replace("<svg ", '<svg style="vertical-align:-2px;'
                                              'margin-right:4px" ')
+    elif shape == "hatch":
+        stripes = (f"repeating-linear-gradient(135deg,{colour} 0 2px,transparent 2px 5px)")
+        mark = (f'<span style="display:inline-block;width:13px;height:10px;background:{stripes};'
+                'margin-right:6px;vertical-align:-1px;border:1px solid #999"></span>')
     else:
         mark = (f'<span style="display:inline-block;width:13px;height:10px;background:{colour};'
                 'margin-right:6px;vertical-align:-1px;border:1px solid #999"></span>')
@@ -1000,19 +1014,20 @@ def build_map(
             folium.GeoJson(
                 json.loads(frame[[frame.geometry.name]].to_json(drop_id=True)),
                 marker=folium.CircleMarker(radius=2, weight=0, fill=True,
-                                           fill_color="#c0392b", fill_opacity=0.8),
+                                           fill_color=UNCOVERED_COLOUR, fill_opacity=0.8),
                 interactive=False, control=False).add_to(group)
             group.add_to(m)
         else:
+            # Stripes in a colour the population ramp does not use: both stay readable.
             mark = uncovered.assign(_one=1.0)
-            png, bounds = grid_to_png(mark, "_one", cmap=["#c0392b", "#c0392b"],
+            png, bounds = grid_to_png(mark, "_one", cmap=[UNCOVERED_COLOUR, UNCOVERED_COLOUR],
                                       vmin=0.0, vmax=1.0, gcj=gcj,
-                                      raster=_usable(raster, mark, gcj))
+                                      raster=_usable(raster, mark, gcj), hatch_px=6)
             folium.raster_layers.ImageOverlay(
-                image=_data_uri(png, "image/png"), bounds=bounds, opacity=0.45,
+                image=_data_uri(png, "image/png"), bounds=bounds, opacity=0.8,
                 name=label, pixelated=True, interactive=False, zindex=3,
                 pane=raster_pane).add_to(m)
-        legend.append(_swatch("#c0392b", label, shape="square"))
+        legend.append(_swatch(UNCOVERED_COLOUR, label, shape="hatch"))
 
     # Boundaries.
     if ok_b and not boundaries.empty:

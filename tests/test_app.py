@@ -171,7 +171,9 @@ def test_parameters_update_metrics_table_and_map(app, area):
         _widget(app, "grid_layer").set_value(layer)
         _run(app)
     assert _widget(app, "choropleth").value == "none"
+    assert T("grid_hidden_for_fill") not in _texts(app)
     _run(_widget(app, "choropleth").set_value(f"deficit__{RULE}"))
+    assert T("grid_hidden_for_fill") in _texts(app)
     _widget(app, "choropleth").set_value("uncovered_share")
     _widget(app, "show_uncovered").uncheck()
     _run(app)

@@ -398,6 +398,22 @@ def test_grid_and_uncovered_become_image_overlays_not_polygons():
     assert "人口" in legend and i18n.t("layer_uncovered", "zh") in legend
 
 
+def test_uncovered_cells_are_stripes_so_the_population_ramp_stays_visible():
+    grid = _grid(20, 20)
+    m = mapping.build_map(boundaries=_units(), grid=grid, uncovered=grid, basemap_layers={})
+    pop, unc = _children(m, folium.raster_layers.ImageOverlay)
+    img = np.asarray(Image.open(io.BytesIO(base64.b64decode(unc.url.split(",", 1)[1]))))
+    inside = np.asarray(Image.open(io.BytesIO(base64.b64decode(pop.url.split(",", 1)[1]))))[..., 3] > 0
+    drawn = img[..., 3] > 0
+    # Every uncovered cell is drawn as stripes: about a third of its pixels, in the uncovered colour,
+    # which is not a colour of the population ramp.
+    assert 0.2 < drawn[inside].mean() < 0.45
+    rows, cols = np.nonzero(drawn)
+    assert set(((rows + cols) % 6).tolist()) <= {0, 1}
+    colour = "#%02x%02x%02x" % tuple(img[rows[0], cols[0], :3])
+    assert colour == mapping.UNCOVERED_COLOUR and colour not in mapping._PALETTES["YlOrRd"]
+
+
 def test_default_offline_basemap_is_drawn_from_the_gpkg():
     m = mapping.build_map(boundaries=_units())
     names = {g.layer_name for g in _children(m, folium.GeoJson)}

@@ -819,6 +819,10 @@ def _map(area: Any, token: str, fac: Any, access: Any, evaluation: Any, base: An
                           format_func=lambda c: t("none", lang) if c == "none" else labels[c])
     grid = None
     gl = opts["grid_layer"]
+    if chosen != "none" and gl != "none":
+        # A district fill over the grid colours mixes into unreadable hues: one at a time.
+        st.caption(t("grid_hidden_for_fill", lang))
+        gl = "none"
     kw: dict[str, Any] = {}
     if gl == "pop":
         grid = area.grid

@@ -215,6 +215,7 @@ _STRINGS: dict[str, tuple[str, str]] = {
     "pop_gained": ("新增覆盖人口", "Residents gained"),
     "pop_lost": ("失去覆盖人口", "Residents lost"),
     "all_districts": ("合计", "All districts"),
+    "cmp_maps": ("并排显示两个方案的地图", "Show both scenarios on maps side by side"),
     "gains_title": ("各区覆盖人口的得失（B 相对 A）", "Residents gained and lost per district (B against A)"),
     "n_planned": ("规划新增设施", "Planned facilities"),
     "n_closed": ("关闭设施", "Closed facilities"),

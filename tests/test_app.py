@@ -398,6 +398,27 @@ def test_compare_current_state_with_the_edited_scenario(app, area):
         load_costs().unit_cost["city_reading_room"] / 1e4)
     assert diff.loc[f"成华区 · {DEFICIT}", "B − A"] == -1
 
+    # Residents gained and lost per district, from the cells each scenario covers.
+    ref_a = _access(area)
+    ref_b = _access(area, workflow.add_facilities(area.facilities, new))
+    cov_a = (ref_a.times["time_s"] <= 900).to_numpy() & ref_a.times["reachable"].to_numpy(bool)
+    cov_b = (ref_b.times["time_s"] <= 900).to_numpy() & ref_b.times["reachable"].to_numpy(bool)
+    grid = area.grid.assign(gain=area.grid["pop"] * (cov_b & ~cov_a), loss=area.grid["pop"] * (cov_a & ~cov_b))
+    by_unit = grid.groupby(grid["unit_id"].astype(str))[["gain", "loss"]].sum()
+    gains = _frame(app, T("pop_gained")).set_index(T("district"))
+    assert gains.at["成华区", T("pop_gained")] == round(by_unit.at[CHENGHUA, "gain"]) > 0
+    assert gains[T("pop_lost")].sum() == 0  # adding a facility loses nobody
+    assert gains.at[T("all_districts"), T("pop_gained")] == pytest.approx(
+        ref_b.covered_pop - ref_a.covered_pop, abs=len(by_unit))
+    assert gains.at["成华区", T("covered_in").format(s="B")] - gains.at["成华区", T("covered_in").format(s="A")] \
+        == pytest.approx(by_unit.at[CHENGHUA, "gain"], abs=1)
+
+    # Both scenarios side by side on maps.
+    n_maps = len(app.get("component_instance"))
+    _run(_widget(app, "cmp_maps").check())
+    assert not app.error
+    assert len(app.get("component_instance")) == n_maps + 2
+
 
 def test_save_load_and_conflicting_sessions(app, area, store):
     assert not store.exists()  # opening the page creates no file

@@ -33,6 +33,7 @@ from ui import folium_view, logic
 
 THRESHOLDS_MIN = (5, 10, 15, 20, 30)
 MAP_HEIGHT = 620
+COMPARE_MAP_HEIGHT = 380
 #: Preset chosen at start: per-capita new public culture spaces (Zhengzhou 2022).
 DEFAULT_PRESET = "zhengzhou-2022-culture-space"
 DEFAULT_TOKEN = "default:chengdu-core"
@@ -588,15 +589,21 @@ def _compare_tab(area: Any, token: str, base: Any, scenario: Any, opts: dict[str
     c1, c2 = st.columns(2)
     a_key = c1.selectbox("A", keys, index=0, key="cmp_a", format_func=labels.__getitem__)
     b_key = c2.selectbox("B", keys, index=1, key="cmp_b", format_func=labels.__getitem__)
+    show_maps = st.checkbox(t("cmp_maps", lang), value=False, key="cmp_maps")
     figs = []
-    for key, col in ((a_key, c1), (b_key, c2)):
+    for side, key, col in (("a", a_key, c1), ("b", b_key, c2)):
         sc = choices[key]
         if isinstance(sc, str):
             sc = ScenarioStore(store_file).load(sc)
-        fig = _guard(lambda sc=sc: _figures(labels[key], area, token, base, sc, opts, lang), lang)
+        out = _guard(lambda sc=sc: _figures(labels[key], area, token, base, sc, opts, lang), lang)
+        fig = None if out is None else out[0]
         figs.append(fig)
         if fig is None:
             continue
+        if show_maps:
+            with col:
+                _guard(lambda out=out, side=side: _scenario_map(area, token, out[1], out[2], opts, lang, side),
+                       lang)
         with col:
             m = st.columns(2)
             m[0].metric(t("m_share", lang), f"{fig.coverage_share:.1%}")
@@ -605,6 +612,8 @@ def _compare_tab(area: Any, token: str, base: Any, scenario: Any, opts: dict[str
             m[0].metric(t("n_planned", lang), f"{fig.n_added}")
             m[1].metric(t("cost_wan", lang), f"{fig.cost_yuan / 1e4:,.0f}")
     if all(f is not None for f in figs):
+        st.markdown(f"**{t('gains_title', lang)}**")
+        _table(logic.district_gains(area, figs[0], figs[1], lang=lang).reset_index(drop=True), key="gains_df")
         st.markdown(f"**{t('difference', lang)}** (B − A)")
         _table(logic.compare_table(figs[0], figs[1], lang=lang), key="compare_df", grouped=("A", "B", "B − A"))
 
@@ -614,7 +623,21 @@ def _figures(name: str, area: Any, token: str, base: Any, sc: Any, opts: dict[st
     fkey = logic.facilities_key(fac)
     access = _access(token, fkey, opts["facility_types"], opts["mode"], float(opts["threshold_min"]), area, fac)
     ev = _evaluate(token, fkey, opts["preset"], area, fac)
-    return logic.scenario_figures(name, area, sc, access, ev, _unit_costs(), lang=lang)
+    return logic.scenario_figures(name, area, sc, access, ev, _unit_costs(), lang=lang), fac, access
+
+
+def _scenario_map(area: Any, token: str, fac: Any, access: Any, opts: dict[str, Any], lang: str,
+                  side: str) -> None:
+    """A small map of one compared scenario: its facilities and the residents it leaves uncovered."""
+    key = ("compare", token, logic.facilities_key(fac), opts["facility_types"], opts["mode"],
+           opts["threshold_min"], lang)
+    payload = _map_payload(key, lambda: build_map(
+        boundaries=area.boundaries, facilities=fac,
+        uncovered=access.uncovered if len(access.uncovered) else None, raster=_raster(token, False, area),
+        basemap_layers=_basemap_layers() if token == DEFAULT_TOKEN else {}, lang=lang))
+    center, zoom = st.session_state.get("map_view", (None, None))
+    folium_view.show(payload, key=f"cmp_map_{side}", height=COMPARE_MAP_HEIGHT, returned_objects=(),
+                     center=center, zoom=zoom)
 
 
 def _store_tab(area: Any, base: Any, scenario: Any, access: Any, evaluation: Any, opts: dict[str, Any],

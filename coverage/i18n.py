@@ -258,6 +258,27 @@ _STRINGS: dict[str, tuple[str, str]] = {
     "up_fac": ("设施名录（替换当前研究区的现状设施）", "Facility list (replaces the existing facilities)"),
     "up_fac_file": ("CSV 或 XLSX 文件", "CSV or XLSX file"),
     "up_coord": ("坐标系", "Coordinate system"),
+    "up_template": ("下载模板：", "Templates:"),
+    "template_csv": ("CSV 模板", "CSV template"),
+    "template_xlsx": ("Excel 模板", "Excel template"),
+    "template_file": ("设施名录模板", "facility-template"),
+    "template_sheet": ("设施", "facilities"),
+    "template_notes_sheet": ("说明", "notes"),
+    "template_notes": (
+        "每行一个设施，第一行为表头。\n"
+        "必填：名称、类型、经度、纬度；编号、英文名称、座位数、建筑面积可留空。\n"
+        "类型可填：公共图书馆/图书馆、文化馆、综合文化站、城市书房、博物馆、美术馆、剧院、科技馆、工人文化宫。\n"
+        "经度、纬度填十进制度数，坐标系在上传时选择（WGS84、GCJ-02 高德/腾讯、BD-09 百度）。\n"
+        "示例行可删除或改写。",
+        "One facility per row under the header row.\n"
+        "Required: 名称 (name), 类型 (type), 经度 (longitude), 纬度 (latitude); 编号 (id), 英文名称 "
+        "(English name), 座位数 (seats), 建筑面积 (floor area) may be empty.\n"
+        "Types: library, cultural_centre, culture_station, city_reading_room, museum, art_gallery, "
+        "theatre, science_museum, workers_palace (or their Chinese names).\n"
+        "Longitude and latitude in decimal degrees; choose the coordinate system when uploading "
+        "(WGS84, GCJ-02 Amap/Tencent, BD-09 Baidu).\n"
+        "Replace or delete the example rows.",
+    ),
     "coord_wgs84": ("WGS84（GPS、天地图、OSM）", "WGS84 (GPS, Tianditu, OSM)"),
     "coord_gcj02": ("GCJ-02（高德、腾讯）", "GCJ-02 (Amap, Tencent)"),
     "coord_bd09": ("BD-09（百度）", "BD-09 (Baidu)"),

@@ -552,6 +552,25 @@ def test_upload_processing_reports_rows_and_columns(area):
         logic.load_facilities_upload("empty.csv", b"", area=area)
 
 
+@pytest.mark.parametrize("kind", ["csv", "xlsx"])
+def test_upload_templates_load_through_the_facility_loader(app, area, media, kind):
+    """The templates beside the upload box: Chinese headers, and they load as they are."""
+    _run(app)
+    name = f"{T('template_file')}.{kind}"
+    data = media[name]
+    assert data == logic.facility_template(kind)
+    fac = logic.load_facilities_upload(name, data, area=area)
+    assert list(fac["name"]) == [r[1] for r in logic.FACILITY_TEMPLATE_ROWS]
+    assert list(fac["type"]) == ["city_reading_room", "cultural_centre", "library"]
+    assert fac["lon"].tolist() == pytest.approx([r[4] for r in logic.FACILITY_TEMPLATE_ROWS])
+    assert fac["capacity"].iloc[0] == 40 and np.isnan(fac["capacity"].iloc[1])
+    assert {"名称", "类型", "经度", "纬度"} <= set(logic.FACILITY_TEMPLATE_HEADER)
+    # Uploaded through the page, the template replaces the facility layer without a problem.
+    _run(_widget(app, "up_fac").set_value((name, data, "application/octet-stream")))
+    assert not app.error
+    assert _metric(app, "n_facilities") == "3"
+
+
 def test_save_upload_keeps_the_name_but_not_the_folder(tmp_path):
     p = logic.save_upload("../../etc/城市书房.csv", b"x", tmp_path)
     assert p == tmp_path / "城市书房.csv" and p.read_bytes() == b"x"

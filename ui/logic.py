@@ -37,6 +37,7 @@ __all__ = [
     "district_table",
     "facilities_key",
     "facility_names",
+    "facility_template",
     "load_area_upload",
     "load_facilities_upload",
     "map_boundaries",
@@ -574,6 +575,45 @@ def load_area_upload(files: Mapping[str, tuple[str, bytes]], *, folder: str | Pa
             sub.mkdir(exist_ok=True)
             config[kind] = str(save_upload(fname, data, sub))
     return load_study_area(config)
+
+
+#: Header and example rows of the facility upload template (the headers the loader detects).
+FACILITY_TEMPLATE_HEADER = ("编号", "名称", "英文名称", "类型", "经度", "纬度", "座位数", "建筑面积")
+FACILITY_TEMPLATE_ROWS = (
+    ("F001", "示例城市书房", "Sample city reading room", "城市书房", 104.0800, 30.6900, 40, 200),
+    ("F002", "示例文化馆", "Sample cultural centre", "文化馆", 104.1000, 30.6700, "", 3000),
+    ("F003", "示例图书馆分馆", "", "图书馆", 104.0650, 30.7100, 120, ""),
+)
+
+
+def facility_template(kind: str, *, lang: str = "zh") -> bytes:
+    """An upload template for facilities: ``"csv"`` (UTF-8 with BOM, opens in Excel) or ``"xlsx"``.
+
+    One facility per row under the header; 类型 in Chinese or English
+    (城市书房, city_reading_room, ...); 经度/纬度 in the coordinate system
+    chosen beside the upload box. The XLSX has a second sheet with notes.
+    """
+    if kind == "csv":
+        frame = pd.DataFrame(list(FACILITY_TEMPLATE_ROWS), columns=list(FACILITY_TEMPLATE_HEADER))
+        return frame.to_csv(index=False).encode("utf-8-sig")
+    if kind != "xlsx":
+        raise InputError(Problem(f"`kind` = {kind!r} is not a template format.", fix="use 'csv' or 'xlsx'"))
+    import io
+
+    from openpyxl import Workbook
+
+    wb = Workbook()
+    ws = wb.active
+    ws.title = t("template_sheet", lang)
+    ws.append(list(FACILITY_TEMPLATE_HEADER))
+    for row in FACILITY_TEMPLATE_ROWS:
+        ws.append([None if v == "" else v for v in row])
+    notes = wb.create_sheet(t("template_notes_sheet", lang))
+    for line in t("template_notes", lang).split("\n"):
+        notes.append([line])
+    buf = io.BytesIO()
+    wb.save(buf)
+    return buf.getvalue()
 
 
 def problems_table(problems: Sequence[Problem], *, lang: str = "zh",

@@ -764,6 +764,12 @@ def _upload_tab(area: Any, lang: str) -> None:
     up = c1.file_uploader(t("up_fac_file", lang), type=["csv", "xlsx"], key="up_fac")
     coord = c2.radio(t("up_coord", lang), COORD_SYSTEMS, key="up_coord",
                      format_func=lambda v: t(f"coord_{v}", lang))
+    c2.caption(t("up_template", lang))
+    for kind, mime in (("csv", "text/csv"),
+                       ("xlsx", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")):
+        c2.download_button(t(f"template_{kind}", lang), logic.facility_template(kind, lang=lang),
+                           file_name=f"{t('template_file', lang)}.{kind}", mime=mime,
+                           key=f"template_{kind}", on_click="ignore")
     if up is not None:
         data = up.getvalue()
         sig = (up.name, _digest(data), coord, ss.get("area_token") or DEFAULT_TOKEN)

@@ -31,6 +31,7 @@ import io
 import json
 import math
 import re
+from collections import OrderedDict
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -650,6 +651,21 @@ def _geojson_layer(gdf: gpd.GeoDataFrame, *, name: str, style: dict[str, Any],
                           interactive=False, control=False)
 
 
+# Display frames of basemap layers, by layer object: the same layers are drawn on every map.
+_BASEMAP_FRAMES: "OrderedDict[int, tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]]" = OrderedDict()
+
+
+def _basemap_frame(layer: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    hit = _BASEMAP_FRAMES.get(id(layer))
+    if hit is not None and hit[0] is layer:
+        return hit[1]
+    frame = _display_frame(layer, gcj=False, decimals=5)
+    _BASEMAP_FRAMES[id(layer)] = (layer, frame)
+    while len(_BASEMAP_FRAMES) > 16:
+        _BASEMAP_FRAMES.popitem(last=False)
+    return frame
+
+
 def _add_offline_basemap(m: folium.Map, layers: Mapping[str, gpd.GeoDataFrame],
                          lang: str) -> None:
     # Basemap coordinates are rounded to 1e-5 degrees (about 1 m); each road
@@ -658,12 +674,12 @@ def _add_offline_basemap(m: folium.Map, layers: Mapping[str, gpd.GeoDataFrame],
     group = folium.FeatureGroup(name=t("layer_basemap", lang), control=True, show=True)
     for name in ("green", "water", "waterways"):
         if name in layers and not layers[name].empty:
-            frame = _display_frame(layers[name], gcj=False, decimals=5)
+            frame = _basemap_frame(layers[name])
             _geojson_layer(frame, name=name, style=_BASEMAP_STYLE[name],
                            merge=name == "waterways").add_to(group)
     roads = layers.get("roads")
     if roads is not None and not roads.empty:
-        frame = _display_frame(roads, gcj=False, decimals=5)
+        frame = _basemap_frame(roads)
         classes = frame["road_class"] if "road_class" in frame else pd.Series(
             "minor", index=frame.index)
         for cls in _ROAD_ORDER:

@@ -192,6 +192,8 @@ def test_planning_page_offline_end_to_end(server, tmp_path):
             # The planner zooms in: the view is kept by the redraws below.
             frame.locator(".leaflet-control-zoom-in").click()
             _wait_until(lambda: _view(frame)[0] == 14, 10, "zoom in")
+            # The component reports the view 250 ms after the map stops moving.
+            time.sleep(1.0)
             _settle(page)
             zoomed = _view(frame)
 

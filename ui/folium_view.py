@@ -10,7 +10,6 @@ component, with the view (centre and zoom) the planner left the map at.
 
 from __future__ import annotations
 
-import copy
 from dataclasses import dataclass
 from typing import Any, Callable, Iterable
 
@@ -57,12 +56,15 @@ def _assets(fmap: Any) -> tuple[tuple[str, ...], tuple[str, ...]]:
 
 
 def prepare(fmap: Any) -> MapPayload:
-    """Render a folium map (a copy; ``fmap`` is not changed) to its component payload."""
+    """Render a folium map to its component payload.
+
+    The map is rendered in place (element ids change): pass a map built for
+    this purpose, or a copy.
+    """
     import streamlit_folium as sf
 
-    m = copy.deepcopy(fmap)
+    m = fmap
     m.get_root().render()
-    m.render()
     html, header = sf._get_html(m), sf._get_header(m)
     script = sf._get_map_string(m)
     css, js = _assets(m)

@@ -173,8 +173,14 @@ def planned_table(scenario: Scenario, *, lang: str = "zh") -> pd.DataFrame:
     return pd.DataFrame(rows, columns=cols).set_index("facility_id")
 
 
-def map_view(state: Mapping[str, Any] | None) -> tuple[tuple[float, float], int] | None:
-    """``((lat, lon), zoom)`` of the map as the browser last reported it, or None."""
+def map_view(state: Mapping[str, Any] | None, *, initial: Any = None,
+             ) -> tuple[tuple[float, float], int] | None:
+    """``((lat, lon), zoom)`` of the map as the browser last reported it, or None.
+
+    A report of exactly the map's ``initial`` view ``((lat, lon), zoom)`` is
+    ignored: a new map can report its built-in view before it moves to the
+    view it was asked for.
+    """
     state = state or {}
     center, zoom = state.get("center"), state.get("zoom")
     try:
@@ -182,6 +188,8 @@ def map_view(state: Mapping[str, Any] | None) -> tuple[tuple[float, float], int]
     except (TypeError, KeyError, ValueError):
         return None
     if not (np.isfinite(lat) and np.isfinite(lon) and -90 <= lat <= 90 and -180 <= lon <= 180):
+        return None
+    if initial is not None and ((lat, lon), zoom) == (tuple(initial[0]), initial[1]):
         return None
     return (lat, lon), zoom
 

@@ -883,7 +883,7 @@ def _map(area: Any, token: str, fac: Any, access: Any, evaluation: Any, base: An
     # its old key would leave the component blank.
     ss = st.session_state
     # The last view the current map reported (also when it arrives with a parameter change).
-    view = logic.map_view(ss.get(f"map_{ss.get('map_n', 0)}"))
+    view = logic.map_view(ss.get(f"map_{ss.get('map_n', 0)}"), initial=ss.get("map_initial"))
     if view is not None:
         ss["map_view"] = view
     if ss.get("map_key") != key:
@@ -891,9 +891,10 @@ def _map(area: Any, token: str, fac: Any, access: Any, evaluation: Any, base: An
         ss["map_n"] = ss.get("map_n", 0) + 1
     # The view the planner left the map at is kept across reruns and new maps.
     center, zoom = ss.get("map_view", (None, None))
+    ss["map_initial"] = (payload.center, payload.zoom) if center is not None else None
     state = folium_view.show(payload, key=f"map_{ss['map_n']}", height=MAP_HEIGHT,
                              returned_objects=("last_clicked", "zoom", "center"), center=center, zoom=zoom)
-    view = logic.map_view(state)
+    view = logic.map_view(state, initial=ss["map_initial"])
     if view is not None:
         ss["map_view"] = view
     clicked = (state or {}).get("last_clicked")

@@ -619,6 +619,19 @@ def _compare_tab(area: Any, token: str, base: Any, scenario: Any, opts: dict[str
 
 
 def _figures(name: str, area: Any, token: str, base: Any, sc: Any, opts: dict[str, Any], lang: str) -> Any:
+    """Figures, facility layer and access result of a compared scenario (cached per question)."""
+    key = (name, token, logic.facilities_key(base), repr(sc.added), tuple(sc.removed), opts["facility_types"],
+           opts["mode"], opts["threshold_min"], opts["preset"], lang)
+    return _figures_cached(key, lambda: _compute_figures(name, area, token, base, sc, opts, lang))
+
+
+@st.cache_resource(show_spinner=False, max_entries=16)
+def _figures_cached(key: tuple, _compute: Callable[[], Any]) -> Any:
+    return _compute()
+
+
+def _compute_figures(name: str, area: Any, token: str, base: Any, sc: Any, opts: dict[str, Any],
+                     lang: str) -> Any:
     fac = logic.scenario_facilities(base, sc)
     fkey = logic.facilities_key(fac)
     access = _access(token, fkey, opts["facility_types"], opts["mode"], float(opts["threshold_min"]), area, fac)

@@ -284,7 +284,7 @@ def test_infeasible_quota_is_explained(app):
     _widget(app, "sit_quota").set_value(PRESET)
     _widget(app, "sit_cand").set_value("kmeans")
     _run(_widget(app, "sit_run").click())
-    text = "\n".join(e.value for e in app.error)
+    text = "\n".join(_visible_source(e.value) for e in app.error)
     assert T("infeasible") in text and "`quota`" in text and "Fix:" in text
 
 
@@ -634,3 +634,80 @@ def test_every_interface_key_used_by_the_page_exists_in_both_languages():
     assert used and not used - keys, sorted(used - keys)
     for key in used:
         assert T(key, "zh") and T(key, "en")
+
+
+# --------------------------------------------------------------------------- user text is literal
+HOSTILE_CELLS = ("![t](http://203.0.113.9/p.png)", "[x](http://203.0.113.9/)")
+
+
+def _rendered(markdown: str) -> str:
+    """HTML of a message body as CommonMark renders it (Streamlit's Markdown is CommonMark + GFM)."""
+    from markdown_it import MarkdownIt
+
+    return MarkdownIt("commonmark").render(markdown)
+
+
+def _visible(markdown: str) -> str:
+    import html
+    import re
+
+    return html.unescape(re.sub(r"<[^>]+>", "", _rendered(markdown))).replace("\u2060", "")
+
+
+# GFM autolink literals as the page's Markdown renderer finds them in text.
+_GFM_URL = r"(?i)(https?://|www(?=\.))([-.\w]+)"
+_GFM_EMAIL = r"(?<![-.\w+])[-.\w+]+@[-\w]+(?:\.[-\w]+)+"
+
+
+def _assert_literal(body: str, *expected: str) -> None:
+    import re
+
+    out = _rendered(body)
+    assert "<a " not in out and "<img" not in out, out
+    assert not re.search(_GFM_URL, _visible_source(body)), body
+    assert not re.search(_GFM_EMAIL, _visible_source(body)), body
+    for text in expected:
+        assert text in _visible(body), (text, _visible(body))
+
+
+def _visible_source(body: str) -> str:
+    """The text nodes' characters: Markdown escapes resolved, nothing else."""
+    import re
+
+    return re.sub(r"\\([!-/:-@\[-`{-~])", r"\1", body)
+
+
+@pytest.mark.parametrize("text", [
+    "![t](http://203.0.113.9/p.png)", "[x](http://203.0.113.9/)", "<img src=x onerror=alert(1)>",
+    "*bold* _it_ `code` ~~s~~ $x^2$ :red[warn]", "# heading", "1. item", "> quote", "- item",
+    "a\n\n- b", "&lt;b&gt; &amp;", "see http://203.0.113.9/a or www.example.org or a@b.example.org",
+    "population_grid.gpkg, row 7, column 'pop'", "C:\\data\\书房.csv", "| a | b |",
+])
+def test_literal_shows_text_as_it_is_and_makes_no_link(text):
+    body = logic.literal(text)
+    _assert_literal(body, " ".join(text.split()))
+    # Inside the page's own list structure too.
+    _assert_literal("header\n\n- " + body, " ".join(text.split()))
+
+
+def test_problem_messages_show_hostile_cells_literally(app):
+    data = ("name,type,lon,lat\n"
+            f"{HOSTILE_CELLS[1]},city_reading_room,104.09,{HOSTILE_CELLS[0]}\n").encode("utf-8")
+    _run(_widget(app, "up_fac").set_value(("[f](http://203.0.113.9/).csv", data, "text/csv")))
+    bodies = [e.value for e in app.error]
+    assert any(T("up_fac_failed") in b for b in bodies)
+    for body in bodies:
+        _assert_literal(body)
+    text = "\n".join(_visible(b) for b in bodies)
+    assert f"'{HOSTILE_CELLS[0]}' is not a number" in text
+
+
+def test_flash_and_scenario_names_are_literal(app, store):
+    name = "![t](http://203.0.113.9/p.png) **A**"
+    _widget(app, "scn_name").set_value(name)
+    _run(_widget(app, "scn_save").click())
+    bodies = [e.value for e in app.success] + [e.value for e in app.markdown]
+    assert any(name in _visible(b) for b in bodies), bodies
+    for body in bodies:
+        if "203.0.113.9" in body:
+            _assert_literal(body)

@@ -711,3 +711,52 @@ def test_flash_and_scenario_names_are_literal(app, store):
     for body in bodies:
         if "203.0.113.9" in body:
             _assert_literal(body)
+
+
+# --------------------------------------------------------------------------- temporary folders
+def _area_folders(root: Path) -> list[Path]:
+    return sorted(root.glob("cultcov-area-*"))
+
+
+def test_uploaded_area_folders_are_removed_when_no_longer_used(app, area_files, tmp_path, monkeypatch):
+    import gc
+    import tempfile
+
+    root = tmp_path / "tmp"
+    root.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(root))
+    # A failed upload keeps nothing.
+    _widget(app, "up_bnd").set_value(("districts.geojson", b"{not json", "application/geo+json"))
+    _widget(app, "up_pop").set_value((*area_files["population"], "image/tiff"))
+    _run(_widget(app, "up_area_btn").click())
+    assert T("up_area_failed") in "\n".join(e.value for e in app.error)
+    assert _area_folders(root) == []
+    # A working upload keeps its files while the area is in use (roads are read from there) ...
+    _widget(app, "up_bnd").set_value((*area_files["boundaries"], "application/geo+json"))
+    _run(_widget(app, "up_area_btn").click())
+    _run(_widget(app, "up_area_btn").click())
+    _run(app)  # the session keeps the previous run's state for one more run
+    gc.collect()
+    assert len(_area_folders(root)) == 1
+    # ... and no longer once the built-in area is back.
+    _run(_widget(app, "up_area_reset").click())
+    _run(app)
+    gc.collect()
+    assert _area_folders(root) == []
+
+
+def test_load_area_upload_cleans_its_own_folder(area_files, tmp_path, monkeypatch):
+    import gc
+    import tempfile
+
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    with pytest.raises(Exception):  # noqa: B017 - whatever the reader raises
+        logic.load_area_upload({"boundaries": ("b.geojson", b"{not json"),
+                                "population": area_files["population"]})
+    assert _area_folders(tmp_path) == []
+    new = logic.load_area_upload(area_files)
+    (folder,) = _area_folders(tmp_path)
+    assert (folder / "boundaries" / "b.geojson").is_file()
+    del new
+    gc.collect()
+    assert not folder.exists()

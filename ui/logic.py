@@ -10,7 +10,9 @@ from __future__ import annotations
 import json
 import os
 import re
+import shutil
 import tempfile
+import weakref
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Mapping, Sequence
@@ -453,12 +455,15 @@ def load_facilities_upload(name: str, data: bytes, *, area: Any, coord_system: s
     return fac
 
 
-def load_area_upload(files: Mapping[str, tuple[str, bytes]], *, folder: str | Path,
+def load_area_upload(files: Mapping[str, tuple[str, bytes]], *, folder: str | Path | None = None,
                      name: str = "uploaded-area") -> Any:
     """Build a study area from uploaded ``boundaries``, ``population`` and optional ``network`` files.
 
     ``files`` maps each kind to ``(file name, bytes)``. The files are kept in
-    ``folder`` (the road network is read lazily from there).
+    ``folder`` (the road network is read lazily from there). Without a
+    ``folder`` they go to a new temporary folder ``cultcov-area-*`` that is
+    removed when the upload fails and, after a successful one, when the
+    returned study area is no longer used (or the program ends).
 
     Raises
     ------
@@ -472,15 +477,24 @@ def load_area_upload(files: Mapping[str, tuple[str, bytes]], *, folder: str | Pa
         raise InputError([Problem(f"no {k} file was uploaded.",
                                   fix=f"upload a {'GeoJSON/GeoPackage' if k == 'boundaries' else 'GeoTIFF'} "
                                       f"{k} file") for k in missing])
-    folder = Path(folder)
-    folder.mkdir(parents=True, exist_ok=True)
-    config: dict[str, Any] = {"name": name}
-    for kind, (fname, data) in files.items():
-        if data:
-            sub = folder / kind
-            sub.mkdir(exist_ok=True)
-            config[kind] = str(save_upload(fname, data, sub))
-    return load_study_area(config)
+    own = folder is None
+    folder = Path(tempfile.mkdtemp(prefix="cultcov-area-")) if own else Path(folder)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        config: dict[str, Any] = {"name": name}
+        for kind, (fname, data) in files.items():
+            if data:
+                sub = folder / kind
+                sub.mkdir(exist_ok=True)
+                config[kind] = str(save_upload(fname, data, sub))
+        area = load_study_area(config)
+    except BaseException:
+        if own:
+            shutil.rmtree(folder, ignore_errors=True)
+        raise
+    if own:
+        weakref.finalize(area, shutil.rmtree, str(folder), ignore_errors=True)
+    return area
 
 
 def problems_table(problems: Sequence[Problem], *, lang: str = "zh") -> pd.DataFrame:

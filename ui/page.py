@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import copy
 import hashlib
-import tempfile
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass
@@ -749,9 +748,8 @@ def _upload_tab(area: Any, lang: str) -> None:
         files = {k: (f.name, f.getvalue()) for k, f in (("boundaries", bnd), ("population", pop),
                                                          ("network", net)) if f is not None}
         token = "upload:" + _digest(*(n.encode() + d for n, d in files.values()))
-        folder = tempfile.mkdtemp(prefix="cultcov-area-")
         try:
-            new_area = logic.load_area_upload(files, folder=folder, name=t("uploaded_area", "en"))
+            new_area = logic.load_area_upload(files, name=t("uploaded_area", "en"))
         except InputError as exc:
             ss["up_area_problems"] = exc.problems
         except Exception as exc:  # noqa: BLE001

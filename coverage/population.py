@@ -544,7 +544,12 @@ def grid_from_raster(path: str | Path, *, crs: str | None = None, cell_m: float 
             from rasterio.warp import transform_bounds
             b = transform_bounds("EPSG:4326", src.crs, *bounds_lonlat)
             window = from_bounds(*b, transform=src.transform).round_offsets().round_lengths()
-        band = src.read(1, window=window, masked=True).astype(float)
+        try:
+            band = src.read(1, window=window, masked=True).astype(float)
+        except rasterio.errors.RasterioError as exc:
+            raise InputError(Problem(f"the raster's pixels cannot be read: the file is truncated or "
+                                     f"damaged ({exc}).", file=name,
+                                     fix="copy or download the GeoTIFF again and check its size")) from None
         transform = src.window_transform(window) if window is not None else src.transform
         src_crs = src.crs
     values = band.filled(np.nan)

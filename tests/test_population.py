@@ -141,3 +141,13 @@ def test_grid_from_raster_bad_input(tmp_path):
     txt.write_text("hello")
     with pytest.raises(InputError, match="cannot read as a raster"):
         grid_from_raster(txt)
+
+
+def test_truncated_geotiff_is_refused_with_the_file_and_fix(tmp_path):
+    path = tmp_path / "pop.tif"
+    _write_raster(path, np.ones((300, 300)))
+    data = path.read_bytes()
+    cut = tmp_path / "cut.tif"
+    cut.write_bytes(data[: len(data) // 2])
+    with pytest.raises(InputError, match=r"cut\.tif.*truncated or damaged.*Fix:"):
+        grid_from_raster(cut, crs=CRS)

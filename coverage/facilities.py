@@ -600,9 +600,30 @@ def _read_csv(path: Path, encoding: str | None, wanted: Callable[[list[str]], bo
     text = _decode(path.read_bytes(), encoding, pc)
     if text is None:
         return None
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=_sniff_delimiter(text))
-    raw = [row for row in reader]
+    delimiter = _sniff_delimiter(text)
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    raw: list[list[str]] = []
+    start_line = 1  # the line the current record starts on
+    for row in reader:
+        raw.append(row)
+        last_start, start_line = start_line, reader.line_num + 1
+    if raw and _ends_inside_quotes(text, last_start, delimiter):
+        pc.add(f"line {last_start}: a double quote (\") opens a value that is never closed, so "
+               f"lines {last_start}–{reader.line_num} were read as one value.",
+               fix="close the quote, or remove it; values that contain the delimiter are written "
+                   "in double quotes such as \"Road 1, Chengdu\".", row=len(raw))
+        return None
     return _table_from_rows(raw, list(range(1, len(raw) + 1)), wanted, pc)
+
+
+def _ends_inside_quotes(text: str, first_line: int, delimiter: str) -> bool:
+    """Whether the record starting on ``first_line`` (1-based) runs into the end of the file in quotes."""
+    lines = io.StringIO(text, newline="").readlines()[first_line - 1:]
+    try:
+        list(csv.reader(io.StringIO("".join(lines), newline=""), delimiter=delimiter, strict=True))
+    except csv.Error as exc:
+        return "end of data" in str(exc)
+    return False
 
 
 def _read_xlsx(path: Path, sheet: str | int | None, wanted: Callable[[list[str]], bool],

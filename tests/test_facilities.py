@@ -557,3 +557,14 @@ def test_embedded_facility_table_loads_like_pandas_reads_it():
     for col in ref.columns:
         if ref[col].dtype == bool:
             assert list(gdf[col]) == list(ref[col])
+
+
+def test_unterminated_quote_is_reported_as_such_with_its_line(tmp_path):
+    path = tmp_path / "quote.csv"
+    path.write_text('name,lon,lat\nA,104.06,30.67\n"B unterminated,104.07,30.68\nC,104.08,30.69\n',
+                    encoding="utf-8")
+    with pytest.raises(InputError) as err:
+        load_facilities(path, crs=CRS)
+    text = str(err.value)
+    assert "line 3" in text and "never closed" in text and "Fix:" in text
+    assert "coordinates are missing" not in text

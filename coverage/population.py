@@ -305,10 +305,10 @@ def _check_units(units: gpd.GeoDataFrame, pop_col: str, id_col: str, name: str) 
     pops = pd.to_numeric(units[pop_col], errors="coerce")
     for i, (raw, val) in enumerate(zip(units[pop_col], pops)):
         if pd.isna(val):
-            pc.add(f"population {raw!r} is not a number.", row=i + 2, column=pop_col,
+            pc.add(f"population {raw!r} is not a number.", row=i + 1, column=pop_col,
                    fix="enter a count of residents")
         elif val < 0:
-            pc.add(f"population {val:g} is negative.", row=i + 2, column=pop_col,
+            pc.add(f"population {val:g} is negative.", row=i + 1, column=pop_col,
                    fix="enter a count of residents >= 0")
     pc.raise_if_any()
 
@@ -468,9 +468,9 @@ def grid_from_points(points: gpd.GeoDataFrame, *, pop_col: str = "pop", cell_m: 
     pops = pd.to_numeric(layer[pop_col], errors="coerce")
     for i, (raw, val) in enumerate(zip(layer[pop_col], pops)):
         if pd.isna(val):
-            pc.add(f"population {raw!r} is not a number.", row=i + 2, column=pop_col, fix="enter a count")
+            pc.add(f"population {raw!r} is not a number.", row=i + 1, column=pop_col, fix="enter a count")
         elif val < 0:
-            pc.add(f"population {val:g} is negative.", row=i + 2, column=pop_col, fix="enter a count >= 0")
+            pc.add(f"population {val:g} is negative.", row=i + 1, column=pop_col, fix="enter a count >= 0")
     pc.raise_if_any()
     xs = layer.geometry.x.to_numpy()
     ys = layer.geometry.y.to_numpy()
@@ -584,5 +584,5 @@ def validate_grid(grid: gpd.GeoDataFrame, *, name: str = "population grid") -> N
         pc.add("the grid is not in a metric CRS.", fix="reproject it to the study area's CRS")
     bad = np.flatnonzero(~np.isfinite(grid["pop"].to_numpy(float)) | (grid["pop"].to_numpy(float) < 0))
     for i in bad[:20]:
-        pc.add("population is negative or not a number.", row=int(i) + 2, column="pop", fix="use counts >= 0")
+        pc.add("population is negative or not a number.", row=int(i) + 1, column="pop", fix="use counts >= 0")
     pc.raise_if_any()

@@ -76,8 +76,8 @@ def test_dasymetric_reports_every_bad_population_row():
         dasymetric_grid(units, cell_m=1, name="units.gpkg")
     msg = str(err.value)
     assert "2 problems" in msg
-    assert "units.gpkg, row 3, column 'pop': population -5 is negative" in msg
-    assert "row 4, column 'pop': population 'many' is not a number" in msg
+    assert "units.gpkg, row 2, column 'pop': population -5 is negative" in msg
+    assert "row 3, column 'pop': population 'many' is not a number" in msg
 
 
 def test_dasymetric_refuses_degrees_and_missing_columns():
@@ -104,7 +104,7 @@ def test_grid_from_points_sums_into_cells_and_labels_units():
     assert sorted(grid["pop"]) == [11, 12]
     assert dict(zip(grid["pop"], grid.unit_id)) == {12: "A", 11: "B"}
     bad = pts.assign(pop=[1, -1, 2])
-    with pytest.raises(InputError, match="row 3, column 'pop': population -1 is negative"):
+    with pytest.raises(InputError, match="row 2, column 'pop': population -1 is negative"):
         grid_from_points(bad)
 
 
@@ -151,3 +151,16 @@ def test_truncated_geotiff_is_refused_with_the_file_and_fix(tmp_path):
     cut.write_bytes(data[: len(data) // 2])
     with pytest.raises(InputError, match=r"cut\.tif.*truncated or damaged.*Fix:"):
         grid_from_raster(cut, crs=CRS)
+
+
+def test_population_layer_rows_count_features_from_one_as_a_gis_shows_them(tmp_path):
+    from coverage.study_area import load_study_area
+
+    units = two_units().assign(name=["甲区", "乙区"])
+    units.to_file(tmp_path / "units.gpkg")
+    pts = gpd.GeoDataFrame({"pop": [5.0, 7.0, -2.0]},
+                           geometry=gpd.points_from_xy([50, 60, 1500], [50, 70, 500]), crs=CRS)
+    pts.to_file(tmp_path / "pop.gpkg")
+    with pytest.raises(InputError, match=r"pop\.gpkg, row 3, column 'pop': population -2 is negative"):
+        load_study_area({"boundaries": str(tmp_path / "units.gpkg"), "population": str(tmp_path / "pop.gpkg"),
+                         "crs": CRS})

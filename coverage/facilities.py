@@ -38,6 +38,7 @@ import shapely
 
 from .errors import InputError, Problem, ProblemCollector
 from .geo import WGS84, to_metric
+from .limits import MAX_TABLE_ROWS, SPLIT_FIX
 
 __all__ = [
     "FACILITY_TYPES",
@@ -595,9 +596,23 @@ def _table_from_rows(raw: list[list[Any]], numbers: list[int], wanted: Callable[
     return _Table(frame, np.asarray(body_rows, dtype=int))
 
 
+def _within_row_limit(n_rows: int, pc: ProblemCollector, *, more: bool = False) -> bool:
+    """Record a problem when a table has more rows than :data:`coverage.limits.MAX_TABLE_ROWS`."""
+    if n_rows <= MAX_TABLE_ROWS + 1:  # the header row is not a facility
+        return True
+    count = f"more than {n_rows - 1:,}" if more else f"{n_rows:,}"
+    pc.add(f"the table has {count} rows, more than the limit of {MAX_TABLE_ROWS:,} facilities "
+           "in one table.", fix="keep only the facilities of the study area in the file, or " + SPLIT_FIX)
+    return False
+
+
 def _read_csv(path: Path, encoding: str | None, wanted: Callable[[list[str]], bool],
               pc: ProblemCollector) -> _Table | None:
-    text = _decode(path.read_bytes(), encoding, pc)
+    data = path.read_bytes()
+    n_lines = data.count(b"\n") + (0 if data.endswith(b"\n") or not data else 1)
+    if not _within_row_limit(n_lines, pc):
+        return None
+    text = _decode(data, encoding, pc)
     if text is None:
         return None
     delimiter = _sniff_delimiter(text)
@@ -654,7 +669,14 @@ def _read_xlsx(path: Path, sheet: str | int | None, wanted: Callable[[list[str]]
                    f"{', '.join(repr(n) for n in names)}.",
                    fix="pass one of these sheet names as `sheet`.")
             return None
-        raw = [list(r) for r in ws.iter_rows(values_only=True)]
+        if ws.max_row is not None and not _within_row_limit(ws.max_row, pc):
+            return None
+        raw = []
+        for r in ws.iter_rows(values_only=True):  # a sheet without its size: count while reading
+            raw.append(list(r))
+            if len(raw) > MAX_TABLE_ROWS + 1:
+                _within_row_limit(len(raw), pc, more=True)
+                return None
     finally:
         wb.close()
     return _table_from_rows(raw, list(range(1, len(raw) + 1)), wanted, pc)

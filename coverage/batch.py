@@ -36,6 +36,7 @@ from typing import Any, Callable, Mapping, Sequence
 import pandas as pd
 
 from .errors import InputError, Problem
+from .safe_text import spreadsheet_csv
 
 __all__ = ["BatchResult", "load_batch_config", "run_batch", "evaluate_area"]
 
@@ -160,7 +161,7 @@ def _write_atomic_csv(df: pd.DataFrame, path: Path) -> None:
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=".csv")
     try:
         with os.fdopen(fd, "w", encoding="utf-8-sig", newline="") as fh:
-            df.to_csv(fh, index=False)
+            spreadsheet_csv(df, fh)
             fh.flush()
             os.fsync(fh.fileno())
         os.replace(tmp, path)

@@ -587,6 +587,7 @@ def _write_cells(area, res, path: str) -> Path:
 
     from .export import _atomic_write
     from .geo import WGS84
+    from .safe_text import spreadsheet_csv
 
     grid = area.grid
     t = res.times["time_s"].to_numpy(float)
@@ -609,7 +610,7 @@ def _write_cells(area, res, path: str) -> Path:
                                  fix=f"create {target.parent} first"))
     if suffix == ".csv":
         frame = cells.drop(columns="geometry")
-        return _atomic_write(target, lambda tmp: frame.to_csv(tmp, index=False, encoding="utf-8-sig"))
+        return _atomic_write(target, lambda tmp: spreadsheet_csv(frame, tmp))
     if suffix == ".geojson":
         frame = cells.to_crs(WGS84)
         return _atomic_write(target, lambda tmp: frame.to_file(tmp, driver="GeoJSON"))
@@ -694,6 +695,7 @@ def cmd_site(args: argparse.Namespace, out: TextIO) -> int:
 def _write_sites(sites, path: str) -> Path:
     from .export import _atomic_write
     from .geo import WGS84
+    from .safe_text import spreadsheet_csv
 
     target = Path(path)
     if not target.parent.is_dir():
@@ -702,7 +704,7 @@ def _write_sites(sites, path: str) -> Path:
     suffix = target.suffix.lower()
     if suffix == ".csv":
         frame = sites.drop(columns="geometry")
-        return _atomic_write(target, lambda tmp: frame.to_csv(tmp, index=False, encoding="utf-8-sig"))
+        return _atomic_write(target, lambda tmp: spreadsheet_csv(frame, tmp))
     if suffix == ".geojson":
         frame = sites.to_crs(WGS84)
         return _atomic_write(target, lambda tmp: frame.to_file(tmp, driver="GeoJSON"))

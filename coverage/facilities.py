@@ -596,6 +596,17 @@ def _table_from_rows(raw: list[list[Any]], numbers: list[int], wanted: Callable[
     return _Table(frame, np.asarray(body_rows, dtype=int))
 
 
+def _count_lines(path: Path, block: int = 1 << 24) -> int:
+    """Lines of a text file, counted block by block without holding the file in memory."""
+    n = 0
+    last = b""
+    with path.open("rb") as fh:
+        while chunk := fh.read(block):
+            n += chunk.count(b"\n")
+            last = chunk
+    return n + (1 if last and not last.endswith(b"\n") else 0)
+
+
 def _within_row_limit(n_rows: int, pc: ProblemCollector, *, more: bool = False) -> bool:
     """Record a problem when a table has more rows than :data:`coverage.limits.MAX_TABLE_ROWS`."""
     if n_rows <= MAX_TABLE_ROWS + 1:  # the header row is not a facility
@@ -608,11 +619,9 @@ def _within_row_limit(n_rows: int, pc: ProblemCollector, *, more: bool = False) 
 
 def _read_csv(path: Path, encoding: str | None, wanted: Callable[[list[str]], bool],
               pc: ProblemCollector) -> _Table | None:
-    data = path.read_bytes()
-    n_lines = data.count(b"\n") + (0 if data.endswith(b"\n") or not data else 1)
-    if not _within_row_limit(n_lines, pc):
+    if not _within_row_limit(_count_lines(path), pc):
         return None
-    text = _decode(data, encoding, pc)
+    text = _decode(path.read_bytes(), encoding, pc)
     if text is None:
         return None
     delimiter = _sniff_delimiter(text)

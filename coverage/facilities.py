@@ -548,6 +548,7 @@ class _Table:
 
     frame: pd.DataFrame
     rows: np.ndarray
+    header_note: str | None = None
 
 
 def _table_from_rows(raw: list[list[Any]], numbers: list[int], wanted: Callable[[list[str]], bool],
@@ -561,9 +562,10 @@ def _table_from_rows(raw: list[list[Any]], numbers: list[int], wanted: Callable[
         return _Table(pd.DataFrame(), np.array([], dtype=int))
     head = next((i for i in candidates if wanted([str(v).strip() for v in raw[i]
                                                   if not _is_missing(v)])), candidates[0])
+    names, note = _combined_header(raw, head, numbers)
     header: list[str] = []
     seen: dict[str, int] = {}
-    for j, v in enumerate(raw[head]):
+    for j, v in enumerate(names):
         name = str(v).strip() if not _is_missing(v) else f"column_{j + 1}"
         if name in seen:
             seen[name] += 1
@@ -593,7 +595,31 @@ def _table_from_rows(raw: list[list[Any]], numbers: list[int], wanted: Callable[
         body.append(["" if _is_missing(v) else v for v in row])
         body_rows.append(number)
     frame = pd.DataFrame(body, columns=header, dtype=object)
-    return _Table(frame, np.asarray(body_rows, dtype=int))
+    return _Table(frame, np.asarray(body_rows, dtype=int), note)
+
+
+def _combined_header(raw: list[list[Any]], head: int, numbers: list[int]) -> tuple[list[Any], str | None]:
+    """The header row, with its empty cells taken from the row above when the header spans two rows.
+
+    A header of merged cells (名称 merged over two rows beside 坐标 over 经度/纬度) leaves the
+    lower row empty where the upper cell was merged down; those names come from the upper row.
+    """
+    names = list(raw[head])
+    if head == 0 or sum(not _is_missing(v) for v in raw[head - 1]) < 2:  # none, or a title row
+        return names, None
+    upper = list(raw[head - 1])
+    width = max(len(names), len(upper))
+    names += [None] * (width - len(names))
+    upper += [None] * (width - len(upper))
+    taken = [j for j in range(width) if _is_missing(names[j]) and not _is_missing(upper[j])]
+    if not taken:
+        return names, None
+    for j in taken:
+        names[j] = upper[j]
+    note = (f"the header spans rows {numbers[head - 1]}–{numbers[head]} (merged cells); the names "
+            f"{', '.join(repr(str(upper[j]).strip()) for j in taken)} were taken from row "
+            f"{numbers[head - 1]}.")
+    return names, note
 
 
 def _count_lines(path: Path, block: int = 1 << 24) -> int:
@@ -1070,6 +1096,9 @@ def load_facilities(
                            np.arange(len(gdf)) + 1)
     pc.raise_if_any()
     assert table is not None
+    if table.header_note:
+        notes.warn(table.header_note, fix="keep one header row above the facility rows to be sure "
+                                          "every column is read as meant.")
     frame = table.frame
     rows = table.rows
     n = len(frame)

@@ -487,3 +487,19 @@ def test_site_budget_below_one_site_says_so_with_the_cheapest_cost(capsys):
     assert code == 2, captured.out + captured.err
     assert "1,500,000" in captured.err and "1,000" in captured.err and "Fix:" in captured.err
     assert "new sites" not in captured.out
+
+
+def test_gcj02_facilities_read_as_wgs84_are_flagged_on_stderr(tmp_path, capsys):
+    from coverage.facilities import wgs84_to_gcj02
+
+    fac = pd.read_csv(CHENGDU / "facilities.csv")
+    fac["lon"], fac["lat"] = wgs84_to_gcj02(fac["lon"].to_numpy(), fac["lat"].to_numpy())
+    fac.to_csv(tmp_path / "amap.csv", index=False)
+    files = ["--boundaries", str(CHENGDU / "districts.geojson"), "--population", str(CHENGDU / "population_grid.gpkg"),
+             "--facilities", str(tmp_path / "amap.csv"), "--network", str(CHENGDU / "chengdu_core_2018.osm.pbf")]
+    code = main(["info", *files])
+    err = capsys.readouterr().err
+    assert code == 0, err
+    assert "note: amap.csv" in err and "GCJ-02" in err and "--coord-system gcj02" in err
+    assert main(["info", *files, "--coord-system", "gcj02"]) == 0
+    assert "GCJ-02" not in capsys.readouterr().err

@@ -310,25 +310,21 @@ def test_detected_type_column_without_unit_types_falls_back_to_names(tmp_path):
 # wrong CRS and overlapping units
 # ---------------------------------------------------------------------------
 
-def test_metres_declared_as_degrees_are_refused_per_unit(tmp_path):
+@pytest.mark.parametrize("geoms, file_crs, name, expected", [
     # UTM 48N metres written into a file that says EPSG:4326
-    utm = [shapely.box(404_000, 3_390_000, 410_000, 3_396_000), shapely.box(410_000, 3_390_000, 416_000, 3_396_000)]
-    path = layer(tmp_path, [{"name": "锦江区"}, {"name": "青羊区"}], utm, name="metres.geojson")
+    ([shapely.box(404_000, 3_390_000, 410_000, 3_396_000), shapely.box(410_000, 3_390_000, 416_000, 3_396_000)],
+     "EPSG:4326", "metres.geojson", ("look like metres", "EPSG:4326", "Set CRS")),
+    # longitude/latitude written into a file that says UTM 48N
+    ([square(104.05, 30.65, 0.03), square(104.08, 30.65, 0.03)],
+     CRS, "degrees.gpkg", ("look like degrees", "EPSG:32648", "EPSG:4326")),
+], ids=["metres_declared_as_degrees", "degrees_declared_as_metres"])
+def test_a_wrong_declared_crs_is_refused_per_unit(tmp_path, geoms, file_crs, name, expected):
+    path = layer(tmp_path, [{"name": "锦江区"}, {"name": "青羊区"}], geoms, name=name, crs=file_crs)
     with pytest.raises(InputError) as err:
         load_boundaries(path, crs=CRS)
     text = str(err.value)
-    assert "metres.geojson, row 1" in text and "metres.geojson, row 2" in text
-    assert "look like metres" in text and "EPSG:4326" in text and "Set CRS" in text
-
-
-def test_degrees_declared_as_metres_are_refused_per_unit(tmp_path):
-    deg = [square(104.05, 30.65, 0.03), square(104.08, 30.65, 0.03)]
-    path = layer(tmp_path, [{"name": "锦江区"}, {"name": "青羊区"}], deg, name="degrees.gpkg", crs=CRS)
-    with pytest.raises(InputError) as err:
-        load_boundaries(path, crs=CRS)
-    text = str(err.value)
-    assert "degrees.gpkg, row 1" in text and "row 2" in text
-    assert "look like degrees" in text and "EPSG:32648" in text and "EPSG:4326" in text
+    assert f"{name}, row 1" in text and f"{name}, row 2" in text
+    assert all(e in text for e in expected), text
 
 
 def test_overlapping_units_are_refused_naming_both_and_the_overlap(tmp_path):

@@ -345,7 +345,14 @@ def build_parser() -> argparse.ArgumentParser:
 
 # ------------------------------------------------------------------ study area
 def _load_area(args: argparse.Namespace):
-    """The study area chosen by ``--study`` / the file options / the default."""
+    """The study area chosen by ``--study`` / the file options / the default; its notes go to stderr."""
+    area = _load_area_quietly(args)
+    for note in area.notes:
+        print(f"note: {note}", file=sys.stderr)
+    return area
+
+
+def _load_area_quietly(args: argparse.Namespace):
     from .study_area import load_default, load_study_area
 
     files = {k: getattr(args, k, None) for k in ("boundaries", "population", "facilities", "network")}

@@ -772,3 +772,18 @@ def test_load_area_upload_cleans_its_own_folder(area_files, tmp_path, monkeypatc
     del new
     gc.collect()
     assert not folder.exists()
+
+
+def test_gcj02_upload_read_as_wgs84_gets_a_note_with_the_fix():
+    from coverage.facilities import wgs84_to_gcj02
+    from coverage.study_area import load_default
+
+    fac = pd.read_csv(ROOT / "data" / "chengdu" / "facilities.csv")
+    fac["lon"], fac["lat"] = wgs84_to_gcj02(fac["lon"].to_numpy(), fac["lat"].to_numpy())
+    data = fac.to_csv(index=False).encode("utf-8")
+    area = load_default()
+    loaded = logic.load_facilities_upload("amap.csv", data, area=area, coord_system="wgs84")
+    notes = " ".join(loaded.attrs["notes"])
+    assert "amap.csv" in notes and "GCJ-02" in notes and "GCJ-02 when uploading" in notes
+    loaded = logic.load_facilities_upload("amap.csv", data, area=area, coord_system="gcj02")
+    assert "GCJ-02" not in " ".join(loaded.attrs["notes"])

@@ -563,3 +563,19 @@ def test_site_csv_export_neutralises_formula_text(tmp_path):
     df = pd.read_csv(path, encoding="utf-8-sig")
     assert df["district"].tolist() == ["'=HYPERLINK(\"http://203.0.113.9\")"]
     assert df["newly_covered_pop"].tolist() == [0.0]
+
+
+def test_gcj02_facilities_read_as_wgs84_are_flagged_on_stderr(tmp_path, capsys):
+    from coverage.facilities import wgs84_to_gcj02
+
+    fac = pd.read_csv(CHENGDU / "facilities.csv")
+    fac["lon"], fac["lat"] = wgs84_to_gcj02(fac["lon"].to_numpy(), fac["lat"].to_numpy())
+    fac.to_csv(tmp_path / "amap.csv", index=False)
+    files = ["--boundaries", str(CHENGDU / "districts.geojson"), "--population", str(CHENGDU / "population_grid.gpkg"),
+             "--facilities", str(tmp_path / "amap.csv"), "--network", str(CHENGDU / "chengdu_core_2018.osm.pbf")]
+    code = main(["info", *files])
+    err = capsys.readouterr().err
+    assert code == 0, err
+    assert "note: amap.csv" in err and "GCJ-02" in err and "--coord-system gcj02" in err
+    assert main(["info", *files, "--coord-system", "gcj02"]) == 0
+    assert "GCJ-02" not in capsys.readouterr().err

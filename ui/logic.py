@@ -458,6 +458,10 @@ def load_facilities_upload(name: str, data: bytes, *, area: Any, coord_system: s
         path = save_upload(name, data, folder or tmp)
         fac = load_facilities(path, crs=str(area.crs), coord_system=coord_system,
                               bounds_lonlat=area.bounds_lonlat)
+    from coverage.study_area import coordinate_notes
+
+    fac.attrs["notes"] = list(fac.attrs.get("notes", [])) + [
+        str(p) for p in coordinate_notes(area, fac, file=Path(str(name)).name)]
     return fac
 
 

@@ -800,13 +800,11 @@ def cmd_scenario(args: argparse.Namespace, out: TextIO) -> int:
     if not args.out:
         raise InputError(Problem("`scenario export` needs `--out FILE`.", fix="add --out list.xlsx"))
     _out_suffix(args.out, (".xlsx", ".gpkg", ".csv", ".geojson"), "--out")
-    from .scenario import apply_edits
+    from .scenario import scenario_layer
     from .workflow import evaluate_standards
 
     area = _load_area(args)
-    fac = apply_edits(area.facilities, sc)
-    if "public" in fac.columns:  # facilities a scenario adds are public ones
-        fac["public"] = fac["public"].astype(object).where(fac["public"].notna(), True)
+    fac = scenario_layer(area.facilities, sc)
     preset = args.preset or _scenario_param(sc, "preset", "standards_preset", "preset_id") or DEFAULT_PRESET
     ev = evaluate_standards(area, str(preset), facilities=fac,
                             with_access=not args.no_access and area.network_source is not None)
@@ -815,7 +813,8 @@ def cmd_scenario(args: argparse.Namespace, out: TextIO) -> int:
     if proposals is not None and suffix not in (".xlsx", ".gpkg"):
         print("note: proposals are only written to .xlsx and .gpkg files.", file=sys.stderr)
         proposals = None
-    meta = {"study_area": area.name, "scenario": sc.name}
+    meta = {"study_area": area.name, "scenario": sc.name, "mode": _scenario_param(sc, "mode"),
+            "threshold_min": _scenario_param(sc, "threshold_min")}
     if sc.author:
         meta["author"] = sc.author
     coverage_line = _scenario_coverage(sc, area, fac) if not args.no_access else None

@@ -10,6 +10,7 @@ functions; the array-level engines stay in :mod:`coverage.access`,
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Callable, Mapping, Sequence
 
 import geopandas as gpd
@@ -37,6 +38,7 @@ __all__ = [
     "build_candidates",
     "propose_sites",
     "add_facilities",
+    "pop_basis",
 ]
 
 #: Facility types that count as a reading/culture space a resident can use
@@ -254,13 +256,47 @@ def evaluate_standards(area: StudyArea, preset: str = "zhengzhou-2022-culture-sp
     -------
     coverage.standards.Evaluation
     """
-    from .standards import evaluate
+    import dataclasses
+
+    from .standards import evaluate, split_planned
 
     fac = area.facilities if facilities is None else facilities
     if public_only and "public" in fac.columns:
         fac = select_facilities(fac, list(FACILITY_TYPES), public_only=True)
-    access = _access_fn(area, fac, settings or acc.TravelSettings(), public_only) if with_access else None
-    return evaluate(area.boundaries, fac, preset, access=access, data_date=area.data_date or None)
+    settings = settings or acc.TravelSettings()
+
+    def run(layer: gpd.GeoDataFrame):
+        access = _access_fn(area, layer, settings, public_only) if with_access else None
+        return evaluate(area.boundaries, layer, preset, access=access, data_date=area.data_date or None)
+
+    ev = run(fac)
+    planned = _planned_mask(fac)
+    if planned.any():
+        ev = split_planned(ev, run(fac[~planned]))
+    params = dict(ev.params, preset=str(preset) if isinstance(preset, (str, Path)) else None, pop_basis=pop_basis(area))
+    return dataclasses.replace(ev, params=params)
+
+
+def _planned_mask(facilities: pd.DataFrame) -> np.ndarray:
+    """True for facilities a scenario plans (``planned`` column truthy), False for existing ones."""
+    if "planned" not in facilities.columns:
+        return np.zeros(len(facilities), dtype=bool)
+    return facilities["planned"].astype(object).where(facilities["planned"].notna(), False).astype(bool).to_numpy()
+
+
+def pop_basis(area: StudyArea) -> str:
+    """How the units' ``pop`` was obtained: ``"area_share"`` (census scaled by area inside) or ``"census"``.
+
+    The units' population is scaled when they carry ``pop_census`` and it
+    differs from ``pop`` for some unit.
+    """
+    b = area.boundaries
+    if "pop_census" in b.columns:
+        census = pd.to_numeric(b["pop_census"], errors="coerce")
+        pop = pd.to_numeric(b["pop"], errors="coerce")
+        if bool(((census - pop).abs() > 0.5).any()):
+            return "area_share"
+    return "census"
 
 
 # ---------------------------------------------------------------------------- siting

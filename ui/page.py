@@ -116,9 +116,8 @@ def _evaluate(token: str, fkey: tuple, preset: str, _area: Any, _fac: Any) -> An
 
 @st.cache_resource(show_spinner=False, max_entries=32)
 def _xlsx(token: str, fkey: tuple, preset: str, lang: str, pkey: Any, _ev: Any, _sites: Any,
-          data_date: str) -> bytes:
-    meta = {"data_date": data_date} if data_date else None
-    return logic.shortfall_xlsx_bytes(_ev, lang=lang, proposals=_sites, meta=meta)
+          meta: tuple) -> bytes:
+    return logic.shortfall_xlsx_bytes(_ev, lang=lang, proposals=_sites, meta=dict(meta))
 
 
 @st.cache_resource(show_spinner=False, max_entries=32)
@@ -663,8 +662,8 @@ def _downloads_tab(token: str, fkey: tuple, evaluation: Any, opts: dict[str, Any
     prop = st.session_state.get("proposal")
     sites = prop.sites if prop is not None else None
     pkey = _proposal_key(prop)
-    xlsx = _guard(lambda: _xlsx(token, fkey, opts["preset"], lang, pkey, evaluation, sites,
-                                area.data_date or ""), lang)
+    meta = tuple(logic.export_meta(area, st.session_state.get("scenario"), opts).items())
+    xlsx = _guard(lambda: _xlsx(token, fkey, opts["preset"], lang, pkey, evaluation, sites, meta), lang)
     csv = _guard(lambda: _csv(token, fkey, opts["preset"], lang, evaluation), lang)
     c1, c2 = st.columns(2)
     if xlsx is not None:

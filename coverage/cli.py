@@ -320,6 +320,18 @@ def build_parser() -> argparse.ArgumentParser:
     _add_lang(p)
     p.set_defaults(func=cmd_site)
 
+    p = add("report", "budget-request report: PDF (and the map as PNG) / 资金申请报告")
+    _add_study(p)
+    p.add_argument("--preset", default=DEFAULT_PRESET, metavar="ID", help=f"standards preset (default {DEFAULT_PRESET})")
+    p.add_argument("--p", type=int, default=10, metavar="N", help="new sites to propose, 0 for none (default 10)")
+    p.add_argument("--type", dest="facility_type", default="city_reading_room", metavar="TYPE",
+                   help="type of the new facilities (default city_reading_room)")
+    _add_mode(p)
+    _add_lang(p)
+    p.add_argument("--out", required=True, metavar="report.pdf", help="the PDF report / 报告文件")
+    p.add_argument("--png", metavar="map.png", help="also write the map as PNG / 另存地图")
+    p.set_defaults(func=cmd_report)
+
     p = add("scenario", "saved scenarios in a project store / 规划情景")
     p.add_argument("action", choices=("list", "show", "export", "delete"), help="what to do")
     p.add_argument("name", nargs="?", help="scenario name or id (show, export, delete)")
@@ -689,6 +701,40 @@ def cmd_site(args: argparse.Namespace, out: TextIO) -> int:
                                   meta={"study_area": area.name}, option="--shortfall-out")
         print(f"written / 已导出: {path}", file=out)
     return EXIT_OK
+
+
+def cmd_report(args: argparse.Namespace, out: TextIO) -> int:
+    """``cultcov report``."""
+    from .facilities import normalise_type
+    from .report import prepare_report, write_report
+    from .workflow import SitingParams
+
+    _out_suffix(args.out, (".pdf",), "--out")
+    if args.png:
+        _out_suffix(args.png, (".png",), "--png")
+    if args.p < 0:
+        raise InputError(Problem(f"`--p` must be >= 0, got {args.p}.", fix="pass e.g. --p 10, or --p 0 for none"))
+    siting = SitingParams(facility_type=normalise_type(args.facility_type) or args.facility_type, p=args.p,
+                          mode=args.mode, threshold_min=args.threshold, curve_k=args.p) if args.p else None
+    area = _load_area(args)
+    with _native_stdout_to_stderr():
+        data = prepare_report(area, args.preset, siting=siting, access_params=None if siting else
+                              _access_params(args))
+    path = write_report(data, args.out, lang=args.lang, png=args.png)
+    n = 0 if data.proposals is None else len(data.proposals)
+    cost = 0.0 if data.proposals is None else float(data.proposals["cost"].sum())
+    print(f"Study area / 研究区: {area.name}; preset {args.preset}; {n} proposed sites, "
+          f"estimated cost / 估算费用 {_num(cost)} yuan", file=out)
+    print(f"written / 已导出: {path}", file=out)
+    if args.png:
+        print(f"written / 已导出: {args.png}", file=out)
+    return EXIT_OK
+
+
+def _access_params(args: argparse.Namespace):
+    from .workflow import AccessParams
+
+    return AccessParams(mode=args.mode, threshold_min=args.threshold)
 
 
 def _write_sites(sites, path: str) -> Path:

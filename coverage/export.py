@@ -312,11 +312,54 @@ def _proposed_counts(result: Evaluation, prop: pd.DataFrame | None) -> dict[tupl
         if rule.kind not in ("per_capita_count", "presence") or rule.unit_column:
             continue
         sel = prop[prop["facility_type"].isin(rule.facility_types)]
-        for uid, n in sel["unit_id"].astype(str).value_counts().items():
-            out[(rule.id, uid)] = float(n)
         if rule.citywide:
             out[(rule.id, "")] = float(len(sel))
+            continue
+        for uid, n in sel["unit_id"].astype(str).value_counts().items():
+            out[(rule.id, uid)] = float(n)
     return out
+
+
+def _deficit_after(deficit: Any, proposed: float) -> float | None:
+    """The deficit left once ``proposed`` sites are built (never below 0)."""
+    return None if deficit is None or pd.isna(deficit) else max(float(deficit) - proposed, 0.0)
+
+
+def rule_shortfall(result: Evaluation, rule_id: str, proposals: pd.DataFrame | None = None) -> pd.DataFrame:
+    """One rule's rows as in the workbook's rule sheet: units by deficit, then the total row.
+
+    Parameters
+    ----------
+    result
+        The evaluation.
+    rule_id
+        The rule.
+    proposals
+        :func:`proposals_table` of the proposed sites, or None.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``unit``, ``unit_id``, ``pop``, ``measure``, ``required``, ``existing``,
+        ``planned``, ``deficit``, ``proposed`` and ``deficit_after`` (NaN when the
+        rule does not count sites of the proposed type), ``status``; the last
+        row (``unit_id`` None) is the total unless the rule is citywide.
+    """
+    rule = result.rule(rule_id)
+    rows = _rule_rows(result, rule).copy()
+    if not rule.citywide:
+        tot = result.totals[result.totals["rule_id"] == rule_id].copy()
+        tot["unit"], tot["unit_id"] = _l(_TEXT, "total", "zh"), None
+        rows = pd.concat([rows, tot[[c for c in rows.columns if c in tot.columns]]], ignore_index=True)
+    counted = proposals is not None and rule.kind in ("per_capita_count", "presence") and not rule.unit_column
+    counts = _proposed_counts(result, proposals) if counted else {}
+    n = [float(sum(v for (r, _), v in counts.items() if r == rule_id)) if uid is None or pd.isna(uid)
+         else counts.get((rule_id, str(uid)), 0.0) for uid in rows["unit_id"]]
+    rows["proposed"] = n if counted else np.nan
+    rows["deficit_after"] = [_deficit_after(d, k) for d, k in zip(rows["deficit"], n)] if counted else np.nan
+    keys = ["unit", "unit_id", "pop", "measure", "required", "existing", "planned", "deficit", "proposed",
+            "deficit_after", "status"]
+    return rows.reindex(columns=keys).reset_index(drop=True)
 
 
 # --------------------------------------------------------------------------- proposals
@@ -534,9 +577,7 @@ def _rule_sheet(ws, result: Evaluation, rule: Rule, lang: str, meta: Mapping[str
 
     def add_proposed(values: dict, n: float) -> dict:
         if with_prop:
-            d = values.get("deficit")
-            values["proposed"] = n
-            values["deficit_after"] = None if d is None or pd.isna(d) else max(float(d) - n, 0.0)
+            values["proposed"], values["deficit_after"] = n, _deficit_after(values.get("deficit"), n)
         return values
 
     r = header

@@ -340,9 +340,9 @@ def facility_catchments(area: StudyArea, params: AccessParams = AccessParams(), 
         (``load_basis = "capacity"``), else the preset's rule
         (``"standard"``); with either, ``load_flag`` is ``"overloaded"``
         above 1, ``"low"`` under ``low_share``, else ``"ok"``. Without
-        both, facilities are compared with each other (``"quantile"``):
-        ``"high"`` above the upper quartile of ``pop_nearest``, ``"low"``
-        below the lower quartile. ``attrs``: ``uncovered_pop``,
+        both, a facility is compared with the other such facilities
+        (``"quantile"``): ``"high"`` above their upper quartile of
+        ``pop_nearest``, ``"low"`` below the lower quartile. ``attrs``: ``uncovered_pop``,
         ``total_pop``, ``threshold_min``, ``mode``.
     """
     fac_all = area.facilities if facilities is None else facilities
@@ -368,7 +368,8 @@ def facility_catchments(area: StudyArea, params: AccessParams = AccessParams(), 
     out["residents_per_facility"] = ref
     out["load"] = out["pop_nearest"] / ref
     out["load_basis"] = basis
-    q25, q75 = np.quantile(out["pop_nearest"], [0.25, 0.75])
+    ranked = out.loc[basis == "quantile", "pop_nearest"]
+    q25, q75 = np.quantile(ranked, [0.25, 0.75]) if len(ranked) else (np.nan, np.nan)
     flag = np.where(out["load"] > 1.0, "overloaded", np.where(out["load"] < low_share, "low", "ok"))
     by_rank = np.where(out["pop_nearest"] > q75, "high", np.where(out["pop_nearest"] < q25, "low", "ok"))
     out["load_flag"] = np.where(basis == "quantile", by_rank, flag)

@@ -30,7 +30,7 @@ from streamlit_folium import st_folium
 from coverage.errors import InfeasibleError, InputError, Problem
 from coverage.i18n import FACILITY_TYPES, LANG_NAMES, LANGS, MODES, facility_type_label, mode_label, t
 from coverage.mapping import BASEMAPS, build_map
-from ui import logic
+from ui import logic, report_view
 
 THRESHOLDS_MIN = (5, 10, 15, 20, 30)
 MAP_HEIGHT = 620
@@ -897,6 +897,7 @@ def main() -> None:
                                          "tab_store", "tab_download", "tab_upload")], key=f"tabs_{lang}")
     with tabs[0]:
         _guard(lambda: _districts_tab(area, access, evaluation, lang), lang)
+        _guard(lambda: report_view.catchments_section(area, fac, opts, lang), lang)
     with tabs[1]:
         _guard(lambda: _edit_tab(area, base, scenario, lang), lang)
     with tabs[2]:
@@ -909,6 +910,8 @@ def main() -> None:
                                     store_file, lang), lang)
     with tabs[5]:
         _guard(lambda: _downloads_tab(token, fkey, evaluation, opts, area, lang), lang)
+        _guard(lambda: report_view.report_section(area, fac, access, evaluation, opts,
+                                                  st.session_state["scenario"], lang), lang)
     with tabs[6]:
         _guard(lambda: _upload_tab(area, lang), lang)
     with map_slot:

@@ -88,6 +88,11 @@ def load_batch_config(path: str | Path) -> dict:
         cfg = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
     except yaml.YAMLError as exc:
         raise InputError(Problem(f"not valid YAML ({exc}).", file=str(path), fix="fix the YAML syntax")) from exc
+    if not isinstance(cfg, Mapping):
+        kind = "a list" if isinstance(cfg, list) else f"a {type(cfg).__name__}"
+        raise InputError(Problem(f"the batch config is {kind}, not a mapping of settings.", file=str(path),
+                                 fix="put the areas under a top-level key: `preset: ...` then `areas:` "
+                                     "followed by the list of areas"))
     problems = []
     areas = cfg.get("areas")
     if not isinstance(areas, list) or not areas:

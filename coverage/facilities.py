@@ -38,6 +38,7 @@ import shapely
 
 from .errors import InputError, Problem, ProblemCollector
 from .geo import WGS84, to_metric
+from .limits import MAX_TABLE_ROWS, SPLIT_FIX
 
 __all__ = [
     "FACILITY_TYPES",
@@ -595,14 +596,49 @@ def _table_from_rows(raw: list[list[Any]], numbers: list[int], wanted: Callable[
     return _Table(frame, np.asarray(body_rows, dtype=int))
 
 
+def _within_row_limit(n_rows: int, pc: ProblemCollector, *, more: bool = False) -> bool:
+    """Record a problem when a table has more rows than :data:`coverage.limits.MAX_TABLE_ROWS`."""
+    if n_rows <= MAX_TABLE_ROWS + 1:  # the header row is not a facility
+        return True
+    count = f"more than {n_rows - 1:,}" if more else f"{n_rows:,}"
+    pc.add(f"the table has {count} rows, more than the limit of {MAX_TABLE_ROWS:,} facilities "
+           "in one table.", fix="keep only the facilities of the study area in the file, or " + SPLIT_FIX)
+    return False
+
+
 def _read_csv(path: Path, encoding: str | None, wanted: Callable[[list[str]], bool],
               pc: ProblemCollector) -> _Table | None:
-    text = _decode(path.read_bytes(), encoding, pc)
+    data = path.read_bytes()
+    n_lines = data.count(b"\n") + (0 if data.endswith(b"\n") or not data else 1)
+    if not _within_row_limit(n_lines, pc):
+        return None
+    text = _decode(data, encoding, pc)
     if text is None:
         return None
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=_sniff_delimiter(text))
-    raw = [row for row in reader]
+    delimiter = _sniff_delimiter(text)
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    raw: list[list[str]] = []
+    start_line = 1  # the line the current record starts on
+    for row in reader:
+        raw.append(row)
+        last_start, start_line = start_line, reader.line_num + 1
+    if raw and _ends_inside_quotes(text, last_start, delimiter):
+        pc.add(f"line {last_start}: a double quote (\") opens a value that is never closed, so "
+               f"lines {last_start}–{reader.line_num} were read as one value.",
+               fix="close the quote, or remove it; values that contain the delimiter are written "
+                   "in double quotes such as \"Road 1, Chengdu\".", row=len(raw))
+        return None
     return _table_from_rows(raw, list(range(1, len(raw) + 1)), wanted, pc)
+
+
+def _ends_inside_quotes(text: str, first_line: int, delimiter: str) -> bool:
+    """Whether the record starting on ``first_line`` (1-based) runs into the end of the file in quotes."""
+    lines = io.StringIO(text, newline="").readlines()[first_line - 1:]
+    try:
+        list(csv.reader(io.StringIO("".join(lines), newline=""), delimiter=delimiter, strict=True))
+    except csv.Error as exc:
+        return "end of data" in str(exc)
+    return False
 
 
 def _read_xlsx(path: Path, sheet: str | int | None, wanted: Callable[[list[str]], bool],
@@ -633,7 +669,14 @@ def _read_xlsx(path: Path, sheet: str | int | None, wanted: Callable[[list[str]]
                    f"{', '.join(repr(n) for n in names)}.",
                    fix="pass one of these sheet names as `sheet`.")
             return None
-        raw = [list(r) for r in ws.iter_rows(values_only=True)]
+        if ws.max_row is not None and not _within_row_limit(ws.max_row, pc):
+            return None
+        raw = []
+        for r in ws.iter_rows(values_only=True):  # a sheet without its size: count while reading
+            raw.append(list(r))
+            if len(raw) > MAX_TABLE_ROWS + 1:
+                _within_row_limit(len(raw), pc, more=True)
+                return None
     finally:
         wb.close()
     return _table_from_rows(raw, list(range(1, len(raw) + 1)), wanted, pc)

@@ -196,6 +196,10 @@ def load_study_area(config: Mapping[str, Any] | str | Path) -> StudyArea:
             raise InputError(Problem(f"not valid YAML ({exc}).", file=str(path),
                                      fix="fix the YAML syntax")) from exc
         base = path.parent
+        if not isinstance(config, Mapping):
+            raise InputError(Problem(f"the study config is a {type(config).__name__}, not a mapping.",
+                                     file=str(path),
+                                     fix="write `boundaries: FILE` and `population: FILE` as top-level keys"))
     from .boundaries import load_boundaries
     from .facilities import load_facilities
 
@@ -215,8 +219,8 @@ def load_study_area(config: Mapping[str, Any] | str | Path) -> StudyArea:
     b = spec("boundaries")
     crs = config.get("crs")
     if crs is None:
-        raw = gpd.read_file(b["path"], rows=50) if Path(b["path"]).is_file() else None
-        if raw is not None and raw.crs is not None:
+        raw = _peek_layer(b["path"])
+        if raw is not None and raw.crs is not None and len(raw):
             crs = str(raw.to_crs(WGS84).estimate_utm_crs())
     if crs is None:
         raise InputError(Problem("cannot choose a metric CRS: the boundaries file is missing or has no CRS.",
@@ -238,6 +242,25 @@ def load_study_area(config: Mapping[str, Any] | str | Path) -> StudyArea:
     net = spec("network")["path"] if "network" in config else None
     return StudyArea(name=str(config.get("name", "study-area")), crs=crs, boundaries=units, grid=grid,
                      facilities=fac, extent=extent, network_source=net, data_date=str(config.get("data_date", "")))
+
+
+def _peek_layer(path: str) -> gpd.GeoDataFrame | None:
+    """The first features of a boundaries file, or None when it is missing; refuse broken files."""
+    p = Path(path)
+    if not p.is_file():
+        return None
+    if p.stat().st_size == 0:
+        raise InputError(Problem("the boundaries file is empty (0 bytes).", file=str(p),
+                                 fix="export the boundaries again (GeoJSON, GeoPackage or Shapefile)"))
+    try:
+        raw = gpd.read_file(p, rows=50)
+    except Exception as exc:  # pyogrio raises several types for broken files
+        raise InputError(Problem(f"the boundaries file cannot be read ({exc}).", file=str(p),
+                                 fix="check that it opens in QGIS and export it again")) from None
+    if len(raw) == 0:
+        raise InputError(Problem("the boundaries file has no features.", file=str(p),
+                                 fix="give a layer with one polygon per district, county, sub-district or town"))
+    return raw
 
 
 def _load_population(p: dict, *, crs: str, units: gpd.GeoDataFrame) -> gpd.GeoDataFrame:

@@ -9,6 +9,7 @@ functions; the array-level engines stay in :mod:`coverage.access`,
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Mapping, Sequence
@@ -479,6 +480,17 @@ class SitingParams:
             problems.append(Problem(f"`p` must be >= 1, got {self.p}.", fix="pass a number of new sites >= 1"))
         if self.budget is not None and self.budget <= 0:
             problems.append(Problem(f"`budget` must be > 0, got {self.budget}.", fix="pass a budget in yuan"))
+        if self.budget is not None and self.model != "mclp":
+            problems.append(Problem(f"`budget` only applies to the mclp model; {self.model} would ignore it.",
+                                    fix=f"pass the number of new sites (p, --p N) for {self.model}, or use "
+                                        "model 'mclp' (--model mclp) with the budget"))
+        if not math.isfinite(self.min_distance_m) or self.min_distance_m < 0:
+            problems.append(Problem(f"`min_distance_m` (--min-distance) must be >= 0 metres, got "
+                                    f"{self.min_distance_m:g}.",
+                                    fix="pass a distance in metres >= 0, e.g. 300, or 0 to keep every candidate"))
+        if self.unit_cost_yuan is not None and not self.unit_cost_yuan > 0:
+            problems.append(Problem(f"`unit_cost_yuan` (--unit-cost) must be > 0, got {self.unit_cost_yuan:g}.",
+                                    fix="pass the cost of one new facility in yuan"))
         if self.candidates not in ("cells", "kmeans", "given"):
             problems.append(Problem(f"`candidates` {self.candidates!r} is unknown.",
                                     fix="use 'cells', 'kmeans' or 'given'"))
@@ -623,6 +635,15 @@ def propose_sites(area: StudyArea, params: SitingParams = SitingParams(), *,
     progress = progress or _noop
     fac_all = area.facilities if facilities is None else facilities
     existing = select_facilities(fac_all, params.existing_types) if params.keep_existing else fac_all.iloc[:0]
+    unit_cost = params.unit_cost_yuan
+    if unit_cost is None:
+        unit_cost = float(load_costs(None).unit_cost[params.facility_type]) if params.budget is not None else None
+    if params.budget is not None and unit_cost is not None and params.budget < unit_cost:
+        raise InputError(Problem(
+            f"the budget of {params.budget:,.0f} yuan is below the cost of one new {params.facility_type} "
+            f"({unit_cost:,.0f} yuan, the cheapest site), so no site can be built.",
+            fix=f"raise the budget (--budget) to at least {unit_cost:,.0f} yuan, or give a lower unit cost "
+                "(--unit-cost, or data/standards/costs.yaml)"))
     grid = area.grid
     weights = grid["pop"].to_numpy(float)
     threshold_s = float(params.threshold_min) * 60.0
@@ -645,9 +666,6 @@ def propose_sites(area: StudyArea, params: SitingParams = SitingParams(), *,
         base_cov = np.isfinite(t) & (t <= threshold_s)
     base_pop = float(weights[base_cov].sum())
 
-    unit_cost = params.unit_cost_yuan
-    if unit_cost is None:
-        unit_cost = float(load_costs(None).unit_cost[params.facility_type]) if params.budget is not None else None
     costs = None if unit_cost is None else np.full(len(cand), float(unit_cost))
 
     quota = None

@@ -24,6 +24,7 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from coverage import i18n, workflow  # noqa: E402
+from coverage.errors import InputError  # noqa: E402
 from coverage.geo import WGS84  # noqa: E402
 from ui import logic  # noqa: E402
 
@@ -634,3 +635,16 @@ def test_every_interface_key_used_by_the_page_exists_in_both_languages():
     assert used and not used - keys, sorted(used - keys)
     for key in used:
         assert T(key, "zh") and T(key, "en")
+
+
+def test_upload_size_limit_is_set_for_the_server_and_checked_in_the_loader(tmp_path):
+    import tomllib
+
+    from coverage.limits import MAX_UPLOAD_MB
+    from ui.logic import save_upload
+
+    cfg = tomllib.loads((ROOT / ".streamlit" / "config.toml").read_text(encoding="utf-8"))
+    assert cfg["server"]["maxUploadSize"] == MAX_UPLOAD_MB
+    with pytest.raises(InputError, match=rf"big\.csv.*{MAX_UPLOAD_MB} MB.*cultcov"):
+        save_upload("big.csv", b"x" * (MAX_UPLOAD_MB * 1024 * 1024 + 1), tmp_path)
+    assert not (tmp_path / "big.csv").exists()

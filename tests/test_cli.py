@@ -466,3 +466,25 @@ def _metric(lon: float, lat: float) -> tuple[float, float]:
 
     x, y = to_metric(np.array([lon]), np.array([lat]), CHENGDU_CRS)
     return float(x[0]), float(y[0])
+
+
+def test_site_refuses_a_negative_min_distance(capsys):
+    code = main(["site", "--min-distance", "-5", "-q"])
+    err = capsys.readouterr().err
+    assert code == 2, err
+    assert "min_distance" in err and "-5" in err and "Fix:" in err
+
+
+def test_site_refuses_budget_with_p_median_instead_of_ignoring_it(capsys):
+    code = main(["site", "--model", "p_median", "--budget", "3000000", "-q"])
+    err = capsys.readouterr().err
+    assert code == 2, err
+    assert "budget" in err and "p_median" in err and "--p" in err
+
+
+def test_site_budget_below_one_site_says_so_with_the_cheapest_cost(capsys):
+    code = main(["site", "--budget", "1000", "-q"])
+    captured = capsys.readouterr()
+    assert code == 2, captured.out + captured.err
+    assert "1,500,000" in captured.err and "1,000" in captured.err and "Fix:" in captured.err
+    assert "new sites" not in captured.out

@@ -557,3 +557,45 @@ def test_embedded_facility_table_loads_like_pandas_reads_it():
     for col in ref.columns:
         if ref[col].dtype == bool:
             assert list(gdf[col]) == list(ref[col])
+
+
+def test_unterminated_quote_is_reported_as_such_with_its_line(tmp_path):
+    path = tmp_path / "quote.csv"
+    path.write_text('name,lon,lat\nA,104.06,30.67\n"B unterminated,104.07,30.68\nC,104.08,30.69\n',
+                    encoding="utf-8")
+    with pytest.raises(InputError) as err:
+        load_facilities(path, crs=CRS)
+    text = str(err.value)
+    assert "line 3" in text and "never closed" in text and "Fix:" in text
+    assert "coordinates are missing" not in text
+
+
+def test_a_csv_over_the_row_limit_is_refused_before_it_is_parsed(tmp_path):
+    from coverage.limits import MAX_TABLE_ROWS
+
+    path = tmp_path / "huge.csv"
+    n = MAX_TABLE_ROWS + 10
+    path.write_text("name,lon,lat\n" + "书房,104.06,30.67\n" * n, encoding="utf-8")
+    with pytest.raises(InputError) as err:
+        load_facilities(path, crs=CRS)
+    text = str(err.value)
+    assert "huge.csv" in text and f"{n + 1:,} rows" in text and f"{MAX_TABLE_ROWS:,}" in text
+    assert "cultcov batch" in text
+
+
+def test_an_xlsx_over_the_row_limit_is_refused_before_it_is_read(tmp_path):
+    import openpyxl
+
+    from coverage.limits import MAX_TABLE_ROWS
+
+    wb = openpyxl.Workbook(write_only=True)
+    ws = wb.create_sheet("sites")
+    ws.append(["name", "lon", "lat"])
+    for _ in range(MAX_TABLE_ROWS + 10):
+        ws.append(["书房", 104.06, 30.67])
+    path = tmp_path / "huge.xlsx"
+    wb.save(path)
+    with pytest.raises(InputError) as err:
+        load_facilities(path, crs=CRS)
+    text = str(err.value)
+    assert "huge.xlsx" in text and f"more than {MAX_TABLE_ROWS + 1:,} rows" in text and "cultcov batch" in text

@@ -84,3 +84,20 @@ def test_embedded_build_is_reproducible(tmp_path, monkeypatch):
     committed = load_default().grid
     assert len(grid) == len(committed)
     assert np.allclose(grid["pop"].to_numpy(), committed["pop"].to_numpy(), atol=1e-3)
+
+
+@pytest.mark.parametrize("text, what", [
+    ("", "empty"),
+    ('{"type": "FeatureCollection", "features": [', "cannot be read"),
+    ('{"type": "FeatureCollection", "features": []}', "no features"),
+])
+def test_broken_boundaries_in_a_study_config_exit_2(tmp_path, capsys, text, what):
+    from coverage.cli import main
+
+    (tmp_path / "units.geojson").write_text(text, encoding="utf-8")
+    cfg = tmp_path / "study.yaml"
+    cfg.write_text("boundaries: units.geojson\npopulation: pop.tif\n", encoding="utf-8")
+    code = main(["info", "--study", str(cfg)])
+    err = capsys.readouterr().err
+    assert code == 2, err
+    assert "units.geojson" in err and what in err and "Fix:" in err

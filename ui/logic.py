@@ -376,7 +376,13 @@ _SAFE_NAME = re.compile(r"[^\w.\-\u4e00-\u9fff ]+")
 
 def save_upload(name: str, data: bytes, folder: str | Path) -> Path:
     """Write uploaded bytes to ``folder`` under the original file name (path parts removed)."""
+    from coverage.limits import MAX_UPLOAD_MB, SPLIT_FIX
+
     base = Path(str(name).replace("\\", "/")).name
+    if len(data) > MAX_UPLOAD_MB * 1024 * 1024:
+        raise InputError(Problem(
+            f"the file has {len(data) / 1024 / 1024:,.1f} MB, more than the upload limit of {MAX_UPLOAD_MB} MB.",
+            file=base, fix="cut the file to the study area, or " + SPLIT_FIX))
     base = _SAFE_NAME.sub("_", base).strip() or "upload"
     path = Path(folder) / base
     path.write_bytes(bytes(data))

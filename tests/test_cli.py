@@ -186,9 +186,10 @@ def test_standards_prints_required_counts_and_writes_xlsx(tmp_path, capsys):
     assert f"required {total_required}," in out
 
     wb = load_workbook(target)
-    records = _sheet_records(wb[RULE], 6)
+    records = _sheet_records(wb[RULE], 15)
     row = next(r for r in records if r["单元"] == "成华区")
-    assert row["应有"] == required and row["现有"] == existing and row["常住人口"] == 458_444
+    assert row["应有"] == required and row["现有"] == existing
+    assert row["研究区内常住人口（按面积比例折算）"] == 458_444
     assert len([r for r in records if r["区划代码"]]) == 5
 
 
@@ -433,8 +434,8 @@ def test_scenario_saved_with_the_api_is_exported_by_the_cli(tmp_path, capsys):
     assert code == 0
     base = _count_in(chenghua["geometry"], _embedded_culture_spaces())
     wb = load_workbook(target)
-    recs = {r["单元"]: r for r in _sheet_records(wb[RULE], 6) if r["区划代码"]}
-    assert recs["成华区"]["现有"] == base + 1
+    recs = {r["单元"]: r for r in _sheet_records(wb[RULE], 15) if r["区划代码"]}
+    assert recs["成华区"]["现有"] == base and recs["成华区"]["规划（方案）"] == 1
     assert recs["成华区"]["缺口"] == math.ceil(458_444 / 50_000) - base - 1
     assert recs["金牛区"]["现有"] == _count_in(_district("金牛区")["geometry"], _embedded_culture_spaces())
     props = [r for r in _sheet_records(wb["选址建议"], 5) if r["区划代码"]]

@@ -258,3 +258,27 @@ def test_user_facility_file_extends_or_replaces_the_osm_ones(heping_osm, tmp_pat
                      facilities_mode="replace")
     assert list(rep.facilities["name"]) == ["新华书房"]
     assert cx  # noqa: the centre is only documentation of the fixture
+
+
+# ------------------------------------------------------------------ batch
+def test_batch_builds_every_county_on_the_workers_then_evaluates(heping_osm, tmp_path):
+    import yaml
+
+    from coverage.batch import run_batch
+
+    cfg = tmp_path / "tianjin.yaml"
+    cfg.write_text(yaml.safe_dump({"preset": "zhengzhou-2022-culture-space", "build": {
+        "osm": str(heping_osm), "counties": [HEPING, "330113"], "buffer_km": 1}}, allow_unicode=True),
+        encoding="utf-8")
+    res = run_batch(cfg, tmp_path / "results", n_workers=1)
+    assert res.succeeded == ("和平区 120101",)
+    assert res.failed == ("临平区 330113",)
+    assert (tmp_path / "areas" / HEPING / "area.yaml").is_file()
+    assert not (tmp_path / "areas" / "330113").exists()
+    t = res.table
+    assert "census" in t.loc[t["area"] == "临平区 330113", "error"].iloc[0]
+    row = t[(t["area"] == "和平区 120101") & (t["rule_id"] == "zz-culture-space-per-capita")]
+    assert row["required"].iloc[0] == 8
+    # a rerun reuses the built folder and the finished part
+    again = run_batch(cfg, tmp_path / "results", n_workers=1)
+    assert again.skipped == ("和平区 120101",)

@@ -282,3 +282,38 @@ def test_batch_builds_every_county_on_the_workers_then_evaluates(heping_osm, tmp
     # a rerun reuses the built folder and the finished part
     again = run_batch(cfg, tmp_path / "results", n_workers=1)
     assert again.skipped == ("和平区 120101",)
+
+
+# ------------------------------------------------------------------ the page
+def test_page_builds_a_county_from_a_local_osm_file_and_opens_it(heping_osm, tmp_path, monkeypatch):
+    from streamlit.testing.v1 import AppTest
+
+    from coverage import i18n
+    from ui import logic
+
+    monkeypatch.setenv(logic.STORE_ENV, str(tmp_path / "scenarios.gpkg"))
+    app = str(Path(__file__).resolve().parent.parent / "app.py")
+    at = AppTest.from_file(app, default_timeout=180).run()
+    assert not at.exception, [e.value for e in at.exception]
+    at.selectbox(key="na_province").select("120000").run()
+    assert at.selectbox(key="na_city").value == "120100"
+    at.selectbox(key="na_county").select(HEPING).run()
+    # a wrong path is explained, nothing is built
+    at.text_input(key="na_osm").input(str(tmp_path / "missing.osm.pbf"))
+    at.text_input(key="na_out").input(str(tmp_path / "heping"))
+    at.button(key="na_build").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert any("missing.osm.pbf" in m.value for m in at.markdown)
+    assert not (tmp_path / "heping").exists()
+    at.text_input(key="na_osm").input(str(heping_osm)).run()
+    at.button(key="na_build").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    area = at.session_state["area"]
+    assert area.name == "和平区" and list(area.boundaries["unit_id"]) == [HEPING]
+    assert (tmp_path / "heping" / "area.yaml").is_file()
+    shown = [m.value for m in at.success] + [m.value for m in at.warning]
+    assert any("和平区" in s for s in shown)
+    # the district table now lists the new county with the census population
+    tables = [d.value for d in at.dataframe]
+    assert any(tab.astype(str).apply(lambda c: c.str.contains("和平区")).any().any() for tab in tables)
+    assert i18n.t("na_title", "en") == "New study area"

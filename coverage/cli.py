@@ -352,6 +352,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--scheduler", metavar="tcp://HOST:8786", help="use a running Dask scheduler instead")
     p.add_argument("--no-resume", action="store_true", help="recompute areas already done")
     p.set_defaults(func=cmd_batch)
+
+    p = add("area", "build a study area for a county from a local OSM file / 新建研究区")
+    from .area_cli import add_arguments as _area_arguments
+    _area_arguments(p)
+    p.set_defaults(func=cmd_area)
     return parser
 
 
@@ -975,6 +980,14 @@ def cmd_batch(args: argparse.Namespace, out: TextIO) -> int:
             if len(lines) > 4:
                 print(f"      ... ({len(lines) - 4} more lines in merged.csv)", file=out)
     return EXIT_OK
+
+
+# ------------------------------------------------------------------ area
+def cmd_area(args: argparse.Namespace, out: TextIO) -> int:
+    """``cultcov area build|list``."""
+    from .area_cli import run
+
+    return run(args, out, progress_factory=lambda: _Progress(args, 100, "area"))
 
 
 # ------------------------------------------------------------------ entry point

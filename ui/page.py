@@ -30,6 +30,7 @@ from coverage.errors import InfeasibleError, InputError, Problem
 from coverage.i18n import FACILITY_TYPES, LANG_NAMES, LANGS, MODES, facility_type_label, mode_label, t
 from coverage.mapping import BASEMAPS, build_map
 from ui import logic, report_view
+from ui.new_area import new_area_panel
 
 THRESHOLDS_MIN = (5, 10, 15, 20, 30)
 MAP_HEIGHT = 620
@@ -852,6 +853,7 @@ def main() -> None:
     _apply_later()
     opts = _sidebar()
     lang = opts["lang"]
+    new_area_panel(lang)
     st.title(t("app_title", lang))
     st.caption(t("app_caption", lang))
 

@@ -736,7 +736,7 @@ def _add_labels(m: folium.Map, labels: pd.DataFrame) -> None:
         return
     rows = [[round(float(r.lat), 6), round(float(r.lon), 6),
              f'<span style="{_LABEL_HALO}{_LABEL_STYLE.get(r.kind, _LABEL_STYLE["road_minor"])}">'
-             f'{html.escape(str(r.text))}</span>', int(r.min_zoom)]
+             f'{html_text(r.text)}</span>', int(r.min_zoom)]
             for r in labels.itertuples(index=False)]
     data = json.dumps(rows, ensure_ascii=False).replace("</", "<\\/")
     _Script(

@@ -13,7 +13,9 @@ network unless an online basemap is chosen explicitly:
   drawn as circle markers or inline-SVG ``DivIcon`` s.
 * The default basemap is drawn from the study area's own OpenStreetMap data
   (roads by class, water, green space; ``data/chengdu/basemap.gpkg``, built
-  by ``scripts/build_basemap.py``) as light vector layers on a canvas.
+  by ``scripts/build_basemap.py``) as light vector layers on a canvas, with
+  district, road, station, park and landmark names as permanent labels that
+  appear as the map zooms in.
 * Large layers (population grid, travel-time surfaces) become one PNG
   :class:`folium.raster_layers.ImageOverlay` (see :func:`grid_to_png`), not
   thousands of polygons.
@@ -55,6 +57,7 @@ __all__ = [
     "GridRaster",
     "build_map",
     "colorize",
+    "basemap_labels",
     "default_basemap_path",
     "external_asset_urls",
     "grid_raster",
@@ -589,7 +592,7 @@ def default_basemap_path() -> Path:
 
 
 def load_basemap(path: str | Path | None = None) -> dict[str, gpd.GeoDataFrame]:
-    """Read the offline basemap layers (``roads``, ``water``, ``waterways``, ``green``).
+    """Read the offline basemap layers (``roads``, ``water``, ``waterways``, ``green``, ``labels``).
 
     Parameters
     ----------
@@ -615,7 +618,7 @@ def load_basemap(path: str | Path | None = None) -> dict[str, gpd.GeoDataFrame]:
                          fix="build it with `python scripts/build_basemap.py` or pass "
                              "basemap='osm'/'tianditu'/'amap' when online.")
     names = {name for name, _ in pyogrio.list_layers(path)}
-    wanted = [n for n in ("green", "water", "waterways", "roads") if n in names]
+    wanted = [n for n in ("green", "water", "waterways", "roads", "labels") if n in names]
     if not wanted:
         raise InputError(f"`path` = {str(path)!r} has none of the layers roads, water, "
                          "waterways, green.", fix="rebuild it with scripts/build_basemap.py.")
@@ -661,6 +664,95 @@ def _add_offline_basemap(m: folium.Map, layers: Mapping[str, gpd.GeoDataFrame],
     _Script(f"{{map}}.getContainer().style.background = {json.dumps(_BASEMAP_STYLE['background'])};"
             f"{{map}}.attributionControl.addAttribution({json.dumps(_OSM_ATTRIBUTION)});"
             ).add_to(m)
+
+
+#: Label style per kind (offline basemap): CSS of the text.
+_LABEL_STYLE = {
+    "district": "font-size:15px;font-weight:bold;color:#5a4a78;letter-spacing:2px",
+    "road_major": "font-size:12px;color:#6b4a12",
+    "road_secondary": "font-size:11px;color:#4d4d4d",
+    "road_minor": "font-size:10px;color:#666",
+    "park": "font-size:11px;color:#2e6b2e",
+    "station": "font-size:11px;color:#1f4e8c",
+    "landmark": "font-size:11px;color:#7a3b3b;font-style:italic",
+    "neighbourhood": "font-size:10px;color:#777",
+}
+_LABEL_HALO = ("white-space:nowrap;pointer-events:none;display:inline-block;transform:translate(-50%,-50%);"
+               "text-shadow:0 0 2px #fff,0 0 2px #fff,0 0 3px #fff;font-family:sans-serif;")
+
+
+def basemap_labels(layers: Mapping[str, gpd.GeoDataFrame], boundaries: gpd.GeoDataFrame | None = None,
+                   *, lang: str = "zh") -> pd.DataFrame:
+    """Names to draw on the offline basemap: ``lon``, ``lat``, ``text``, ``kind``, ``min_zoom``.
+
+    Parameters
+    ----------
+    layers
+        Basemap layers (see :func:`load_basemap`); its ``labels`` layer holds
+        road, place, station, park and landmark names.
+    boundaries
+        The study area's districts: each gets a label (shown at every zoom)
+        at a point inside its part of the basemap's extent; OSM district
+        labels of the same name are then left out.
+    lang
+        ``"en"`` prefers English names where OSM has them.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per label in WGS84; ``text`` is not yet HTML-escaped.
+    """
+    parts = []
+    roads = layers.get("roads")
+    extent = shapely.box(*roads.total_bounds) if roads is not None and not roads.empty else None
+    names: set[str] = set()
+    if boundaries is not None and not boundaries.empty and "name" in boundaries:
+        b = boundaries
+        geoms = b.geometry
+        if extent is not None and roads.crs is not None and b.crs is not None:
+            geoms = geoms.intersection(gpd.GeoSeries([extent], crs=roads.crs).to_crs(b.crs).iloc[0])
+        keep = ~geoms.is_empty & geoms.notna()
+        pts = gpd.GeoSeries(geoms[keep].representative_point(), crs=b.crs).to_crs(WGS84)
+        names = set(b["name"].astype(str))
+        parts.append(pd.DataFrame({"lon": pts.x.to_numpy(), "lat": pts.y.to_numpy(),
+                                   "text": _label_column(b[keep], lang).astype(str).to_numpy(),
+                                   "kind": "district", "min_zoom": 0}))
+    lab = layers.get("labels")
+    if lab is not None and not lab.empty:
+        lab = lab[~((lab["kind"] == "district") & lab["name"].astype(str).isin(names))]
+        pts = lab.geometry.to_crs(WGS84)
+        parts.append(pd.DataFrame({"lon": pts.x.to_numpy(), "lat": pts.y.to_numpy(),
+                                   "text": _label_column(lab, lang).astype(str).to_numpy(),
+                                   "kind": lab["kind"].astype(str).to_numpy(),
+                                   "min_zoom": lab["min_zoom"].astype(int).to_numpy()}))
+    if not parts:
+        return pd.DataFrame(columns=["lon", "lat", "text", "kind", "min_zoom"])
+    return pd.concat(parts, ignore_index=True)
+
+
+def _add_labels(m: folium.Map, labels: pd.DataFrame) -> None:
+    """Permanent, zoom-dependent name labels (Leaflet DivIcons in their own pane, not clickable)."""
+    if labels.empty:
+        return
+    rows = [[round(float(r.lat), 6), round(float(r.lon), 6),
+             f'<span style="{_LABEL_HALO}{_LABEL_STYLE.get(r.kind, _LABEL_STYLE["road_minor"])}">'
+             f'{html_text(r.text)}</span>', int(r.min_zoom)]
+            for r in labels.itertuples(index=False)]
+    data = json.dumps(rows, ensure_ascii=False).replace("</", "<\\/")
+    _Script(
+        "(function (map) {"
+        "var pane = map.createPane('cultcov_labels'); pane.style.zIndex = 450;"
+        "pane.style.pointerEvents = 'none'; var groups = {};"
+        f"{data}.forEach(function (d) {{"
+        "var g = groups[d[3]] || (groups[d[3]] = L.layerGroup());"
+        "L.marker([d[0], d[1]], {icon: L.divIcon({className: 'cultcov-label', html: d[2], iconSize: null}),"
+        "interactive: false, keyboard: false, pane: 'cultcov_labels'}).addTo(g);});"
+        "function show() { var z = map.getZoom();"
+        "for (var k in groups) { var on = z >= +k;"
+        "if (on && !map.hasLayer(groups[k])) groups[k].addTo(map);"
+        "else if (!on && map.hasLayer(groups[k])) map.removeLayer(groups[k]); } }"
+        "map.on('zoomend', show); show();"
+        "})({map});").add_to(m)
 
 
 def _add_tiles(m: folium.Map, basemap: str, *, tianditu_key: str | None, lang: str) -> None:
@@ -1032,6 +1124,10 @@ def build_map(
         _add_boundaries(m, boundaries, lang=lang, gcj=gcj, choropleth_column=choropleth_column,
                         choropleth_cmap=choropleth_cmap, legend=legend,
                         fields=district_fields)
+
+    # Names of districts, roads and places on the offline basemap.
+    if basemap == "offline":
+        _add_labels(m, basemap_labels(layers, boundaries if ok_b else None, lang=lang))
 
     # Facilities.
     if ok_f and not facilities.empty:

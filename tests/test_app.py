@@ -637,6 +637,17 @@ def test_every_interface_key_used_by_the_page_exists_in_both_languages():
         assert T(key, "zh") and T(key, "en")
 
 
+def test_upload_size_limit_is_set_for_the_server_and_checked_in_the_loader(tmp_path):
+    import tomllib
+
+    from coverage.limits import MAX_UPLOAD_MB
+    from ui.logic import save_upload
+
+    cfg = tomllib.loads((ROOT / ".streamlit" / "config.toml").read_text(encoding="utf-8"))
+    assert cfg["server"]["maxUploadSize"] == MAX_UPLOAD_MB
+    with pytest.raises(InputError, match=rf"big\.csv.*{MAX_UPLOAD_MB} MB.*cultcov"):
+        save_upload("big.csv", b"x" * (MAX_UPLOAD_MB * 1024 * 1024 + 1), tmp_path)
+    assert not (tmp_path / "big.csv").exists()
 # --------------------------------------------------------------------------- user text is literal
 HOSTILE_CELLS = ("![t](http://203.0.113.9/p.png)", "[x](http://203.0.113.9/)")
 
@@ -763,14 +774,16 @@ def test_load_area_upload_cleans_its_own_folder(area_files, tmp_path, monkeypatc
     assert not folder.exists()
 
 
-def test_upload_size_limit_is_set_for_the_server_and_checked_in_the_loader(tmp_path):
-    import tomllib
+def test_gcj02_upload_read_as_wgs84_gets_a_note_with_the_fix():
+    from coverage.facilities import wgs84_to_gcj02
+    from coverage.study_area import load_default
 
-    from coverage.limits import MAX_UPLOAD_MB
-    from ui.logic import save_upload
-
-    cfg = tomllib.loads((ROOT / ".streamlit" / "config.toml").read_text(encoding="utf-8"))
-    assert cfg["server"]["maxUploadSize"] == MAX_UPLOAD_MB
-    with pytest.raises(InputError, match=rf"big\.csv.*{MAX_UPLOAD_MB} MB.*cultcov"):
-        save_upload("big.csv", b"x" * (MAX_UPLOAD_MB * 1024 * 1024 + 1), tmp_path)
-    assert not (tmp_path / "big.csv").exists()
+    fac = pd.read_csv(ROOT / "data" / "chengdu" / "facilities.csv")
+    fac["lon"], fac["lat"] = wgs84_to_gcj02(fac["lon"].to_numpy(), fac["lat"].to_numpy())
+    data = fac.to_csv(index=False).encode("utf-8")
+    area = load_default()
+    loaded = logic.load_facilities_upload("amap.csv", data, area=area, coord_system="wgs84")
+    notes = " ".join(loaded.attrs["notes"])
+    assert "amap.csv" in notes and "GCJ-02" in notes and "GCJ-02 when uploading" in notes
+    loaded = logic.load_facilities_upload("amap.csv", data, area=area, coord_system="gcj02")
+    assert "GCJ-02" not in " ".join(loaded.attrs["notes"])

@@ -186,9 +186,10 @@ def test_standards_prints_required_counts_and_writes_xlsx(tmp_path, capsys):
     assert f"required {total_required}," in out
 
     wb = load_workbook(target)
-    records = _sheet_records(wb[RULE], 6)
+    records = _sheet_records(wb[RULE], 15)
     row = next(r for r in records if r["单元"] == "成华区")
-    assert row["应有"] == required and row["现有"] == existing and row["常住人口"] == 458_444
+    assert row["应有"] == required and row["现有"] == existing
+    assert row["研究区内常住人口（按面积比例折算）"] == 458_444
     assert len([r for r in records if r["区划代码"]]) == 5
 
 
@@ -433,8 +434,8 @@ def test_scenario_saved_with_the_api_is_exported_by_the_cli(tmp_path, capsys):
     assert code == 0
     base = _count_in(chenghua["geometry"], _embedded_culture_spaces())
     wb = load_workbook(target)
-    recs = {r["单元"]: r for r in _sheet_records(wb[RULE], 6) if r["区划代码"]}
-    assert recs["成华区"]["现有"] == base + 1
+    recs = {r["单元"]: r for r in _sheet_records(wb[RULE], 15) if r["区划代码"]}
+    assert recs["成华区"]["现有"] == base and recs["成华区"]["规划（方案）"] == 1
     assert recs["成华区"]["缺口"] == math.ceil(458_444 / 50_000) - base - 1
     assert recs["金牛区"]["现有"] == _count_in(_district("金牛区")["geometry"], _embedded_culture_spaces())
     props = [r for r in _sheet_records(wb["选址建议"], 5) if r["区划代码"]]
@@ -467,6 +468,26 @@ def _metric(lon: float, lat: float) -> tuple[float, float]:
     return float(x[0]), float(y[0])
 
 
+def test_site_refuses_a_negative_min_distance(capsys):
+    code = main(["site", "--min-distance", "-5", "-q"])
+    err = capsys.readouterr().err
+    assert code == 2, err
+    assert "min_distance" in err and "-5" in err and "Fix:" in err
+
+
+def test_site_refuses_budget_with_p_median_instead_of_ignoring_it(capsys):
+    code = main(["site", "--model", "p_median", "--budget", "3000000", "-q"])
+    err = capsys.readouterr().err
+    assert code == 2, err
+    assert "budget" in err and "p_median" in err and "--p" in err
+
+
+def test_site_budget_below_one_site_says_so_with_the_cheapest_cost(capsys):
+    code = main(["site", "--budget", "1000", "-q"])
+    captured = capsys.readouterr()
+    assert code == 2, captured.out + captured.err
+    assert "1,500,000" in captured.err and "1,000" in captured.err and "Fix:" in captured.err
+    assert "new sites" not in captured.out
 # ---------------------------------------------------------------------- unsafe targets
 def _full_disk_run(tmp_path, folder: Path, *args: str) -> subprocess.CompletedProcess:
     cmd = [sys.executable, str(ROOT / "tests" / "_full_disk.py"), str(folder), *args]
@@ -545,23 +566,17 @@ def test_site_csv_export_neutralises_formula_text(tmp_path):
     assert df["newly_covered_pop"].tolist() == [0.0]
 
 
-def test_site_refuses_a_negative_min_distance(capsys):
-    code = main(["site", "--min-distance", "-5", "-q"])
+def test_gcj02_facilities_read_as_wgs84_are_flagged_on_stderr(tmp_path, capsys):
+    from coverage.facilities import wgs84_to_gcj02
+
+    fac = pd.read_csv(CHENGDU / "facilities.csv")
+    fac["lon"], fac["lat"] = wgs84_to_gcj02(fac["lon"].to_numpy(), fac["lat"].to_numpy())
+    fac.to_csv(tmp_path / "amap.csv", index=False)
+    files = ["--boundaries", str(CHENGDU / "districts.geojson"), "--population", str(CHENGDU / "population_grid.gpkg"),
+             "--facilities", str(tmp_path / "amap.csv"), "--network", str(CHENGDU / "chengdu_core_2018.osm.pbf")]
+    code = main(["info", *files])
     err = capsys.readouterr().err
-    assert code == 2, err
-    assert "min_distance" in err and "-5" in err and "Fix:" in err
-
-
-def test_site_refuses_budget_with_p_median_instead_of_ignoring_it(capsys):
-    code = main(["site", "--model", "p_median", "--budget", "3000000", "-q"])
-    err = capsys.readouterr().err
-    assert code == 2, err
-    assert "budget" in err and "p_median" in err and "--p" in err
-
-
-def test_site_budget_below_one_site_says_so_with_the_cheapest_cost(capsys):
-    code = main(["site", "--budget", "1000", "-q"])
-    captured = capsys.readouterr()
-    assert code == 2, captured.out + captured.err
-    assert "1,500,000" in captured.err and "1,000" in captured.err and "Fix:" in captured.err
-    assert "new sites" not in captured.out
+    assert code == 0, err
+    assert "note: amap.csv" in err and "GCJ-02" in err and "--coord-system gcj02" in err
+    assert main(["info", *files, "--coord-system", "gcj02"]) == 0
+    assert "GCJ-02" not in capsys.readouterr().err

@@ -65,26 +65,27 @@ def test_xlsx_chinese_sheet_per_rule_sorted_with_source(zhengzhou, tmp_path):
     assert ZZ_TITLE in ws["A2"].value and "专项工作3" in ws["A2"].value
     assert "50,000" in ws["A3"].value and "100,000" in ws["A3"].value
     assert "2020-11-01" in ws["A4"].value
-    header = [c.value for c in ws[6]]
-    assert header[:10] == ["单元", "区划代码", "单元类型", "常住人口", "计量", "应有", "现有", "缺口", "富余", "是否达标"]
-    assert ws.freeze_panes == "A7"
-    rows = sheet_rows(ws, 7)
+    header = [c.value for c in ws[15]]
+    assert header[:11] == ["单元", "区划代码", "单元类型", "常住人口", "计量", "应有", "现有", "规划（方案）", "缺口",
+                           "富余", "是否达标"]
+    assert ws.freeze_panes == "A16"
+    rows = sheet_rows(ws, 16)
     body, total = rows[:-1], rows[-1]
     assert len(body) == 15
-    deficits = [r[7] for r in body]
+    deficits = [r[8] for r in body]
     assert deficits == sorted(deficits, reverse=True)
-    assert body[0][0] == "金水区" and body[0][5] == 43 and body[0][7] == 43
+    assert body[0][0] == "金水区" and body[0][5] == 43 and body[0][8] == 43
     zhongyuan = next(r for r in body if r[0] == "中原区")
-    assert zhongyuan[5:9] == (20, 12, 8, 0)  # 962,642 / 50,000 -> 20 required, 12 exist
-    assert total[0] == "合计" and total[5] == 207 and total[7] == 207 - 12
-    assert {r[9] for r in body} == {"未达标"}
-    assert ws.cell(row=7, column=4).number_format == "#,##0"
+    assert zhongyuan[5:10] == (20, 12, 0, 8, 0)  # 962,642 / 50,000 -> 20 required, 12 exist, none planned
+    assert total[0] == "合计" and total[5] == 207 and total[8] == 207 - 12
+    assert {r[10] for r in body} == {"未达标"}
+    assert ws.cell(row=16, column=4).number_format == "#,##0"
     assert ws.column_dimensions["A"].width > 8
     summary = wb["汇总"]
-    assert summary.freeze_panes == "A5"
-    srows = sheet_rows(summary, 5)
-    assert srows[0][0] == "zz-culture-space-per-capita" and srows[0][8] == 195
-    assert ZZ_TITLE in srows[0][10]
+    assert summary.freeze_panes == "A13"
+    srows = sheet_rows(summary, 13)
+    assert srows[0][0] == "zz-culture-space-per-capita" and srows[0][9] == 195
+    assert ZZ_TITLE in srows[0][11]
     notes = "\n".join(str(v) for row in wb["说明"].iter_rows(values_only=True) for v in row if v is not None)
     assert ZZ_TITLE in notes and "四川省“十四五”公共文化服务体系建设规划" in notes
     assert "2020-11-01" in notes and "郑州市" in notes and "郑文广旅〔2022〕46号" in notes
@@ -94,12 +95,12 @@ def test_xlsx_english(zhengzhou, tmp_path):
     wb = openpyxl.load_workbook(export_xlsx(zhengzhou, tmp_path / "shortfall.xlsx", lang="en"))
     assert wb.sheetnames[0] == "Summary" and wb.sheetnames[-1] == "Notes"
     ws = wb["zz-culture-space-per-capita"]
-    assert [c.value for c in ws[6]][:4] == ["Unit", "Code", "Unit type", "Residents"]
+    assert [c.value for c in ws[15]][:4] == ["Unit", "Code", "Unit type", "Residents"]
     assert ws["A1"].value.startswith("zz-culture-space-per-capita  New-type public culture spaces")
     assert ws["A2"].value.startswith("Source: 《" + ZZ_TITLE)
     assert ws["A3"].value.startswith("Parameters: residents per facility")
-    assert sheet_rows(ws, 7)[-1][0] == "Total"
-    assert sheet_rows(ws, 7)[0][9] == "fail"
+    assert sheet_rows(ws, 16)[-1][0] == "Total"
+    assert sheet_rows(ws, 16)[0][10] == "fail"
     with pytest.raises(InputError, match="`lang`"):
         export_xlsx(zhengzhou, tmp_path / "x.xlsx", lang="fr")
 

@@ -409,7 +409,7 @@ def test_inputs_are_not_mutated():
 
 def test_basemap_layers_and_crs():
     layers = dict(pyogrio.list_layers(mapping.default_basemap_path()))
-    assert set(layers) == {"roads", "water", "waterways", "green"}
+    assert set(layers) == {"roads", "water", "waterways", "green", "labels"}
     basemap = mapping.load_basemap()
     assert all(g.crs.to_epsg() == 32648 for g in basemap.values())
     assert set(basemap["roads"]["road_class"]) == {"major", "secondary", "minor", "path"}

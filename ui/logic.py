@@ -25,7 +25,8 @@ import shapely
 from coverage.errors import InputError, Problem
 from coverage.geo import WGS84
 from coverage.i18n import facility_type_label, t
-from coverage.scenario import AddedFacility, Scenario, ScenarioResults, SelectedSite, SitingResult, apply_edits
+from coverage.scenario import (AddedFacility, Scenario, ScenarioResults, SelectedSite, SitingResult,
+                               scenario_layer)
 
 __all__ = [
     "STORE_ENV",
@@ -34,6 +35,7 @@ __all__ = [
     "add_planned",
     "compare_table",
     "district_table",
+    "export_meta",
     "facilities_key",
     "load_area_upload",
     "literal",
@@ -133,11 +135,12 @@ def facilities_key(facilities: gpd.GeoDataFrame) -> tuple:
 
 
 def scenario_facilities(base: gpd.GeoDataFrame, scenario: Scenario) -> gpd.GeoDataFrame:
-    """The base facilities with the scenario's closures and additions (base is not changed)."""
-    out = apply_edits(base, scenario)
-    if "public" in out.columns:
-        out["public"] = out["public"].astype(object).where(out["public"].notna(), True)
-    return out
+    """The base facilities with the scenario's closures and additions (base is not changed).
+
+    The column ``planned`` is True for the scenario's additions, so that
+    standards count them apart from the existing facilities.
+    """
+    return scenario_layer(base, scenario)
 
 
 def _next_id(scenario: Scenario, base: gpd.GeoDataFrame, prefix: str) -> str:
@@ -458,6 +461,10 @@ def load_facilities_upload(name: str, data: bytes, *, area: Any, coord_system: s
         path = save_upload(name, data, folder or tmp)
         fac = load_facilities(path, crs=str(area.crs), coord_system=coord_system,
                               bounds_lonlat=area.bounds_lonlat)
+    from coverage.study_area import coordinate_notes
+
+    fac.attrs["notes"] = list(fac.attrs.get("notes", [])) + [
+        str(p) for p in coordinate_notes(area, fac, file=Path(str(name)).name)]
     return fac
 
 
@@ -518,6 +525,20 @@ def _via_file(suffix: str, write: Any) -> bytes:
         path = Path(tmp) / f"export{suffix}"
         write(path)
         return path.read_bytes()
+
+
+def export_meta(area: Any, scenario: Scenario | None, opts: Mapping[str, Any]) -> dict[str, Any]:
+    """What an export names in its header: study area, scenario, travel mode and threshold, data date.
+
+    The scenario is named only when it plans or closes facilities.
+    """
+    meta: dict[str, Any] = {"study_area": getattr(area, "name", ""), "mode": opts.get("mode"),
+                            "threshold_min": opts.get("threshold_min")}
+    if scenario is not None and (scenario.added or scenario.removed):
+        meta["scenario"] = scenario.name
+    if getattr(area, "data_date", ""):
+        meta["data_date"] = area.data_date
+    return meta
 
 
 def shortfall_xlsx_bytes(evaluation: Any, *, lang: str = "zh", proposals: Any = None,

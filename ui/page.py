@@ -29,7 +29,8 @@ from streamlit_folium import st_folium
 from coverage.errors import InfeasibleError, InputError, Problem
 from coverage.i18n import FACILITY_TYPES, LANG_NAMES, LANGS, MODES, facility_type_label, mode_label, t
 from coverage.mapping import BASEMAPS, build_map
-from ui import logic
+from ui import logic, report_view
+from ui.new_area import new_area_panel
 
 THRESHOLDS_MIN = (5, 10, 15, 20, 30)
 MAP_HEIGHT = 620
@@ -115,9 +116,8 @@ def _evaluate(token: str, fkey: tuple, preset: str, _area: Any, _fac: Any) -> An
 
 @st.cache_resource(show_spinner=False, max_entries=32)
 def _xlsx(token: str, fkey: tuple, preset: str, lang: str, pkey: Any, _ev: Any, _sites: Any,
-          data_date: str) -> bytes:
-    meta = {"data_date": data_date} if data_date else None
-    return logic.shortfall_xlsx_bytes(_ev, lang=lang, proposals=_sites, meta=meta)
+          meta: tuple) -> bytes:
+    return logic.shortfall_xlsx_bytes(_ev, lang=lang, proposals=_sites, meta=dict(meta))
 
 
 @st.cache_resource(show_spinner=False, max_entries=32)
@@ -668,8 +668,8 @@ def _downloads_tab(token: str, fkey: tuple, evaluation: Any, opts: dict[str, Any
     prop = st.session_state.get("proposal")
     sites = prop.sites if prop is not None else None
     pkey = _proposal_key(prop)
-    xlsx = _guard(lambda: _xlsx(token, fkey, opts["preset"], lang, pkey, evaluation, sites,
-                                area.data_date or ""), lang)
+    meta = tuple(logic.export_meta(area, st.session_state.get("scenario"), opts).items())
+    xlsx = _guard(lambda: _xlsx(token, fkey, opts["preset"], lang, pkey, evaluation, sites, meta), lang)
     csv = _guard(lambda: _csv(token, fkey, opts["preset"], lang, evaluation), lang)
     c1, c2 = st.columns(2)
     if xlsx is not None:
@@ -729,6 +729,8 @@ def _upload_tab(area: Any, lang: str) -> None:
                 if sc is not None:
                     ss["scenario"] = sc.replace(removed=())
                 _flash("success", t("up_fac_done", lang).format(n=len(fac), name=logic.literal(up.name)))
+                for note in fac.attrs.get("notes", []):
+                    _flash("warning", logic.literal(note))
                 st.rerun()
     if ss.get("up_fac_problems"):
         _show_problems(ss["up_fac_problems"], lang, header=t("up_fac_failed", lang))
@@ -851,6 +853,7 @@ def main() -> None:
     _apply_later()
     opts = _sidebar()
     lang = opts["lang"]
+    new_area_panel(lang)
     st.title(t("app_title", lang))
     st.caption(t("app_caption", lang))
 
@@ -901,6 +904,7 @@ def main() -> None:
                                          "tab_store", "tab_download", "tab_upload")], key=f"tabs_{lang}")
     with tabs[0]:
         _guard(lambda: _districts_tab(area, access, evaluation, lang), lang)
+        _guard(lambda: report_view.catchments_section(area, fac, opts, lang), lang)
     with tabs[1]:
         _guard(lambda: _edit_tab(area, base, scenario, lang), lang)
     with tabs[2]:
@@ -913,6 +917,8 @@ def main() -> None:
                                     store_file, lang), lang)
     with tabs[5]:
         _guard(lambda: _downloads_tab(token, fkey, evaluation, opts, area, lang), lang)
+        _guard(lambda: report_view.report_section(area, fac, access, evaluation, opts,
+                                                  st.session_state["scenario"], lang), lang)
     with tabs[6]:
         _guard(lambda: _upload_tab(area, lang), lang)
     with map_slot:

@@ -317,3 +317,26 @@ def test_page_builds_a_county_from_a_local_osm_file_and_opens_it(heping_osm, tmp
     tables = [d.value for d in at.dataframe]
     assert any(tab.astype(str).apply(lambda c: c.str.contains("和平区")).any().any() for tab in tables)
     assert i18n.t("na_title", "en") == "New study area"
+
+
+def test_page_shows_a_markdown_like_path_as_text(tmp_path, monkeypatch):
+    from markdown_it import MarkdownIt
+    from streamlit.testing.v1 import AppTest
+
+    from ui import logic
+
+    monkeypatch.setenv(logic.STORE_ENV, str(tmp_path / "scenarios.gpkg"))
+    app = str(Path(__file__).resolve().parent.parent / "app.py")
+    at = AppTest.from_file(app, default_timeout=180).run()
+    at.selectbox(key="na_province").select("120000").run()
+    at.selectbox(key="na_county").select(HEPING).run()
+    at.text_input(key="na_osm").input(str(tmp_path / "![t](x.png)[a](b)missing.osm.pbf"))
+    at.text_input(key="na_out").input(str(tmp_path / "heping"))
+    at.button(key="na_build").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    bodies = [m.value for m in at.markdown if "missing.osm.pbf" in m.value]
+    assert bodies
+    for body in bodies:
+        html = MarkdownIt("commonmark").render(body)
+        assert "<img" not in html and "<a " not in html, html
+        assert "![t](x.png)[a](b)missing.osm.pbf" in html

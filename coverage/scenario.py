@@ -77,6 +77,7 @@ __all__ = [
     "ScenarioNotFoundError",
     "diff",
     "apply_edits",
+    "scenario_layer",
     "data_fingerprint",
 ]
 
@@ -615,6 +616,21 @@ def apply_edits(facilities: "gpd.GeoDataFrame", scenario: Scenario) -> "gpd.GeoD
         added = added.rename_geometry(geom)
     out = pd.concat([kept, added], ignore_index=True)
     return gpd.GeoDataFrame(out, geometry=geom, crs=facilities.crs)
+
+
+def scenario_layer(facilities: "gpd.GeoDataFrame", scenario: Scenario) -> "gpd.GeoDataFrame":
+    """The facilities as the scenario would have them, its additions marked as planned.
+
+    :func:`apply_edits` plus two columns: ``public`` filled with True for the
+    added facilities (a scenario adds public ones), and ``planned`` (True for
+    the scenario's additions), which standards evaluations count apart from
+    the existing facilities (:func:`coverage.workflow.evaluate_standards`).
+    """
+    out = apply_edits(facilities, scenario)
+    if "public" in out.columns:
+        out["public"] = out["public"].astype(object).where(out["public"].notna(), True)
+    out["planned"] = out["facility_id"].astype(str).isin({a.facility_id for a in scenario.added})
+    return out
 
 
 # --------------------------------------------------------------------------

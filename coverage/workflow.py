@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Callable, Mapping, Sequence
 
 import geopandas as gpd
@@ -38,6 +39,8 @@ __all__ = [
     "build_candidates",
     "propose_sites",
     "add_facilities",
+    "facility_catchments",
+    "pop_basis",
 ]
 
 #: Facility types that count as a reading/culture space a resident can use
@@ -255,13 +258,150 @@ def evaluate_standards(area: StudyArea, preset: str = "zhengzhou-2022-culture-sp
     -------
     coverage.standards.Evaluation
     """
-    from .standards import evaluate
+    import dataclasses
+
+    from .standards import evaluate, split_planned
 
     fac = area.facilities if facilities is None else facilities
     if public_only and "public" in fac.columns:
         fac = select_facilities(fac, list(FACILITY_TYPES), public_only=True)
-    access = _access_fn(area, fac, settings or acc.TravelSettings(), public_only) if with_access else None
-    return evaluate(area.boundaries, fac, preset, access=access, data_date=area.data_date or None)
+    settings = settings or acc.TravelSettings()
+
+    def run(layer: gpd.GeoDataFrame):
+        access = _access_fn(area, layer, settings, public_only) if with_access else None
+        return evaluate(area.boundaries, layer, preset, access=access, data_date=area.data_date or None)
+
+    ev = run(fac)
+    planned = _planned_mask(fac)
+    if planned.any():
+        ev = split_planned(ev, run(fac[~planned]))
+    params = dict(ev.params, preset=str(preset) if isinstance(preset, (str, Path)) else None, pop_basis=pop_basis(area))
+    return dataclasses.replace(ev, params=params)
+
+
+def _planned_mask(facilities: pd.DataFrame) -> np.ndarray:
+    """True for facilities a scenario plans (``planned`` column truthy), False for existing ones."""
+    if "planned" not in facilities.columns:
+        return np.zeros(len(facilities), dtype=bool)
+    return facilities["planned"].astype(object).where(facilities["planned"].notna(), False).astype(bool).to_numpy()
+
+
+def pop_basis(area: StudyArea) -> str:
+    """How the units' ``pop`` was obtained: ``"area_share"`` (census scaled by area inside) or ``"census"``.
+
+    The units' population is scaled when they carry ``pop_census`` and it
+    differs from ``pop`` for some unit.
+    """
+    b = area.boundaries
+    if "pop_census" in b.columns:
+        census = pd.to_numeric(b["pop_census"], errors="coerce")
+        pop = pd.to_numeric(b["pop"], errors="coerce")
+        if bool(((census - pop).abs() > 0.5).any()):
+            return "area_share"
+    return "census"
+
+
+# ---------------------------------------------------------------------------- catchments
+#: Share of the reference load under which a facility is flagged as serving few.
+LOW_LOAD_SHARE = 0.25
+
+
+def facility_catchments(area: StudyArea, params: AccessParams = AccessParams(), *,
+                        facilities: gpd.GeoDataFrame | None = None, preset: str | None = None,
+                        low_share: float = LOW_LOAD_SHARE) -> gpd.GeoDataFrame:
+    """Residents and area each facility serves within the threshold, and how loaded it is.
+
+    Parameters
+    ----------
+    area
+        The study area.
+    params
+        Facility types, mode and threshold (as for :func:`access_analysis`).
+    facilities
+        A facility layer to use instead of ``area.facilities`` (e.g. a scenario's).
+    preset
+        A standards preset whose per-capita count rules give the residents
+        one facility of a type should serve in its district's unit type
+        (e.g. 50,000 per city reading room in a 区).
+    low_share
+        A facility serving fewer than this share of its reference load is
+        flagged ``"low"``.
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        One row per counted facility (Point geometry, the area's CRS):
+        ``facility_id``, ``name``, ``type``, ``unit_id``, ``district``,
+        ``pop_nearest`` (non-overlapping: residents whose nearest facility it
+        is, within the threshold), ``area_km2``, ``mean_time_s``,
+        ``pop_within`` (overlapping: every resident within the threshold),
+        ``residents_per_facility`` (the reference load), ``load``
+        (``pop_nearest`` / reference), ``load_basis`` and ``load_flag``.
+        The reference is the facility's ``capacity`` when known
+        (``load_basis = "capacity"``), else the preset's rule
+        (``"standard"``); with either, ``load_flag`` is ``"overloaded"``
+        above 1, ``"low"`` under ``low_share``, else ``"ok"``. Without
+        both, a facility is compared with the other such facilities
+        (``"quantile"``): ``"high"`` above their upper quartile of
+        ``pop_nearest``, ``"low"`` below the lower quartile. ``attrs``: ``uncovered_pop``,
+        ``total_pop``, ``threshold_min``, ``mode``.
+    """
+    fac_all = area.facilities if facilities is None else facilities
+    fac = select_facilities(fac_all, params.facility_types, public_only=params.public_only)
+    if len(fac) == 0:
+        raise InputError(Problem(f"no facility of the types {', '.join(params.facility_types)} to make "
+                                 "catchments for.", fix="choose facility types the layer has"))
+    graph = travel_graph_for(area, params.mode, params.settings)
+    cat = acc.facility_catchments(graph, area.grid, fac, float(params.threshold_min) * 60.0)
+    names = _unit_names(area)
+    j = gpd.sjoin(fac[["geometry"]], area.boundaries[["unit_id", "geometry"]], how="left", predicate="within")
+    uid = j[~j.index.duplicated(keep="first")]["unit_id"].reindex(fac.index).fillna("").astype(str)
+    out = gpd.GeoDataFrame({
+        "facility_id": fac["facility_id"].astype(str).to_numpy(),
+        "name": fac["name"].astype(str).to_numpy() if "name" in fac.columns else "",
+        "type": fac["type"].astype(str).to_numpy(),
+        "unit_id": uid.to_numpy(),
+        "district": [str(names["name"].get(u, "")) if u in names.index else "" for u in uid],
+    }, geometry=fac.geometry.to_numpy(), crs=fac.crs, index=fac.index)
+    for c in ("pop_nearest", "area_km2", "mean_time_s", "pop_within"):
+        out[c] = cat[c].to_numpy()
+    ref, basis = _reference_load(area, fac, out["unit_id"], preset)
+    out["residents_per_facility"] = ref
+    out["load"] = out["pop_nearest"] / ref
+    out["load_basis"] = basis
+    ranked = out.loc[basis == "quantile", "pop_nearest"]
+    q25, q75 = np.quantile(ranked, [0.25, 0.75]) if len(ranked) else (np.nan, np.nan)
+    flag = np.where(out["load"] > 1.0, "overloaded", np.where(out["load"] < low_share, "low", "ok"))
+    by_rank = np.where(out["pop_nearest"] > q75, "high", np.where(out["pop_nearest"] < q25, "low", "ok"))
+    out["load_flag"] = np.where(basis == "quantile", by_rank, flag)
+    out = out.reset_index(drop=True)
+    out.attrs.update(uncovered_pop=cat.attrs["uncovered_pop"], total_pop=cat.attrs["total_pop"],
+                     threshold_min=float(params.threshold_min), mode=params.mode)
+    return out
+
+
+def _reference_load(area: StudyArea, fac: gpd.GeoDataFrame, unit_id: pd.Series,
+                    preset: str | None) -> tuple[np.ndarray, np.ndarray]:
+    """Residents each facility should serve (capacity, else the preset's rule) and the basis of it."""
+    ref = np.full(len(fac), np.nan)
+    basis = np.full(len(fac), "quantile", dtype=object)
+    if "capacity" in fac.columns:
+        cap = pd.to_numeric(fac["capacity"], errors="coerce").to_numpy(float)
+        has = np.isfinite(cap) & (cap > 0)
+        ref[has], basis[has] = cap[has], "capacity"
+    if preset:
+        from .standards import load_catalogue
+
+        rules = [r for r in load_catalogue(preset) if r.kind == "per_capita_count" and not r.citywide]
+        utype = dict(zip(area.boundaries["unit_id"].astype(str), area.boundaries["unit_type"].astype(str)))
+        for i, (ftype, uid) in enumerate(zip(fac["type"].astype(str), unit_id)):
+            if basis[i] != "quantile" or uid not in utype:
+                continue
+            for r in rules:
+                if ftype in r.facility_types and utype[uid] in r.unit_level:
+                    ref[i], basis[i] = r.divisor(utype[uid]), "standard"
+                    break
+    return ref, basis
 
 
 # ---------------------------------------------------------------------------- siting

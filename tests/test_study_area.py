@@ -65,25 +65,27 @@ def test_facilities_are_deduplicated_and_inside_the_extent(area):
     assert f["floor_area_m2"].isna().all()
 
 
-def test_embedded_build_is_reproducible(tmp_path, monkeypatch):
-    # rebuilding from the raw files gives the committed districts and grid totals
+def test_embedded_build_is_reproducible(tmp_path):
+    # rebuilding through the area-build code path gives the committed districts, grid and facilities
     import importlib.util
-    import sys
+
+    import geopandas as gpd
 
     spec = importlib.util.spec_from_file_location("build_chengdu", DATA_DIR.parent / "scripts" / "build_chengdu.py")
     mod = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(mod)
-    import geopandas as gpd
-    from coverage.geo import CHENGDU_CRS
-    ext = gpd.GeoSeries([shapely.box(*CHENGDU_EXTENT_LONLAT)], crs="EPSG:4326").to_crs(CHENGDU_CRS).iloc[0]
-    units = mod.build_districts(ext)
+    res = mod.build(tmp_path / "chengdu")
     shipped = gpd.read_file(DATA_DIR / "chengdu" / "districts.geojson")
-    assert list(units["pop"]) == list(shipped["pop"])
-    report: list[str] = []
-    grid = mod.build_grid(units, ext, report)
+    assert list(res.units["pop"]) == list(shipped["pop"])
+    assert list(res.units["unit_id"]) == list(shipped["unit_id"])
+    grid = gpd.read_file(res.out / "population_grid.gpkg")
     committed = load_default().grid
     assert len(grid) == len(committed)
     assert np.allclose(grid["pop"].to_numpy(), committed["pop"].to_numpy(), atol=1e-3)
+    fac = pd.read_csv(res.out / "facilities.csv")
+    shipped_fac = pd.read_csv(DATA_DIR / "chengdu" / "facilities.csv")
+    assert fac["facility_id"].tolist() == shipped_fac["facility_id"].tolist()
+    assert fac["name"].tolist() == shipped_fac["name"].tolist()
 
 
 @pytest.mark.parametrize("text, what", [

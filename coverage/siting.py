@@ -14,9 +14,11 @@ seconds and a vector of demand weights (residents per population cell):
 Models are solved exactly as mixed-integer programs with HiGHS after the
 instance has been reduced (demand no candidate reaches is dropped and demand
 rows reaching the same candidate set are merged with their weights summed),
-or with a vectorised greedy + swap heuristic that reports an upper bound on
-the best value, chosen automatically for large instances or used after a
-time-out.
+or with vectorised heuristics (greedy, swap local search, iterated local
+search for MCLP) that report a bound on the best value (submodularity,
+Lagrangian relaxation), chosen automatically for large instances or used
+after a time-out. HiGHS's answers are checked against the solution they
+come with, and ``time_limit_s`` covers the whole call.
 
 Candidate sites come from :func:`candidates_from_cells`,
 :func:`candidates_kmeans` and :func:`filter_min_distance`.
@@ -49,11 +51,19 @@ __all__ = [
     "candidates_kmeans",
     "filter_min_distance",
     "AUTO_MILP_MAX_NNZ",
+    "MCLP_MILP_MAX_NNZ",
 ]
 
-#: ``method="auto"`` solves the MILP when the reduced coverage matrix has at
-#: most this many non-zeros, otherwise it uses the greedy + swap heuristic.
-AUTO_MILP_MAX_NNZ = 150_000
+#: ``method="auto"`` solves the LSCP MILP and the coverage curve's MILPs when
+#: the reduced coverage matrix has at most this many non-zeros, otherwise it
+#: uses the heuristics (p-median: four times as many).
+AUTO_MILP_MAX_NNZ = 3_000_000
+
+#: ``method="auto"`` of :func:`mclp` hands the reduced model to HiGHS only up
+#: to this many non-zeros; larger models (a city's cells as candidates, radii
+#: reaching dozens of cells) are not solved by HiGHS within minutes, so they
+#: get local search and the Lagrangian bound for the whole time limit.
+MCLP_MILP_MAX_NNZ = 150_000
 
 _METHODS = ("auto", "milp", "heuristic")
 
@@ -921,13 +931,20 @@ def mclp(
         new) among candidates whose ``candidate_district`` equals
         ``district`` (compared as strings).
     time_limit_s
-        Time limit of the MILP; the best solution found and its gap are
-        returned at the limit.
+        Time limit of the whole call (input checks, reductions, search and
+        the MILP); the best solution found and its gap are returned at the
+        limit.
     method
-        ``"milp"`` (HiGHS), ``"heuristic"`` (greedy + swap, with an upper
-        bound from submodularity) or ``"auto"``: MILP when the reduced
-        coverage matrix has at most :data:`AUTO_MILP_MAX_NNZ` non-zeros,
-        otherwise the heuristic. The MILP starts from the heuristic solution.
+        ``"milp"`` (HiGHS), ``"heuristic"`` or ``"auto"``. The heuristic is
+        greedy + swap and, with a plain limit ``p`` (no budget or quota),
+        iterated swap local search, which runs until the time limit or until
+        many rounds bring nothing new; its upper bound is the smaller of the
+        submodularity bound and the Lagrangian relaxation of the coverage
+        constraints (as strong as the LP relaxation). ``"auto"`` drops
+        dominated candidates, runs the heuristic and hands the rest of the
+        time to HiGHS when the reduced coverage matrix has at most
+        :data:`MCLP_MILP_MAX_NNZ` non-zeros; the MILP starts from the
+        heuristic's solution. The gap is always against a real bound.
     mip_rel_gap
         Relative gap at which HiGHS stops and reports the solution optimal.
 
@@ -1000,7 +1017,7 @@ def _mclp_search(Rm: sp.csr_matrix, wr: np.ndarray, *, p: int | None, budget: fl
     tightens the bound, and iterated local search improves the answer. HiGHS
     then solves the MILP, started from the best answer and given only the
     time left, when ``method="milp"`` or when the reduced model is small
-    (``method="auto"``, at most :data:`AUTO_MILP_MAX_NNZ` non-zeros after
+    (``method="auto"``, at most :data:`MCLP_MILP_MAX_NNZ` non-zeros after
     dominated candidates are dropped); otherwise local search goes on.
     """
     stop = deadline - _reserve_s(deadline - time.perf_counter())
@@ -1027,7 +1044,7 @@ def _mclp_search(Rm: sp.csr_matrix, wr: np.ndarray, *, p: int | None, budget: fl
         bound = min(bound, heur.lagrangian_cover(
             R, wr, p=p, lower=val, deadline=time.perf_counter() + 0.2 * max(left, 0.0)))
     milp = method == "milp" or not H.feasible or (
-        method == "auto" and R.nnz <= AUTO_MILP_MAX_NNZ)
+        method == "auto" and R.nnz <= MCLP_MILP_MAX_NNZ)
     if plain and H.feasible and not done() and sel.size < R.shape[1]:
         left = stop - time.perf_counter()
         s2, v2 = heur.ils_cover(R, wr, sel, deadline=time.perf_counter() + (

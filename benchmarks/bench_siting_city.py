@@ -35,9 +35,7 @@ seconds / our seconds>``.
 from __future__ import annotations
 
 import argparse
-import multiprocessing as mp
 import os
-import signal
 import sys
 import time
 from pathlib import Path
@@ -49,6 +47,7 @@ from scipy.spatial import cKDTree
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench_siting import print_ratios, run_bounded  # noqa: E402
 from coverage import siting  # noqa: E402
 
 SPEED_MS = 5000 / 3600
@@ -164,8 +163,7 @@ def run_plain_highs(T, w, thr, p, limit):
             "solver": "highs"}
 
 
-def _spopt_child(conn, T, w, thr, p, limit) -> None:
-    os.setsid()  # own process group, so CBC dies with it when stopped
+def _spopt(T, w, thr, p, limit) -> tuple[float, np.ndarray]:
     import pulp
     from spopt.locate import MCLP
 
@@ -179,29 +177,18 @@ def _spopt_child(conn, T, w, thr, p, limit) -> None:
     model.problem.solve(pulp.PULP_CBC_CMD(msg=False, timeLimit=limit))
     sites = np.array([j for j, v in enumerate(model.fac_vars) if (v.value() or 0) > 0.5],
                      dtype=np.int64)
-    conn.send((time.perf_counter() - t, sites))
-    conn.close()
+    return time.perf_counter() - t, sites
 
 
 def run_spopt(T, w, thr, p, limit, wall_limit):
-    ctx = mp.get_context("fork")
-    parent, child = ctx.Pipe(duplex=False)
-    proc = ctx.Process(target=_spopt_child, args=(child, T, w, thr, p, limit))
-    t = time.perf_counter()
-    proc.start()
-    child.close()
-    if parent.poll(wall_limit):
-        wall, sites = parent.recv()
-        proc.join()
-        return {"value": covered(T, w, sites), "gap": np.inf, "wall": wall,
-                "sites": sites, "bound": np.nan, "solver": "cbc"}
-    try:
-        os.killpg(proc.pid, signal.SIGKILL)
-    except ProcessLookupError:
-        pass
-    proc.join()
-    return {"value": np.nan, "gap": np.inf, "wall": time.perf_counter() - t,
-            "sites": np.zeros(0, int), "bound": np.nan, "solver": "cbc"}
+    """spopt + CBC in a child process, stopped after ``wall_limit`` seconds."""
+    waited, out = run_bounded(_spopt, (T, w, thr, p, limit), wall_limit)
+    if out is None:
+        return {"value": np.nan, "gap": np.inf, "wall": waited, "sites": np.zeros(0, int),
+                "bound": np.nan, "solver": "cbc"}
+    wall, sites = out
+    return {"value": covered(T, w, sites), "gap": np.inf, "wall": wall, "sites": sites,
+            "bound": np.nan, "solver": "cbc"}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -256,8 +243,7 @@ def main(argv: list[str] | None = None) -> int:
                 ratios.append((f"{name}_vs_{key}", res[key]["wall"] / o["wall"]))
     print(f"\ntargets met on {met} of {len(cases)} instances; load average at end: "
           f"{os.getloadavg()[0]:.1f}")
-    for name, ratio in ratios:
-        print(f"ratio {name} {ratio:.2f}")
+    print_ratios(ratios)
     return 0
 
 

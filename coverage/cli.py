@@ -352,12 +352,24 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--scheduler", metavar="tcp://HOST:8786", help="use a running Dask scheduler instead")
     p.add_argument("--no-resume", action="store_true", help="recompute areas already done")
     p.set_defaults(func=cmd_batch)
+
+    p = add("area", "build a study area for a county from a local OSM file / 新建研究区")
+    from .area_cli import add_arguments as _area_arguments
+    _area_arguments(p)
+    p.set_defaults(func=cmd_area)
     return parser
 
 
 # ------------------------------------------------------------------ study area
 def _load_area(args: argparse.Namespace):
-    """The study area chosen by ``--study`` / the file options / the default."""
+    """The study area chosen by ``--study`` / the file options / the default; its notes go to stderr."""
+    area = _load_area_quietly(args)
+    for note in area.notes:
+        print(f"note: {note}", file=sys.stderr)
+    return area
+
+
+def _load_area_quietly(args: argparse.Namespace):
     from .study_area import load_default, load_study_area
 
     files = {k: getattr(args, k, None) for k in ("boundaries", "population", "facilities", "network")}
@@ -599,6 +611,7 @@ def _write_cells(area, res, path: str) -> Path:
 
     from .export import _atomic_write
     from .geo import WGS84
+    from .safe_text import spreadsheet_csv
 
     grid = area.grid
     t = res.times["time_s"].to_numpy(float)
@@ -621,7 +634,7 @@ def _write_cells(area, res, path: str) -> Path:
                                  fix=f"create {target.parent} first"))
     if suffix == ".csv":
         frame = cells.drop(columns="geometry")
-        return _atomic_write(target, lambda tmp: frame.to_csv(tmp, index=False, encoding="utf-8-sig"))
+        return _atomic_write(target, lambda tmp: spreadsheet_csv(frame, tmp))
     if suffix == ".geojson":
         frame = cells.to_crs(WGS84)
         return _atomic_write(target, lambda tmp: frame.to_file(tmp, driver="GeoJSON"))
@@ -740,6 +753,7 @@ def _access_params(args: argparse.Namespace):
 def _write_sites(sites, path: str) -> Path:
     from .export import _atomic_write
     from .geo import WGS84
+    from .safe_text import spreadsheet_csv
 
     target = Path(path)
     if not target.parent.is_dir():
@@ -748,7 +762,7 @@ def _write_sites(sites, path: str) -> Path:
     suffix = target.suffix.lower()
     if suffix == ".csv":
         frame = sites.drop(columns="geometry")
-        return _atomic_write(target, lambda tmp: frame.to_csv(tmp, index=False, encoding="utf-8-sig"))
+        return _atomic_write(target, lambda tmp: spreadsheet_csv(frame, tmp))
     if suffix == ".geojson":
         frame = sites.to_crs(WGS84)
         return _atomic_write(target, lambda tmp: frame.to_file(tmp, driver="GeoJSON"))
@@ -966,6 +980,14 @@ def cmd_batch(args: argparse.Namespace, out: TextIO) -> int:
             if len(lines) > 4:
                 print(f"      ... ({len(lines) - 4} more lines in merged.csv)", file=out)
     return EXIT_OK
+
+
+# ------------------------------------------------------------------ area
+def cmd_area(args: argparse.Namespace, out: TextIO) -> int:
+    """``cultcov area build|list``."""
+    from .area_cli import run
+
+    return run(args, out, progress_factory=lambda: _Progress(args, 100, "area"))
 
 
 # ------------------------------------------------------------------ entry point

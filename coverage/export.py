@@ -18,6 +18,8 @@ assumptions in ``data/standards/costs.yaml``, or ``costs=``).
 
 from __future__ import annotations
 
+import errno
+import io
 import json
 import os
 import tempfile
@@ -27,9 +29,10 @@ from typing import Any, Callable, Mapping
 import numpy as np
 import pandas as pd
 
-from .errors import InputError
+from .errors import InputError, Problem
 from .facilities import wgs84_to_gcj02
 from .geo import WGS84
+from .safe_text import spreadsheet_csv, spreadsheet_workbook
 from .standards import FACILITY_TYPES, Costs, Evaluation, Rule, load_costs
 
 LANGS = ("zh", "en")
@@ -187,8 +190,36 @@ def _check_target(path: str | Path) -> Path:
 
 
 # --------------------------------------------------------------------------- atomic
+#: errno values of a write that failed for want of space (full disk, quota, file size limit).
+_NO_SPACE = frozenset(getattr(errno, name) for name in ("ENOSPC", "EDQUOT", "EFBIG")
+                      if hasattr(errno, name))
+
+
+def _check_replaceable(path: Path) -> None:
+    """Refuse a target that is a link, not a regular file, or read-only."""
+    if path.is_symlink():
+        raise InputError(Problem(
+            f"`path` {path} is a symbolic link; exports never write through or replace a link.",
+            file=str(path), fix="remove the link or choose another file name"))
+    if not path.exists():
+        return
+    if not path.is_file():
+        raise InputError(Problem(f"`path` {path} exists and is not a regular file.", file=str(path),
+                                 fix="choose a file name that is not a folder or device"))
+    if not path.stat().st_mode & 0o222 or not os.access(path, os.W_OK):
+        raise InputError(Problem(f"`path` {path} is read-only; it was left as it is.", file=str(path),
+                                 fix=f"make it writable (chmod u+w {path}) or choose another file name"))
+
+
 def _atomic_write(path: Path, write: Callable[[Path], None]) -> Path:
-    """Run ``write(tmp)`` on a temporary file beside ``path``, then replace ``path``."""
+    """Run ``write(tmp)`` on a temporary file beside ``path``, then replace ``path``.
+
+    Links, read-only files and anything but a regular file are refused
+    (:class:`InputError`); so is a write that runs out of disk space, after the
+    temporary file is removed, so ``path`` is never half-written.
+    """
+    path = Path(path)
+    _check_replaceable(path)
     fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp" + path.suffix, dir=path.parent)
     os.close(fd)
     tmp = Path(tmp_name)
@@ -196,14 +227,26 @@ def _atomic_write(path: Path, write: Callable[[Path], None]) -> Path:
         tmp.unlink()  # writers such as GDAL want to create the file themselves
         write(tmp)
         os.replace(tmp, path)
-    except BaseException:
+    except BaseException as exc:
         for leftover in (tmp, *tmp.parent.glob(tmp.name + "-*")):
             try:
                 leftover.unlink()
             except FileNotFoundError:
                 pass
+        if isinstance(exc, OSError) and exc.errno in _NO_SPACE:
+            raise InputError(Problem(
+                f"not enough disk space to write {path} ({exc.strerror}); nothing was written.",
+                file=str(path), fix="free disk space or write the file to another disk")) from None
         raise
     return path
+
+
+def _write_workbook(wb: Any, tmp: Path) -> None:
+    """Save an openpyxl workbook to ``tmp`` in one write (a failed write leaves no open zip file)."""
+    buf = io.BytesIO()
+    wb.save(buf)
+    with open(tmp, "wb") as fh:
+        fh.write(buf.getvalue())
 
 
 # --------------------------------------------------------------------------- shared pieces
@@ -483,7 +526,8 @@ def export_xlsx(result: Evaluation, path: str | Path, *, lang: str = "zh", propo
     if prop is not None:
         _proposals_sheet(wb.create_sheet(_l(_TEXT, "proposals", lang)), prop, cost_table, lang)
     _notes_sheet(wb.create_sheet(_l(_TEXT, "notes", lang)), result, lang, meta, cost_table)
-    return _atomic_write(path, lambda tmp: wb.save(tmp))
+    spreadsheet_workbook(wb)
+    return _atomic_write(path, lambda tmp: _write_workbook(wb, tmp))
 
 
 def _sheet_name(rule_id: str, used: set[str]) -> str:
@@ -785,7 +829,7 @@ def export_csv(result: Evaluation, path: str | Path, *, lang: str = "zh",
     out["status"] = out["status"].map(lambda s: _status_text(s, lang))
     out["measure"] = out["measure"].map(lambda m: _l(_MEASURE, m, lang) if isinstance(m, str) else m)
     out.columns = [_head(c, lang, result) for c in out.columns]
-    return _atomic_write(path, lambda tmp: out.to_csv(tmp, index=False, encoding="utf-8-sig"))
+    return _atomic_write(path, lambda tmp: spreadsheet_csv(out, tmp))
 
 
 # --------------------------------------------------------------------------- GIS

@@ -352,6 +352,32 @@ _STRINGS: dict[str, tuple[str, str]] = {
     "preset_national": ("国家标准（GB/T 公共文化服务）", "National standard (GB/T public culture)"),
     "preset_15min": ("15 分钟文化圈", "15-minute culture circle"),
     "preset_custom": ("自定义", "Custom"),
+    # new study area (ui/new_area.py)
+    "na_title": ("新建研究区", "New study area"),
+    "na_help": ("选择省、市、区县，给出本机上的 OpenStreetMap 文件路径，即可生成研究区。",
+                "Pick province, city and county and give the path of a local OpenStreetMap file "
+                "to build a study area."),
+    "na_pick": ("请选择", "Choose"),
+    "na_province": ("省份", "Province"),
+    "na_city": ("城市", "City"),
+    "na_county": ("区县", "County"),
+    "na_whole_city": ("全市（各区县为单元）", "Whole city (its counties as units)"),
+    "na_adcode": ("行政区划代码", "Adcode"),
+    "na_osm": ("OSM 文件路径（本机）", "OSM file path (on this computer)"),
+    "na_osm_help": ("例如省级提取文件 hunan-latest.osm.pbf；文件较大，直接从磁盘读取，不经浏览器上传。",
+                    "e.g. a province extract hunan-latest.osm.pbf; large files are read from disk, "
+                    "not uploaded through the browser."),
+    "na_out": ("输出目录", "Output folder"),
+    "na_out_help": ("留空则使用所示默认目录（可用环境变量 CULTCOV_AREAS_DIR 更改）。",
+                    "Empty: the folder shown (change the parent with CULTCOV_AREAS_DIR)."),
+    "na_overwrite": ("覆盖已有目录", "Replace an existing folder"),
+    "na_build": ("生成并打开", "Build and open"),
+    "na_building": ("正在生成研究区…", "Building the study area…"),
+    "na_no_osm": ("请填写 OSM 文件路径。", "Give the path of the OSM file."),
+    "na_failed": ("研究区未能生成：", "The study area could not be built:"),
+    "na_done": ("已生成并打开研究区 {name}（{path}），警告 {n} 条，详见构建报告。",
+                "Built and opened the study area {name} ({path}); {n} warning(s), see the build report."),
+    "na_report": ("构建报告", "Build report"),
 }
 
 _FACILITY_TYPES: dict[str, tuple[str, str]] = {

@@ -28,7 +28,6 @@ for GCJ-02 tile providers (Amap), shifted to GCJ-02.
 from __future__ import annotations
 
 import base64
-import html
 import io
 import json
 import math
@@ -50,6 +49,7 @@ from PIL import Image
 from coverage.errors import InputError, ProblemCollector
 from coverage.geo import WGS84, transformer
 from coverage.i18n import FACILITY_TYPES, LANGS, facility_type_label, t
+from coverage.safe_text import html_text
 
 __all__ = [
     "BASEMAPS",
@@ -736,7 +736,7 @@ def _add_labels(m: folium.Map, labels: pd.DataFrame) -> None:
         return
     rows = [[round(float(r.lat), 6), round(float(r.lon), 6),
              f'<span style="{_LABEL_HALO}{_LABEL_STYLE.get(r.kind, _LABEL_STYLE["road_minor"])}">'
-             f'{html.escape(str(r.text))}</span>', int(r.min_zoom)]
+             f'{html_text(r.text)}</span>', int(r.min_zoom)]
             for r in labels.itertuples(index=False)]
     data = json.dumps(rows, ensure_ascii=False).replace("</", "<\\/")
     _Script(
@@ -823,7 +823,7 @@ var {{ this.get_name() }} = L.control({position: {{ this.position|tojson }}});
 
 
 def _legend_gradient(label: str, cmap: str | Sequence[str], vmin: float, vmax: float) -> str:
-    return (f'<div style="margin-top:4px"><b>{html.escape(label)}</b>'
+    return (f'<div style="margin-top:4px"><b>{html_text(label)}</b>'
             f'<div style="height:10px;width:180px;background:{_css_gradient(cmap)};'
             'border:1px solid #999"></div>'
             '<div style="display:flex;justify-content:space-between;width:182px">'
@@ -841,7 +841,7 @@ def _swatch(colour: str, label: str, *, shape: str = "circle") -> str:
     else:
         mark = (f'<span style="display:inline-block;width:13px;height:10px;background:{colour};'
                 'margin-right:6px;vertical-align:-1px;border:1px solid #999"></span>')
-    return f"<div>{mark}{html.escape(label)}</div>"
+    return f"<div>{mark}{html_text(label)}</div>"
 
 
 def _star_svg(size: int, colour: str) -> str:
@@ -891,6 +891,23 @@ def _check_frame(pc: ProblemCollector, name: str, gdf: Any, *, required: bool,
                    fix=f"pass only {' or '.join(geom_types)} geometries.")
             return False
     return True
+
+
+def _feature_data(props: pd.DataFrame, geometry: gpd.GeoSeries) -> dict:
+    """GeoJSON of ``props`` (WGS84 ``geometry``) with every shown value HTML-escaped.
+
+    folium's tooltips and popups place property values and aliases in the
+    page with ``innerHTML``; escaped values show as the text they are.
+    ``f_fill`` (a colour read by the style function) is left as it is.
+    """
+    shown = pd.DataFrame({c: props[c] if c == "f_fill" else props[c].map(html_text)
+                          for c in props.columns}, index=props.index)
+    data = gpd.GeoDataFrame(shown, geometry=geometry, crs=WGS84)
+    return json.loads(data.to_json(drop_id=True))
+
+
+def _html_list(labels: Sequence[str]) -> list[str]:
+    return [html_text(v) for v in labels]
 
 
 def _label_column(df: pd.DataFrame, lang: str) -> pd.Series:
@@ -1075,7 +1092,7 @@ def build_map(
         label = grid_label or (t("grid_pop_label", lang) if grid_column == "pop" else grid_column)
         folium.raster_layers.ImageOverlay(
             image=_data_uri(png, "image/png"), bounds=bounds, opacity=0.7,
-            name=label, pixelated=True, interactive=False, zindex=2, pane=raster_pane,
+            name=html_text(label), pixelated=True, interactive=False, zindex=2, pane=raster_pane,
         ).add_to(m)
         legend.append(_legend_gradient(label, grid_cmap, vmin, vmax))
 
@@ -1084,7 +1101,7 @@ def build_map(
         label = t("layer_uncovered", lang)
         if set(uncovered.geom_type) <= {"Point"}:
             frame = _display_frame(uncovered, gcj=gcj)
-            group = folium.FeatureGroup(name=label)
+            group = folium.FeatureGroup(name=html_text(label))
             folium.GeoJson(
                 json.loads(frame[[frame.geometry.name]].to_json(drop_id=True)),
                 marker=folium.CircleMarker(radius=2, weight=0, fill=True,
@@ -1098,7 +1115,7 @@ def build_map(
                                       raster=_usable(raster, mark, gcj))
             folium.raster_layers.ImageOverlay(
                 image=_data_uri(png, "image/png"), bounds=bounds, opacity=0.45,
-                name=label, pixelated=True, interactive=False, zindex=3,
+                name=html_text(label), pixelated=True, interactive=False, zindex=3,
                 pane=raster_pane).add_to(m)
         legend.append(_swatch("#c0392b", label, shape="square"))
 
@@ -1121,7 +1138,7 @@ def build_map(
         _add_proposals(m, proposals, lang=lang, gcj=gcj, legend=legend)
 
     if legend:
-        _Legend(f"<b>{html.escape(t('legend', lang))}</b>" + "".join(legend)).add_to(m)
+        _Legend(f"<b>{html_text(t('legend', lang))}</b>" + "".join(legend)).add_to(m)
     folium.LayerControl(collapsed=True, position="topright").add_to(m)
 
     leaked = external_asset_urls(m)
@@ -1172,7 +1189,6 @@ def _add_boundaries(m: folium.Map, boundaries: gpd.GeoDataFrame, *, lang: str, g
         legend.append(_legend_gradient(labels.get(choropleth_column, str(choropleth_column)),
                                        choropleth_cmap, vmin, vmax))
     props["f_fill"] = [fill.get(i, "") for i in frame.index]
-    data = gpd.GeoDataFrame(props, geometry=frame.geometry, crs=WGS84)
     fields = [c for c in props.columns if c != "f_fill"]
 
     def style(feature: dict) -> dict:
@@ -1181,10 +1197,10 @@ def _add_boundaries(m: folium.Map, boundaries: gpd.GeoDataFrame, *, lang: str, g
                 "fillColor": colour or "#000000", "fillOpacity": 0.45 if colour else 0.0}
 
     folium.GeoJson(
-        json.loads(data.to_json(drop_id=True)), name=t("layer_boundaries", lang),
+        _feature_data(props, frame.geometry), name=t("layer_boundaries", lang),
         style_function=style,
         highlight_function=lambda _f: {"weight": 3.5, "color": "#222244"},
-        tooltip=folium.GeoJsonTooltip(fields=fields, aliases=aliases, sticky=True),
+        tooltip=folium.GeoJsonTooltip(fields=fields, aliases=_html_list(aliases), sticky=True),
         zoom_on_click=False,
     ).add_to(m)
 
@@ -1210,13 +1226,12 @@ def _add_facilities(m: folium.Map, facilities: gpd.GeoDataFrame, *, lang: str, g
                     lambda v: _fmt(v) if pd.notna(v) else t("unknown", lang))
                 fields.append(f"f_{col}")
                 aliases.append(t(col, lang))
-        data = gpd.GeoDataFrame(props, geometry=part.geometry, crs=WGS84)
         folium.GeoJson(
-            json.loads(data.to_json(drop_id=True)), name=label,
+            _feature_data(props, part.geometry), name=label,
             marker=folium.CircleMarker(radius=6, weight=1.5, color="#ffffff", fill=True,
                                        fill_color=colour, fill_opacity=0.95),
             style_function=lambda _f, c=colour: {"fillColor": c, "color": "#ffffff"},
-            tooltip=folium.GeoJsonTooltip(fields=fields, aliases=aliases),
+            tooltip=folium.GeoJsonTooltip(fields=fields, aliases=_html_list(aliases)),
             control=False,
         ).add_to(group)
         legend.append(_swatch(colour, label))
@@ -1235,13 +1250,12 @@ def _add_proposals(m: folium.Map, proposals: gpd.GeoDataFrame, *, lang: str, gcj
         props["f_pop"] = frame[pop_col].map(_fmt)
         fields.append("f_pop")
         aliases.append(t("new_pop_covered", lang))
-    data = gpd.GeoDataFrame(props, geometry=frame.geometry, crs=WGS84)
     icon = folium.DivIcon(html=_star_svg(22, "#e6007e"), icon_size=(22, 22),
                           icon_anchor=(11, 11), class_name="cultcov-proposal")
     folium.GeoJson(
-        json.loads(data.to_json(drop_id=True)), name=t("layer_proposals", lang),
+        _feature_data(props, frame.geometry), name=t("layer_proposals", lang),
         marker=folium.Marker(icon=icon),
-        popup=folium.GeoJsonPopup(fields=fields, aliases=aliases),
-        tooltip=folium.GeoJsonTooltip(fields=fields, aliases=aliases),
+        popup=folium.GeoJsonPopup(fields=fields, aliases=_html_list(aliases)),
+        tooltip=folium.GeoJsonTooltip(fields=fields, aliases=_html_list(aliases)),
     ).add_to(m)
     legend.append(_swatch("#e6007e", t("layer_proposals", lang), shape="star"))

@@ -110,7 +110,8 @@ def test_xlsx_write_is_atomic(zhengzhou, tmp_path, monkeypatch):
     target.write_bytes(b"previous report")
 
     def broken_save(self, filename):
-        Path(filename).write_bytes(b"PK\x03\x04 half a workbook")
+        data = b"PK\x03\x04 half a workbook"
+        filename.write(data) if hasattr(filename, "write") else Path(filename).write_bytes(data)
         raise OSError("disk full")
 
     monkeypatch.setattr(openpyxl.Workbook, "save", broken_save)
@@ -251,3 +252,91 @@ def test_proposals_are_validated():
         proposals_table(bad.drop(columns=["newly_covered_pop"]))
     with pytest.raises(InputError, match="no CRS"):
         proposals_table(bad.set_crs(None, allow_override=True).assign(facility_type="library"))
+
+
+# ------------------------------------------------------------------ spreadsheet-safe text
+FORMULAS = ('=HYPERLINK("http://203.0.113.9/","x")', "+SUM(1,2)", "-1+2", "@SUM(1)", "\t=1", "\r=2")
+
+
+@pytest.fixture(scope="module")
+def hostile():
+    """Units whose names and codes a spreadsheet would read as formulas."""
+    units = pd.DataFrame({"name": list(FORMULAS) + ["正常区"],
+                          "unit_id": ["=1", "410102", "410103", "410104", "410105", "410106", "-7"],
+                          "unit_type": ["区"] * 7,
+                          "pop": [100000, 200000, 50000, 80000, 90000, 60000, 70000]})
+    fac = pd.DataFrame({"type": ["city_reading_room"] * 3, "unit_id": ["410102"] * 3})
+    return evaluate(units, fac, list(load_catalogue("zhengzhou-2022-culture-space")), data_date="=1+1")
+
+
+def _sheet_xml(path: Path) -> str:
+    import zipfile
+
+    with zipfile.ZipFile(path) as z:
+        return "".join(z.read(n).decode("utf-8") for n in z.namelist()
+                       if n.startswith("xl/worksheets/"))
+
+
+def test_xlsx_writes_formula_like_text_as_text(hostile, tmp_path):
+    path = export_xlsx(hostile, tmp_path / "x.xlsx", meta={"study_area": "=cmd|' /C calc'!A0"})
+    assert "<f>" not in _sheet_xml(path)  # no cell of the workbook is a formula
+    wb = openpyxl.load_workbook(path)
+    texts = {}
+    for ws in wb.worksheets:
+        for row in ws.iter_rows():
+            for c in row:
+                if isinstance(c.value, str):
+                    texts[c.value] = c
+                    assert c.data_type == "s", (ws.title, c.coordinate, c.value)
+    # Shown unchanged (no added characters), marked as text for later edits too.
+    for text in FORMULAS + ("=1", "=cmd|' /C calc'!A0"):
+        text = text.replace("\r", "\n")  # XML keeps a carriage return as a line feed
+        assert text in texts, text
+        assert texts[text].quotePrefix
+    assert "正常区" in texts and not texts["正常区"].quotePrefix
+    # Numbers stay numbers.
+    ws = wb[hostile.rules[0].id]
+    shown = {f.replace("\r", "\n") for f in FORMULAS}
+    pops = [r[3] for r in ws.iter_rows(min_row=7, values_only=True) if r[0] in shown]
+    assert sorted(pops) == [50000, 60000, 80000, 90000, 100000, 200000]
+
+
+def test_csv_neutralises_formula_text_and_keeps_numbers(hostile, tmp_path):
+    import csv
+
+    path = export_csv(hostile, tmp_path / "x.csv", lang="en")
+    with open(path, encoding="utf-8-sig", newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    units = [r["Unit"] for r in rows if r["Rule id"] == hostile.rules[0].id]
+    for text in FORMULAS:
+        assert "'" + text in units, text
+    assert "正常区" in units
+    for r in rows:
+        for value in r.values():
+            assert not value.startswith(("=", "+", "@", "\t", "\r")), r
+            assert not (value.startswith("-") and not _is_number(value)), r
+    assert "'=1+1" in {r["Data date"] for r in rows}
+    assert {r["Code"] for r in rows} >= {"'=1", "-7"}  # "-7" is a number, left alone
+
+
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
+
+
+def test_spreadsheet_text_rule():
+    from coverage.safe_text import spreadsheet_frame, spreadsheet_text
+
+    assert spreadsheet_text("=1+1") == "'=1+1" and spreadsheet_text("-1+2") == "'-1+2"
+    assert spreadsheet_text("@x") == "'@x" and spreadsheet_text("\tx") == "'\tx"
+    assert spreadsheet_text("a=1") == "a=1" and spreadsheet_text(-3.5) == -3.5
+    assert spreadsheet_text("-3.5") == "-3.5" and spreadsheet_text("+86") == "+86"
+    assert spreadsheet_text(None) is None
+    frame = pd.DataFrame({"=a": ["=x", "ok", None], "n": [-1.0, 2.0, -3.0]})
+    out = spreadsheet_frame(frame)
+    assert list(out.columns) == ["'=a", "n"] and out["'=a"].tolist()[:2] == ["'=x", "ok"]
+    assert out["n"].tolist() == [-1.0, 2.0, -3.0] and out["n"].dtype == float
+    assert frame["=a"].tolist()[0] == "=x"  # the input is not changed

@@ -599,3 +599,25 @@ def test_an_xlsx_over_the_row_limit_is_refused_before_it_is_read(tmp_path):
         load_facilities(path, crs=CRS)
     text = str(err.value)
     assert "huge.xlsx" in text and f"more than {MAX_TABLE_ROWS + 1:,} rows" in text and "cultcov batch" in text
+
+
+def test_xlsx_with_a_two_row_merged_header_keeps_names_and_types(tmp_path):
+    import openpyxl
+
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws["A1"], ws["B1"], ws["C1"] = "名称", "类型", "坐标（WGS84）"
+    ws.merge_cells("A1:A2")
+    ws.merge_cells("B1:B2")
+    ws.merge_cells("C1:D1")
+    ws["C2"], ws["D2"] = "经度", "纬度"
+    ws.append(["成都图书馆", "图书馆", LIB_LON, LIB_LAT])
+    ws.append(["宽窄巷子城市书房", "城市书房", 104.0545, 30.6700])
+    path = tmp_path / "merged.xlsx"
+    wb.save(path)
+    fac = load_facilities(path, crs=CRS)
+    assert list(fac["name"]) == ["成都图书馆", "宽窄巷子城市书房"]
+    assert list(fac["type"]) == ["library", "city_reading_room"]
+    assert fac["lon"].iloc[0] == pytest.approx(LIB_LON)
+    notes = " ".join(fac.attrs["notes"])
+    assert "rows 1–2" in notes and "名称" in notes

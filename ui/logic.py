@@ -10,7 +10,9 @@ from __future__ import annotations
 import json
 import os
 import re
+import shutil
 import tempfile
+import weakref
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Mapping, Sequence
@@ -36,6 +38,7 @@ __all__ = [
     "export_meta",
     "facilities_key",
     "load_area_upload",
+    "literal",
     "load_facilities_upload",
     "map_boundaries",
     "planned_table",
@@ -57,6 +60,53 @@ __all__ = [
 
 #: Environment variable naming the scenario store file (overrides the per-user default).
 STORE_ENV = "CULTCOV_SCENARIO_STORE"
+
+
+# --------------------------------------------------------------------------- messages
+# Characters that start Markdown syntax anywhere in a line (links, images, emphasis, code,
+# math, HTML, entities, tables, Streamlit's :colour[...] directives).
+_MD_INLINE = re.compile(r"([\\`*\[\]()<>!&$|~{}])")
+# Characters that start a block only at the beginning of a line (headings, quotes, lists).
+_MD_BLOCK_START = re.compile(r"^([#>+\-=]|\d+(?=[.)]))")
+# GFM turns bare URLs and e-mail addresses into links; a word joiner (invisible, zero width)
+# keeps them plain text.
+_LINE_BREAKS = re.compile(r"[ \t]*[\r\n]+[ \t]*")
+_AUTOLINK = re.compile(r"(?i)(https?)(?=:)|\b(www)(?=\.)|(@)(?=[-\w])")
+
+
+def literal(text: object) -> str:
+    """``text`` as Markdown that Streamlit shows exactly as written.
+
+    Messages built from uploaded cells, file names or scenario names go
+    through Streamlit's Markdown renderer (``st.error``, ``st.success``,
+    ``st.markdown``, ``st.write``). Every character that could start a link,
+    an image, emphasis, code, math, HTML or a block is backslash-escaped, line
+    breaks become spaces, and bare URLs and e-mail addresses get an invisible
+    word joiner so they are not turned into links. A reader sees the same
+    characters; nothing is fetched or linked.
+
+    Parameters
+    ----------
+    text
+        Any value; shown as ``str(text)``.
+
+    Returns
+    -------
+    str
+        Markdown source.
+    """
+    s = _LINE_BREAKS.sub(" ", str(text)).strip()
+    s = _AUTOLINK.sub(lambda m: (m.group(1) or m.group(2) or m.group(3)) + "\u2060", s)
+    s = _MD_INLINE.sub(r"\\\1", s)
+    # An underscore between two letters or digits cannot open or close emphasis.
+    s = "".join("\\_" if c == "_" and not (0 < i < len(s) - 1 and s[i - 1].isalnum()
+                                             and s[i + 1].isalnum()) else c
+                for i, c in enumerate(s))
+    m = _MD_BLOCK_START.match(s)
+    if m:  # a backslash before "#", "-", ... or before the "." of "1."
+        at = m.end() if m.group(1)[0].isdigit() else 0
+        s = s[:at] + "\\" + s[at:]
+    return s
 
 
 # --------------------------------------------------------------------------- store
@@ -411,15 +461,22 @@ def load_facilities_upload(name: str, data: bytes, *, area: Any, coord_system: s
         path = save_upload(name, data, folder or tmp)
         fac = load_facilities(path, crs=str(area.crs), coord_system=coord_system,
                               bounds_lonlat=area.bounds_lonlat)
+    from coverage.study_area import coordinate_notes
+
+    fac.attrs["notes"] = list(fac.attrs.get("notes", [])) + [
+        str(p) for p in coordinate_notes(area, fac, file=Path(str(name)).name)]
     return fac
 
 
-def load_area_upload(files: Mapping[str, tuple[str, bytes]], *, folder: str | Path,
+def load_area_upload(files: Mapping[str, tuple[str, bytes]], *, folder: str | Path | None = None,
                      name: str = "uploaded-area") -> Any:
     """Build a study area from uploaded ``boundaries``, ``population`` and optional ``network`` files.
 
     ``files`` maps each kind to ``(file name, bytes)``. The files are kept in
-    ``folder`` (the road network is read lazily from there).
+    ``folder`` (the road network is read lazily from there). Without a
+    ``folder`` they go to a new temporary folder ``cultcov-area-*`` that is
+    removed when the upload fails and, after a successful one, when the
+    returned study area is no longer used (or the program ends).
 
     Raises
     ------
@@ -433,15 +490,24 @@ def load_area_upload(files: Mapping[str, tuple[str, bytes]], *, folder: str | Pa
         raise InputError([Problem(f"no {k} file was uploaded.",
                                   fix=f"upload a {'GeoJSON/GeoPackage' if k == 'boundaries' else 'GeoTIFF'} "
                                       f"{k} file") for k in missing])
-    folder = Path(folder)
-    folder.mkdir(parents=True, exist_ok=True)
-    config: dict[str, Any] = {"name": name}
-    for kind, (fname, data) in files.items():
-        if data:
-            sub = folder / kind
-            sub.mkdir(exist_ok=True)
-            config[kind] = str(save_upload(fname, data, sub))
-    return load_study_area(config)
+    own = folder is None
+    folder = Path(tempfile.mkdtemp(prefix="cultcov-area-")) if own else Path(folder)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        config: dict[str, Any] = {"name": name}
+        for kind, (fname, data) in files.items():
+            if data:
+                sub = folder / kind
+                sub.mkdir(exist_ok=True)
+                config[kind] = str(save_upload(fname, data, sub))
+        area = load_study_area(config)
+    except BaseException:
+        if own:
+            shutil.rmtree(folder, ignore_errors=True)
+        raise
+    if own:
+        weakref.finalize(area, shutil.rmtree, str(folder), ignore_errors=True)
+    return area
 
 
 def problems_table(problems: Sequence[Problem], *, lang: str = "zh") -> pd.DataFrame:

@@ -9,6 +9,7 @@ of picks in district ``d``.
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 
 import numpy as np
@@ -90,6 +91,7 @@ def greedy_swap_cover(
     need: np.ndarray | None = None,
     swap: bool = True,
     max_swaps: int = 5_000,
+    deadline: float | None = None,
 ) -> CoverHeuristic:
     """Greedy maximal covering followed by best-improvement swaps.
 
@@ -109,6 +111,8 @@ def greedy_swap_cover(
         Run the swap phase after the greedy phase.
     max_swaps
         Cap on the number of improving swaps.
+    deadline
+        ``time.perf_counter()`` value at which the swaps stop.
     """
     n, m = reach.shape
     A = reach.astype(np.float64).tocsr()
@@ -181,7 +185,7 @@ def greedy_swap_cover(
     if swap and sel.size and m * sel.size <= 30_000_000:
         sel, value = swap_cover(Ac, At, w, sel, budget=budget, cost=cost, district=district,
                                 need=np.array(need, dtype=np.int64) if has_quota else None,
-                                max_swaps=max_swaps)
+                                max_swaps=max_swaps, deadline=deadline)
     covered = _covered(Ac, sel, n)
     g_final = np.asarray(At @ np.where(covered, 0.0, w)).ravel()
     total = float(w.sum())
@@ -211,7 +215,8 @@ def _covered(Ac: sp.csc_matrix, sel: np.ndarray, n: int) -> np.ndarray:
 
 def swap_cover(Ac: sp.csc_matrix, At: sp.csr_matrix, w: np.ndarray, sel: np.ndarray, *,
                budget: float | None, cost: np.ndarray, district: np.ndarray | None,
-               need: np.ndarray | None, max_swaps: int) -> tuple[np.ndarray, float]:
+               need: np.ndarray | None, max_swaps: int,
+               deadline: float | None = None) -> tuple[np.ndarray, float]:
     """Best-improvement swaps: one picked column out, one other column in.
 
     The change in coverage of every (in, out) pair is computed at once:
@@ -222,6 +227,8 @@ def swap_cover(Ac: sp.csc_matrix, At: sp.csr_matrix, w: np.ndarray, sel: np.ndar
     sel = np.array(sel, dtype=np.int64)
     value = float(w[_covered(Ac, sel, n)].sum())
     for _ in range(max_swaps):
+        if _past(deadline):
+            break
         AS = Ac[:, sel]
         cnt = np.asarray(AS.sum(axis=1)).ravel()
         value = float(w[cnt > 0].sum())
@@ -248,6 +255,11 @@ def swap_cover(Ac: sp.csc_matrix, At: sp.csr_matrix, w: np.ndarray, sel: np.ndar
         sel[si] = c
     sel = np.sort(sel)
     return sel, float(w[_covered(Ac, sel, n)].sum())
+
+
+def _past(deadline: float | None) -> bool:
+    """Whether ``time.perf_counter()`` has reached ``deadline`` (never when None)."""
+    return deadline is not None and time.perf_counter() >= deadline
 
 
 def _quota_mask(district: np.ndarray | None, need_left: np.ndarray | None, picks_left: int,
@@ -278,7 +290,8 @@ def greedy_swap_median(C: np.ndarray, w: np.ndarray, p: int, *, base: np.ndarray
                        district: np.ndarray | None = None, need: np.ndarray | None = None,
                        allowed_cols: np.ndarray | None = None,
                        max_swaps: int = 5_000,
-                       start: np.ndarray | None = None) -> tuple[np.ndarray, float]:
+                       start: np.ndarray | None = None,
+                       deadline: float | None = None) -> tuple[np.ndarray, float]:
     """Greedy adding then fast-interchange swaps for the p-median problem.
 
     Parameters
@@ -298,6 +311,9 @@ def greedy_swap_median(C: np.ndarray, w: np.ndarray, p: int, *, base: np.ndarray
         Boolean mask of columns that may be picked.
     start
         Picks to start the swap phase from instead of the greedy phase.
+    deadline
+        ``time.perf_counter()`` value at which the swap phase stops (the
+        greedy phase always completes, so the picks are feasible).
 
     Returns
     -------
@@ -309,14 +325,23 @@ def greedy_swap_median(C: np.ndarray, w: np.ndarray, p: int, *, base: np.ndarray
     need_left = None if need is None else np.array(need, dtype=np.int64)
     d1 = base.astype(float).copy()
     chosen: list[int] = [] if start is None else [int(v) for v in start]
+    buf = np.empty_like(C, dtype=float) if len(chosen) < p else None
     for step in range(len(chosen), p):
         ok = ok0.copy()
         ok[chosen] = False
         ok, _ = _quota_mask(district, need_left, p - step, ok)
         if not ok.any():
             break
-        gain = w @ np.maximum(d1[:, None] - C, 0.0)
+        np.subtract(d1[:, None], C, out=buf)
+        np.maximum(buf, 0.0, out=buf)
+        gain = w @ buf
         gain[~ok] = -np.inf
+        if need_left is None and step + 1 < p and _past(deadline):
+            # out of time: the remaining picks in one go, by their current gain
+            rest = np.argsort(-gain, kind="stable")[:p - step]
+            chosen.extend(int(v) for v in rest)
+            d1 = np.minimum(d1, C[:, rest].min(axis=1))
+            break
         j = int(np.argmax(gain))
         chosen.append(j)
         if need_left is not None:
@@ -326,6 +351,8 @@ def greedy_swap_median(C: np.ndarray, w: np.ndarray, p: int, *, base: np.ndarray
     if sel.size == 0:
         return sel, float(w @ d1)
     for _ in range(max_swaps):
+        if _past(deadline):
+            break
         D = np.column_stack([base, C[:, sel]])  # column 0 = fixed open facilities
         part = np.argpartition(D, 1, axis=1)[:, :2] if D.shape[1] > 1 else np.zeros((n, 2), int)
         a = part[:, 0]
@@ -359,11 +386,13 @@ def greedy_swap_median(C: np.ndarray, w: np.ndarray, p: int, *, base: np.ndarray
 
 def greedy_swap_center(C: np.ndarray, p: int, *, base: np.ndarray,
                        district: np.ndarray | None = None, need: np.ndarray | None = None,
-                       max_swaps: int = 2_000) -> tuple[np.ndarray, float]:
+                       max_swaps: int = 2_000,
+                       deadline: float | None = None) -> tuple[np.ndarray, float]:
     """Greedy adding then swaps for the p-center problem on rows that matter.
 
     ``C`` holds only the rows whose worst time counts (positive weight); the
-    value is ``max_i min(base_i, C[i, S])``.
+    value is ``max_i min(base_i, C[i, S])``. The swaps stop at ``deadline``
+    (a ``time.perf_counter()`` value).
     """
     n, m = C.shape
     need_left = None if need is None else np.array(need, dtype=np.int64)
@@ -389,6 +418,8 @@ def greedy_swap_center(C: np.ndarray, p: int, *, base: np.ndarray,
         improved = False
         allowed = _swap_allowed(district, need, sel, m)
         for k in range(sel.size):
+            if _past(deadline):
+                break
             rest = np.delete(sel, k)
             dr = np.minimum(base, C[:, rest].min(axis=1)) if rest.size else base
             worst = np.minimum(dr[:, None], C).max(axis=0)
@@ -467,7 +498,8 @@ def lagrangian_median(C: np.ndarray, w: np.ndarray, p: int, *, base: np.ndarray,
         key = tuple(sorted(int(v) for v in S))
         if it % 25 == 24 and key not in tried:
             tried.add(key)
-            sel, val = greedy_swap_median(C, w, p, base=base, start=np.array(key))
+            sel, val = greedy_swap_median(C, w, p, base=base, start=np.array(key),
+                                          deadline=t_end)
             if val < ub:
                 incumbent, ub = sel, val
         if L > best_L + 1e-12 * abs(L):

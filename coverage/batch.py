@@ -38,6 +38,7 @@ from typing import Any, Callable, Mapping, Sequence
 import pandas as pd
 
 from .errors import InputError, Problem
+from .safe_text import spreadsheet_csv
 
 __all__ = ["BatchResult", "load_batch_config", "run_batch", "evaluate_area"]
 
@@ -90,6 +91,11 @@ def load_batch_config(path: str | Path) -> dict:
         cfg = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
     except yaml.YAMLError as exc:
         raise InputError(Problem(f"not valid YAML ({exc}).", file=str(path), fix="fix the YAML syntax")) from exc
+    if not isinstance(cfg, Mapping):
+        kind = "a list" if isinstance(cfg, list) else f"a {type(cfg).__name__}"
+        raise InputError(Problem(f"the batch config is {kind}, not a mapping of settings.", file=str(path),
+                                 fix="put the areas under a top-level key: `preset: ...` then `areas:` "
+                                     "followed by the list of areas"))
     problems = []
     if "build" in cfg:  # areas built from one OSM file (coverage.area_batch)
         from .area_batch import expand_build_config
@@ -166,7 +172,7 @@ def _write_atomic_csv(df: pd.DataFrame, path: Path) -> None:
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=".csv")
     try:
         with os.fdopen(fd, "w", encoding="utf-8-sig", newline="") as fh:
-            df.to_csv(fh, index=False)
+            spreadsheet_csv(df, fh)
             fh.flush()
             os.fsync(fh.fileno())
         os.replace(tmp, path)

@@ -24,6 +24,7 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from coverage import i18n, workflow  # noqa: E402
+from coverage.errors import InputError  # noqa: E402
 from coverage.geo import WGS84  # noqa: E402
 from ui import logic  # noqa: E402
 
@@ -284,7 +285,7 @@ def test_infeasible_quota_is_explained(app):
     _widget(app, "sit_quota").set_value(PRESET)
     _widget(app, "sit_cand").set_value("kmeans")
     _run(_widget(app, "sit_run").click())
-    text = "\n".join(e.value for e in app.error)
+    text = "\n".join(_visible_source(e.value) for e in app.error)
     assert T("infeasible") in text and "`quota`" in text and "Fix:" in text
 
 
@@ -634,3 +635,155 @@ def test_every_interface_key_used_by_the_page_exists_in_both_languages():
     assert used and not used - keys, sorted(used - keys)
     for key in used:
         assert T(key, "zh") and T(key, "en")
+
+
+def test_upload_size_limit_is_set_for_the_server_and_checked_in_the_loader(tmp_path):
+    import tomllib
+
+    from coverage.limits import MAX_UPLOAD_MB
+    from ui.logic import save_upload
+
+    cfg = tomllib.loads((ROOT / ".streamlit" / "config.toml").read_text(encoding="utf-8"))
+    assert cfg["server"]["maxUploadSize"] == MAX_UPLOAD_MB
+    with pytest.raises(InputError, match=rf"big\.csv.*{MAX_UPLOAD_MB} MB.*cultcov"):
+        save_upload("big.csv", b"x" * (MAX_UPLOAD_MB * 1024 * 1024 + 1), tmp_path)
+    assert not (tmp_path / "big.csv").exists()
+# --------------------------------------------------------------------------- user text is literal
+HOSTILE_CELLS = ("![t](http://203.0.113.9/p.png)", "[x](http://203.0.113.9/)")
+
+
+def _rendered(markdown: str) -> str:
+    """HTML of a message body as CommonMark renders it (Streamlit's Markdown is CommonMark + GFM)."""
+    from markdown_it import MarkdownIt
+
+    return MarkdownIt("commonmark").render(markdown)
+
+
+def _visible(markdown: str) -> str:
+    import html
+    import re
+
+    return html.unescape(re.sub(r"<[^>]+>", "", _rendered(markdown))).replace("\u2060", "")
+
+
+# GFM autolink literals as the page's Markdown renderer finds them in text.
+_GFM_URL = r"(?i)(https?://|www(?=\.))([-.\w]+)"
+_GFM_EMAIL = r"(?<![-.\w+])[-.\w+]+@[-\w]+(?:\.[-\w]+)+"
+
+
+def _assert_literal(body: str, *expected: str) -> None:
+    import re
+
+    out = _rendered(body)
+    assert "<a " not in out and "<img" not in out, out
+    assert not re.search(_GFM_URL, _visible_source(body)), body
+    assert not re.search(_GFM_EMAIL, _visible_source(body)), body
+    for text in expected:
+        assert text in _visible(body), (text, _visible(body))
+
+
+def _visible_source(body: str) -> str:
+    """The text nodes' characters: Markdown escapes resolved, nothing else."""
+    import re
+
+    return re.sub(r"\\([!-/:-@\[-`{-~])", r"\1", body)
+
+
+@pytest.mark.parametrize("text", [
+    "![t](http://203.0.113.9/p.png)", "[x](http://203.0.113.9/)", "<img src=x onerror=alert(1)>",
+    "*bold* _it_ `code` ~~s~~ $x^2$ :red[warn]", "# heading", "1. item", "> quote", "- item",
+    "a\n\n- b", "&lt;b&gt; &amp;", "see http://203.0.113.9/a or www.example.org or a@b.example.org",
+    "population_grid.gpkg, row 7, column 'pop'", "C:\\data\\书房.csv", "| a | b |",
+])
+def test_literal_shows_text_as_it_is_and_makes_no_link(text):
+    body = logic.literal(text)
+    _assert_literal(body, " ".join(text.split()))
+    # Inside the page's own list structure too.
+    _assert_literal("header\n\n- " + body, " ".join(text.split()))
+
+
+def test_problem_messages_show_hostile_cells_literally(app):
+    data = ("name,type,lon,lat\n"
+            f"{HOSTILE_CELLS[1]},city_reading_room,104.09,{HOSTILE_CELLS[0]}\n").encode("utf-8")
+    _run(_widget(app, "up_fac").set_value(("[f](http://203.0.113.9/).csv", data, "text/csv")))
+    bodies = [e.value for e in app.error]
+    assert any(T("up_fac_failed") in b for b in bodies)
+    for body in bodies:
+        _assert_literal(body)
+    text = "\n".join(_visible(b) for b in bodies)
+    assert f"'{HOSTILE_CELLS[0]}' is not a number" in text
+
+
+def test_flash_and_scenario_names_are_literal(app, store):
+    name = "![t](http://203.0.113.9/p.png) **A**"
+    _widget(app, "scn_name").set_value(name)
+    _run(_widget(app, "scn_save").click())
+    bodies = [e.value for e in app.success] + [e.value for e in app.markdown]
+    assert any(name in _visible(b) for b in bodies), bodies
+    for body in bodies:
+        if "203.0.113.9" in body:
+            _assert_literal(body)
+
+
+# --------------------------------------------------------------------------- temporary folders
+def _area_folders(root: Path) -> list[Path]:
+    return sorted(root.glob("cultcov-area-*"))
+
+
+def test_uploaded_area_folders_are_removed_when_no_longer_used(app, area_files, tmp_path, monkeypatch):
+    import gc
+    import tempfile
+
+    root = tmp_path / "tmp"
+    root.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(root))
+    # A failed upload keeps nothing.
+    _widget(app, "up_bnd").set_value(("districts.geojson", b"{not json", "application/geo+json"))
+    _widget(app, "up_pop").set_value((*area_files["population"], "image/tiff"))
+    _run(_widget(app, "up_area_btn").click())
+    assert T("up_area_failed") in "\n".join(e.value for e in app.error)
+    assert _area_folders(root) == []
+    # A working upload keeps its files while the area is in use (roads are read from there) ...
+    _widget(app, "up_bnd").set_value((*area_files["boundaries"], "application/geo+json"))
+    _run(_widget(app, "up_area_btn").click())
+    _run(_widget(app, "up_area_btn").click())
+    _run(app)  # the session keeps the previous run's state for one more run
+    gc.collect()
+    assert len(_area_folders(root)) == 1
+    # ... and no longer once the built-in area is back.
+    _run(_widget(app, "up_area_reset").click())
+    _run(app)
+    gc.collect()
+    assert _area_folders(root) == []
+
+
+def test_load_area_upload_cleans_its_own_folder(area_files, tmp_path, monkeypatch):
+    import gc
+    import tempfile
+
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    with pytest.raises(Exception):  # noqa: B017 - whatever the reader raises
+        logic.load_area_upload({"boundaries": ("b.geojson", b"{not json"),
+                                "population": area_files["population"]})
+    assert _area_folders(tmp_path) == []
+    new = logic.load_area_upload(area_files)
+    (folder,) = _area_folders(tmp_path)
+    assert (folder / "boundaries" / "b.geojson").is_file()
+    del new
+    gc.collect()
+    assert not folder.exists()
+
+
+def test_gcj02_upload_read_as_wgs84_gets_a_note_with_the_fix():
+    from coverage.facilities import wgs84_to_gcj02
+    from coverage.study_area import load_default
+
+    fac = pd.read_csv(ROOT / "data" / "chengdu" / "facilities.csv")
+    fac["lon"], fac["lat"] = wgs84_to_gcj02(fac["lon"].to_numpy(), fac["lat"].to_numpy())
+    data = fac.to_csv(index=False).encode("utf-8")
+    area = load_default()
+    loaded = logic.load_facilities_upload("amap.csv", data, area=area, coord_system="wgs84")
+    notes = " ".join(loaded.attrs["notes"])
+    assert "amap.csv" in notes and "GCJ-02" in notes and "GCJ-02 when uploading" in notes
+    loaded = logic.load_facilities_upload("amap.csv", data, area=area, coord_system="gcj02")
+    assert "GCJ-02" not in " ".join(loaded.attrs["notes"])

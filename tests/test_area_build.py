@@ -317,6 +317,12 @@ def test_page_builds_a_county_from_a_local_osm_file_and_opens_it(heping_osm, tmp
     tables = [d.value for d in at.dataframe]
     assert any(tab.astype(str).apply(lambda c: c.str.contains("和平区")).any().any() for tab in tables)
     assert i18n.t("na_title", "en") == "New study area"
+    # back to the embedded area, then open the built one again from its folder
+    other = AppTest.from_file(app, default_timeout=180).run()
+    other.text_input(key="na_open_path").input(str(tmp_path / "heping"))
+    other.button(key="na_open_btn").click().run()
+    assert not other.exception, [e.value for e in other.exception]
+    assert other.session_state["area"].name == "和平区"
 
 
 # ------------------------------------------------------------------ other population sources and units

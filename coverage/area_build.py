@@ -332,9 +332,10 @@ def build_area(out: str | Path, *, osm: str | Path, counties: Sequence[str | int
             report.append(f"{r.unit_id} {r.name}: census {r.pop_census:,}, {r.share_in_extent:.1%} of its area "
                           f"inside the extract -> {r.pop:,} residents")
             if r.share_in_extent < PARTIAL_COVERAGE_SHARE:
-                warnings.append(f"PARTIAL COVERAGE: the OSM file covers only {r.share_in_extent:.1%} of {r.name} "
-                                f"({r.unit_id}); its census population is scaled to that share and the rest of "
-                                "the county is left out. Use an extract that covers the whole county.")
+                warnings.append(f"PARTIAL COVERAGE / OSM 数据仅覆盖{r.name} {r.share_in_extent:.1%}: the OSM file "
+                                f"covers only {r.share_in_extent:.1%} of {r.name} ({r.unit_id}); its census "
+                                "population is scaled to that share and the rest of the county is left out. Use an "
+                                "extract that covers the whole county / 请使用覆盖全区县的 OSM 文件.")
         cities = sorted({a[:4] + "00" for a in county["adcode"]})
         for c in cities:
             fz = functional_zones(c)
@@ -381,7 +382,7 @@ def build_area(out: str | Path, *, osm: str | Path, counties: Sequence[str | int
         report.append(f"OSM file: {clip.n_ways_seen:,} ways read, {clip.n_ways:,} kept near the counties")
         if warnings:
             report.append("")
-            report.append("WARNINGS:")
+            report.append("WARNINGS / 警告:")
             report += [f"  {w}" for w in warnings]
 
         step(0.94, "writing")

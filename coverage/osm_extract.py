@@ -444,10 +444,10 @@ def culture_facilities(path: str | Path, *, crs: str, extent_lonlat: shapely.Geo
             if not is_campus and classify_culture(tags) is None:
                 return
             try:
-                g = shapely.from_wkb(bytes.fromhex(wkb.create_multipolygon(a)) if isinstance(
-                    wkb.create_multipolygon(a), str) else wkb.create_multipolygon(a))
+                blob = wkb.create_multipolygon(a)
             except RuntimeError:
                 return
+            g = shapely.from_wkb(bytes.fromhex(blob) if isinstance(blob, str) else blob)
             if is_campus:
                 campuses.append(g)
             if classify_culture(tags) is not None:

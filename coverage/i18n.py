@@ -378,6 +378,9 @@ _STRINGS: dict[str, tuple[str, str]] = {
     "na_done": ("已生成并打开研究区 {name}（{path}），警告 {n} 条，详见构建报告。",
                 "Built and opened the study area {name} ({path}); {n} warning(s), see the build report."),
     "na_report": ("构建报告", "Build report"),
+    "na_open_path": ("打开已生成的研究区（area.yaml 或其目录）", "Open a study area built before (area.yaml or its folder)"),
+    "na_open_btn": ("打开", "Open"),
+    "na_opened": ("已打开研究区 {path}", "Opened the study area {path}"),
 }
 
 _FACILITY_TYPES: dict[str, tuple[str, str]] = {

@@ -1044,10 +1044,12 @@ def _mclp_search(Rm: sp.csr_matrix, wr: np.ndarray, *, p: int | None, budget: fl
     def done() -> bool:
         return _gap(val, bound) <= tol
 
+    lag: dict = {}
     if H.feasible and plain and not done():
         left = stop - time.perf_counter()
         bound = min(bound, heur.lagrangian_cover(
-            R, wr, p=p, lower=val, deadline=time.perf_counter() + 0.2 * max(left, 0.0)))
+            R, wr, p=p, lower=val, max_iter=150, state=lag,
+            deadline=time.perf_counter() + 0.05 * max(left, 0.0)))
     if method == "milp" or not H.feasible:
         milp = True
     elif method == "heuristic":
@@ -1059,11 +1061,16 @@ def _mclp_search(Rm: sp.csr_matrix, wr: np.ndarray, *, p: int | None, budget: fl
         # closes large models quickly, while a weak one leaves it stuck
         milp = R.nnz <= MCLP_MILP_MAX_NNZ or (
             R.nnz <= AUTO_MILP_MAX_NNZ and _gap(val, bound) <= 0.01)
+    if plain and H.feasible and not done() and not milp:
+        left = stop - time.perf_counter()
+        bound = min(bound, heur.lagrangian_cover(
+            R, wr, p=p, lower=val, state=lag,
+            deadline=time.perf_counter() + 0.15 * max(left, 0.0)))
     if plain and H.feasible and not done() and sel.size < R.shape[1]:
         left = stop - time.perf_counter()
         s2, v2 = heur.ils_cover(R, wr, sel, deadline=time.perf_counter() + (
-            0.3 * left if milp else left),
-            stall_rounds=50 + 10 * p if milp else 200 + 20 * p)
+            0.1 * left if milp else left),
+            stall_rounds=20 + 2 * p if milp else 200 + 20 * p)
         if v2 > val:
             sel, val = s2, v2
     if plain:

@@ -740,7 +740,8 @@ def _restore(st: _SwapState, R: sp.csr_matrix, Rc: sp.csc_matrix, w: np.ndarray,
 def lagrangian_cover(reach: sp.csr_matrix, w: np.ndarray, *, p: int | None,
                      budget: float | None = None, costs: np.ndarray | None = None,
                      lower: float = 0.0, max_iter: int = 3_000,
-                     deadline: float | None = None, rel_tol: float = 1e-7) -> float:
+                     deadline: float | None = None, rel_tol: float = 1e-7,
+                     state: dict | None = None) -> float:
     """Upper bound on maximal covering from relaxing the coverage constraints.
 
     With multipliers ``0 <= lam_i <= w_i`` on ``y_i <= sum_{j reaches i}
@@ -750,7 +751,8 @@ def lagrangian_cover(reach: sp.csr_matrix, w: np.ndarray, *, p: int | None,
     bound). ``L`` is lowered by subgradient steps aimed at ``lower`` (the
     best known coverage); it stops at ``deadline``, after ``max_iter`` steps,
     when the step size has shrunk away or when the bound is within
-    ``rel_tol`` of ``lower``.
+    ``rel_tol`` of ``lower``. Passing the same ``state`` dictionary again
+    continues from where the previous call stopped.
     """
     R = reach.tocsr().astype(np.float64)
     Rt = R.T.tocsr()
@@ -760,9 +762,10 @@ def lagrangian_cover(reach: sp.csr_matrix, w: np.ndarray, *, p: int | None,
     if m == 0 or total <= 0:
         return 0.0
     k = m if p is None else max(0, min(int(p), m))
-    lam = 0.5 * w
-    best = total
-    theta, stall = 2.0, 0
+    st = state if state is not None else {}
+    lam = st.get("lam", 0.5 * w)
+    best = st.get("best", total)
+    theta, stall = st.get("theta", 2.0), 0
     cost = None if costs is None else np.asarray(costs, float)
     for _ in range(max_iter):
         rho = Rt @ lam
@@ -794,4 +797,5 @@ def lagrangian_cover(reach: sp.csr_matrix, w: np.ndarray, *, p: int | None,
             break
         step = theta * max(L - lower, 1e-9 * max(1.0, abs(L))) / gg
         lam = np.clip(lam - step * g, 0.0, w)
+    st.update(lam=lam, best=best, theta=theta)
     return min(best, total)

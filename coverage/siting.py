@@ -943,8 +943,11 @@ def mclp(
         constraints (as strong as the LP relaxation). ``"auto"`` drops
         dominated candidates, runs the heuristic and hands the rest of the
         time to HiGHS when the reduced coverage matrix has at most
-        :data:`MCLP_MILP_MAX_NNZ` non-zeros; the MILP starts from the
-        heuristic's solution. The gap is always against a real bound.
+        :data:`MCLP_MILP_MAX_NNZ` non-zeros, or at most
+        :data:`AUTO_MILP_MAX_NNZ` with the relaxation within 1 % (with a
+        budget or quota: at most :data:`AUTO_MILP_MAX_NNZ`); the MILP starts
+        from the heuristic's solution. The gap is always against a real
+        bound.
     mip_rel_gap
         Relative gap at which HiGHS stops and reports the solution optimal.
 
@@ -1016,9 +1019,11 @@ def _mclp_search(Rm: sp.csr_matrix, wr: np.ndarray, *, p: int | None, budget: fl
     plain count limit the Lagrangian relaxation of the coverage constraints
     tightens the bound, and iterated local search improves the answer. HiGHS
     then solves the MILP, started from the best answer and given only the
-    time left, when ``method="milp"`` or when the reduced model is small
-    (``method="auto"``, at most :data:`MCLP_MILP_MAX_NNZ` non-zeros after
-    dominated candidates are dropped); otherwise local search goes on.
+    time left, when ``method="milp"`` or, with ``method="auto"``, when the
+    reduced model is small (at most :data:`MCLP_MILP_MAX_NNZ` non-zeros after
+    dominated candidates are dropped) or the relaxation is within 1 % (at
+    most :data:`AUTO_MILP_MAX_NNZ` non-zeros); otherwise local search goes
+    on.
     """
     stop = deadline - _reserve_s(deadline - time.perf_counter())
     mf = Rm.shape[1]
@@ -1039,16 +1044,33 @@ def _mclp_search(Rm: sp.csr_matrix, wr: np.ndarray, *, p: int | None, budget: fl
     def done() -> bool:
         return _gap(val, bound) <= tol
 
+    lag: dict = {}
     if H.feasible and plain and not done():
         left = stop - time.perf_counter()
         bound = min(bound, heur.lagrangian_cover(
-            R, wr, p=p, lower=val, deadline=time.perf_counter() + 0.2 * max(left, 0.0)))
-    milp = method == "milp" or not H.feasible or (
-        method == "auto" and R.nnz <= MCLP_MILP_MAX_NNZ)
+            R, wr, p=p, lower=val, max_iter=150, state=lag,
+            deadline=time.perf_counter() + 0.05 * max(left, 0.0)))
+    if method == "milp" or not H.feasible:
+        milp = True
+    elif method == "heuristic":
+        milp = False
+    elif not plain:
+        milp = R.nnz <= AUTO_MILP_MAX_NNZ
+    else:
+        # a relaxation within 1 % says the LP is nearly integral: HiGHS then
+        # closes large models quickly, while a weak one leaves it stuck
+        milp = R.nnz <= MCLP_MILP_MAX_NNZ or (
+            R.nnz <= AUTO_MILP_MAX_NNZ and _gap(val, bound) <= 0.01)
+    if plain and H.feasible and not done() and not milp:
+        left = stop - time.perf_counter()
+        bound = min(bound, heur.lagrangian_cover(
+            R, wr, p=p, lower=val, state=lag,
+            deadline=time.perf_counter() + 0.15 * max(left, 0.0)))
     if plain and H.feasible and not done() and sel.size < R.shape[1]:
         left = stop - time.perf_counter()
         s2, v2 = heur.ils_cover(R, wr, sel, deadline=time.perf_counter() + (
-            0.3 * left if milp else left), stall_rounds=50 + 10 * p if milp else None)
+            0.1 * left if milp else left),
+            stall_rounds=20 + 2 * p if milp else 200 + 20 * p)
         if v2 > val:
             sel, val = s2, v2
     if plain:

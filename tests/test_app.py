@@ -25,6 +25,7 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from coverage import i18n, workflow  # noqa: E402
+from coverage.errors import InputError  # noqa: E402
 from coverage.geo import WGS84  # noqa: E402
 from ui import logic  # noqa: E402
 
@@ -86,7 +87,12 @@ def _run(at: AppTest) -> AppTest:
 def _texts(at: AppTest) -> str:
     parts = [e.value for e in at.error] + [e.value for e in at.success] + [e.value for e in at.markdown]
     parts += [e.value for e in at.info] + [e.value for e in at.warning] + [e.value for e in at.caption]
-    return "\n".join(map(str, parts))
+    return "\n".join(_visible_source(str(p)) for p in parts)
+
+
+def _errors(at: AppTest) -> str:
+    """The error boxes' text (Markdown escapes resolved)."""
+    return "\n".join(_visible_source(e.value) for e in at.error)
 
 
 def _inside_point(area, unit_id: str) -> tuple[float, float]:
@@ -246,7 +252,7 @@ def test_a_point_outside_the_study_area_is_refused_with_a_message(app, area):
     _widget(app, "add_lon").set_value(110.0)
     _widget(app, "add_lat").set_value(35.0)
     _run(_widget(app, "add_btn").click())
-    text = "\n".join(e.value for e in app.error)
+    text = _errors(app)
     assert "（110.00000, 35.00000）在研究区之外" in text and "修改方法：请在研究区内选点" in text
     assert T("no_planned") in _texts(app)
 
@@ -300,7 +306,7 @@ def test_infeasible_quota_is_explained_with_district_names(app, area):
     _widget(app, "sit_quota").set_value(PRESET)
     _widget(app, "sit_cand").set_value("kmeans")
     _run(_widget(app, "sit_run").click())
-    text = "\n".join(e.value for e in app.error)
+    text = _errors(app)
     # 武侯区 (2,325 residents here) needs one site, and no k-means candidate lies in it.
     assert T("infeasible") in text and "武侯区 需 1 处" in text and "修改方法" in text
     assert "510107" not in text and "`quota`" not in text and "Fix" not in text
@@ -308,7 +314,7 @@ def test_infeasible_quota_is_explained_with_district_names(app, area):
     assert T("sit_hint") in _texts(app)
     _run(_widget(app, "lang").set_value("en"))
     _run(_widget(app, "sit_run").click())
-    text = "\n".join(e.value for e in app.error)
+    text = _errors(app)
     assert "Wuhou District needs 1 site" in text and "510107" not in text and "Fix: use every" in text
 
 
@@ -321,7 +327,7 @@ def _page_strings(at: AppTest) -> list[str]:
     out: list[str] = []
     for kind in ("title", "header", "subheader", "caption", "markdown", "error", "success", "info",
                  "warning", "text"):
-        out += [str(e.value) for e in getattr(at, kind)]
+        out += [_visible_source(str(e.value)) for e in getattr(at, kind)]
     out += [f"{m.label} {m.value}" for m in at.metric]
     for kind in ("radio", "selectbox", "multiselect", "select_slider", "checkbox", "text_input",
                  "number_input", "button", "tabs", "expander"):
@@ -370,6 +376,9 @@ def test_every_string_of_the_page_is_in_its_language(store, area, lang):
     fac = area.facilities
     no_en = fac["name_en"].astype("string").fillna("").str.strip() == ""
     allowed = {"语言 / Language", "中文"} | set(fac.loc[no_en, "name"].astype(str))
+    # Place names of the administrative-region lists have no English names in their data.
+    allowed |= {str(o) for w in at.selectbox if w.key in ("na_province", "na_city", "na_county")
+                for o in w.proto.options}
     assert not _foreign(strings, lang, allowed)
     # Districts by name, never by code, in this language.
     codes = set(area.boundaries["unit_id"].astype(str))
@@ -455,7 +464,7 @@ def test_save_load_and_conflicting_sessions(app, area, store):
     assert T("scenario_saved").format(name="成华区加一处书房", rev=2) in _texts(other)
     # ... so the first session's save is refused with a readable message, not overwritten.
     _run(_widget(app, "scn_save").click())
-    assert T("scenario_conflict").format(name="成华区加一处书房") in "\n".join(e.value for e in app.error)
+    assert T("scenario_conflict").format(name="成华区加一处书房") in _errors(app)
     from coverage.scenario import ScenarioStore
 
     stored = ScenarioStore(store).load("成华区加一处书房")
@@ -578,7 +587,7 @@ def test_save_upload_keeps_the_name_but_not_the_folder(tmp_path):
 
 def test_uploading_a_broken_facility_file_lists_the_problems(app):
     _run(_widget(app, "up_fac").set_value(("bad.csv", BAD_CSV, "text/csv")))
-    text = "\n".join(e.value for e in app.error)
+    text = _errors(app)
     assert T("up_fac_failed") in text
     assert "bad.csv，第 3 行，“lat”列：“abc”不是数字" in text
     assert "bad.csv，第 4 行，“lon/lat”列：（116.400000, 39.900000）在研究区" in text
@@ -626,7 +635,7 @@ def test_study_area_upload_needs_boundaries_and_population(app, tmp_path):
     assert len(info.value.problems) == 2
     _run(_widget(app, "up_bnd").set_value(("districts.geojson", b"{not json", "application/geo+json")))
     _run(_widget(app, "up_area_btn").click())
-    text = "\n".join(e.value for e in app.error)
+    text = _errors(app)
     assert T("up_area_failed") in text
     assert "Traceback" not in text
 
@@ -660,7 +669,7 @@ def test_uploaded_area_without_roads_explains_and_can_be_undone(app, area, area_
     _widget(app, "up_bnd").set_value((*area_files["boundaries"], "application/geo+json"))
     _widget(app, "up_pop").set_value((*area_files["population"], "image/tiff"))
     _run(_widget(app, "up_area_btn").click())
-    text = "\n".join(e.value for e in app.error)
+    text = _errors(app)
     assert "没有路网" in text and "修改方法：请同时上传路网文件" in text
     # The upload section stays reachable, and the built-in area comes back.
     _run(_widget(app, "up_area_reset").click())
@@ -765,3 +774,155 @@ def test_every_interface_key_used_by_the_page_exists_in_both_languages():
     assert used and not used - keys, sorted(used - keys)
     for key in used:
         assert T(key, "zh") and T(key, "en")
+
+
+def test_upload_size_limit_is_set_for_the_server_and_checked_in_the_loader(tmp_path):
+    import tomllib
+
+    from coverage.limits import MAX_UPLOAD_MB
+    from ui.logic import save_upload
+
+    cfg = tomllib.loads((ROOT / ".streamlit" / "config.toml").read_text(encoding="utf-8"))
+    assert cfg["server"]["maxUploadSize"] == MAX_UPLOAD_MB
+    with pytest.raises(InputError, match=rf"big\.csv.*{MAX_UPLOAD_MB} MB.*cultcov"):
+        save_upload("big.csv", b"x" * (MAX_UPLOAD_MB * 1024 * 1024 + 1), tmp_path)
+    assert not (tmp_path / "big.csv").exists()
+# --------------------------------------------------------------------------- user text is literal
+HOSTILE_CELLS = ("![t](http://203.0.113.9/p.png)", "[x](http://203.0.113.9/)")
+
+
+def _rendered(markdown: str) -> str:
+    """HTML of a message body as CommonMark renders it (Streamlit's Markdown is CommonMark + GFM)."""
+    from markdown_it import MarkdownIt
+
+    return MarkdownIt("commonmark").render(markdown)
+
+
+def _visible(markdown: str) -> str:
+    import html
+    import re
+
+    return html.unescape(re.sub(r"<[^>]+>", "", _rendered(markdown))).replace("\u2060", "")
+
+
+# GFM autolink literals as the page's Markdown renderer finds them in text.
+_GFM_URL = r"(?i)(https?://|www(?=\.))([-.\w]+)"
+_GFM_EMAIL = r"(?<![-.\w+])[-.\w+]+@[-\w]+(?:\.[-\w]+)+"
+
+
+def _assert_literal(body: str, *expected: str) -> None:
+    import re
+
+    out = _rendered(body)
+    assert "<a " not in out and "<img" not in out, out
+    assert not re.search(_GFM_URL, _visible_source(body)), body
+    assert not re.search(_GFM_EMAIL, _visible_source(body)), body
+    for text in expected:
+        assert text in _visible(body), (text, _visible(body))
+
+
+def _visible_source(body: str) -> str:
+    """The text nodes' characters: Markdown escapes resolved, nothing else."""
+    import re
+
+    return re.sub(r"\\([!-/:-@\[-`{-~])", r"\1", body)
+
+
+@pytest.mark.parametrize("text", [
+    "![t](http://203.0.113.9/p.png)", "[x](http://203.0.113.9/)", "<img src=x onerror=alert(1)>",
+    "*bold* _it_ `code` ~~s~~ $x^2$ :red[warn]", "# heading", "1. item", "> quote", "- item",
+    "a\n\n- b", "&lt;b&gt; &amp;", "see http://203.0.113.9/a or www.example.org or a@b.example.org",
+    "population_grid.gpkg, row 7, column 'pop'", "C:\\data\\书房.csv", "| a | b |",
+])
+def test_literal_shows_text_as_it_is_and_makes_no_link(text):
+    body = logic.literal(text)
+    _assert_literal(body, " ".join(text.split()))
+    # Inside the page's own list structure too.
+    _assert_literal("header\n\n- " + body, " ".join(text.split()))
+
+
+def test_problem_messages_show_hostile_cells_literally(app):
+    data = ("name,type,lon,lat\n"
+            f"{HOSTILE_CELLS[1]},city_reading_room,104.09,{HOSTILE_CELLS[0]}\n").encode("utf-8")
+    _run(_widget(app, "up_fac").set_value(("[f](http://203.0.113.9/).csv", data, "text/csv")))
+    bodies = [e.value for e in app.error]
+    assert any(T("up_fac_failed") in b for b in bodies)
+    for body in bodies:
+        _assert_literal(body)
+    text = "\n".join(_visible(b) for b in bodies)
+    assert f"“{HOSTILE_CELLS[0]}”不是数字" in text
+
+
+def test_flash_and_scenario_names_are_literal(app, store):
+    name = "![t](http://203.0.113.9/p.png) **A**"
+    _widget(app, "scn_name").set_value(name)
+    _run(_widget(app, "scn_save").click())
+    bodies = [e.value for e in app.success] + [e.value for e in app.markdown]
+    assert any(name in _visible(b) for b in bodies), bodies
+    for body in bodies:
+        if "203.0.113.9" in body:
+            _assert_literal(body)
+
+
+# --------------------------------------------------------------------------- temporary folders
+def _area_folders(root: Path) -> list[Path]:
+    return sorted(root.glob("cultcov-area-*"))
+
+
+def test_uploaded_area_folders_are_removed_when_no_longer_used(app, area_files, tmp_path, monkeypatch):
+    import gc
+    import tempfile
+
+    root = tmp_path / "tmp"
+    root.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(root))
+    # A failed upload keeps nothing.
+    _widget(app, "up_bnd").set_value(("districts.geojson", b"{not json", "application/geo+json"))
+    _widget(app, "up_pop").set_value((*area_files["population"], "image/tiff"))
+    _run(_widget(app, "up_area_btn").click())
+    assert T("up_area_failed") in _errors(app)
+    assert _area_folders(root) == []
+    # A working upload keeps its files while the area is in use (roads are read from there) ...
+    _widget(app, "up_bnd").set_value((*area_files["boundaries"], "application/geo+json"))
+    _run(_widget(app, "up_area_btn").click())
+    _run(_widget(app, "up_area_btn").click())
+    _run(app)  # the session keeps the previous run's state for one more run
+    gc.collect()
+    assert len(_area_folders(root)) == 1
+    # ... and no longer once the built-in area is back.
+    _run(_widget(app, "up_area_reset").click())
+    _run(app)
+    gc.collect()
+    assert _area_folders(root) == []
+
+
+def test_load_area_upload_cleans_its_own_folder(area_files, tmp_path, monkeypatch):
+    import gc
+    import tempfile
+
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    with pytest.raises(Exception):  # noqa: B017 - whatever the reader raises
+        logic.load_area_upload({"boundaries": ("b.geojson", b"{not json"),
+                                "population": area_files["population"]})
+    assert _area_folders(tmp_path) == []
+    new = logic.load_area_upload(area_files)
+    (folder,) = _area_folders(tmp_path)
+    assert (folder / "boundaries" / "b.geojson").is_file()
+    del new
+    gc.collect()
+    assert not folder.exists()
+
+
+def test_gcj02_upload_read_as_wgs84_gets_a_note_with_the_fix():
+    from coverage.facilities import wgs84_to_gcj02
+    from coverage.study_area import load_default
+
+    fac = pd.read_csv(ROOT / "data" / "chengdu" / "facilities.csv")
+    fac["lon"], fac["lat"] = wgs84_to_gcj02(fac["lon"].to_numpy(), fac["lat"].to_numpy())
+    data = fac.to_csv(index=False).encode("utf-8")
+    area = load_default()
+    loaded = logic.load_facilities_upload("amap.csv", data, area=area, coord_system="wgs84")
+    notes = " ".join(loaded.attrs["notes"])
+    assert "amap.csv" in notes and "GCJ-02" in notes and "GCJ-02 when uploading" in notes
+    loaded = logic.load_facilities_upload("amap.csv", data, area=area, coord_system="gcj02")
+    assert "GCJ-02" not in " ".join(loaded.attrs["notes"])

@@ -8,7 +8,11 @@ parameter and waits for the redrawn map, adds a planned facility by a map
 click, runs the siting model until the proposed sites are on the map and the
 coverage curve is drawn, downloads the shortfall workbook and opens it, and
 uploads a broken facility table and reads the problems the page lists.
-Screenshots of each step go to ``tests/artifacts/``; every wait is bounded.
+A second session uploads a facility table whose name is script-like markup
+and hovers its marker (the tooltip shows the characters, no dialog opens),
+then a table whose cells look like Markdown links and images (the problem
+list shows them as text, with no link and no request). Screenshots of each
+step go to ``tests/artifacts/``; every wait is bounded.
 """
 
 from __future__ import annotations
@@ -395,3 +399,101 @@ def test_language_switch_keeps_every_choice_and_translates_the_page(server):
         assert radios and all(len(c) == 1 for c in radios.values()), (lang, radios)
         mode = [c for name, c in radios.items() if name.startswith(T("mode", lang))]
         assert mode == [[i18n.mode_label("bike", lang)]], (lang, radios)
+
+
+HOSTILE_NAME = "<img src=x onerror=alert(1)>"
+HOSTILE_CSV = ("name,type,lon,lat\n"
+               f"{HOSTILE_NAME},city_reading_room,104.08,30.69\n")
+MARKDOWN_CSV = ("name,type,lon,lat\n"
+                "[x](http://203.0.113.9/),city_reading_room,104.08,![t](http://203.0.113.9/p.png)\n")
+
+
+def _marker_point(page, frame_element, lat: float, lon: float) -> tuple[float, float]:
+    """Page coordinates of ``lat``/``lon`` on the Leaflet map inside the component iframe."""
+    inner = frame_element.element_handle().content_frame()
+    xy = inner.evaluate(
+        """([lat, lon]) => {
+            const map = Object.keys(window).map(k => window[k]).find(v => v instanceof L.Map);
+            const p = map.latLngToContainerPoint([lat, lon]);
+            const r = map.getContainer().getBoundingClientRect();
+            return [r.left + p.x, r.top + p.y];
+        }""", [lat, lon])
+    box = frame_element.bounding_box()
+    return box["x"] + xy[0], box["y"] + xy[1]
+
+
+def test_hostile_names_show_as_text_in_map_and_messages(server, tmp_path):
+    """Uploaded through the page: a script-like facility name, then Markdown-like cells."""
+    sync_api = pytest.importorskip("playwright.sync_api")
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    attempted_remote: list[str] = []
+    dialogs: list[str] = []
+
+    def route(r):
+        parsed = urlparse(r.request.url)
+        if parsed.scheme in ("data", "blob") or parsed.hostname in LOCAL_HOSTS:
+            r.continue_()
+        else:
+            attempted_remote.append(r.request.url)
+            r.abort()
+
+    with _browser_page(sync_api, route) as page:
+
+        def on_dialog(d):
+            dialogs.append(d.message)
+            d.dismiss()
+
+        page.on("dialog", on_dialog)
+        try:
+            page.goto(server["url"], timeout=MAP_TIMEOUT_MS)
+            iframe = 'iframe[title="streamlit_folium.st_folium"]'
+            frame = page.frame_locator(iframe).last
+            frame.locator(".cultcov-legend").wait_for(timeout=MAP_TIMEOUT_MS)
+            page.get_by_role("tab", name="上传数据").click()
+            upload = page.locator('[data-testid="stFileUploader"]').first.locator('input[type="file"]')
+            hostile = tmp_path / "hostile.csv"
+            hostile.write_text(HOSTILE_CSV, encoding="utf-8")
+            upload.set_input_files(str(hostile))
+            page.get_by_text("hostile.csv").first.wait_for(timeout=MAP_TIMEOUT_MS)
+            # The map now holds the one uploaded facility; hover its marker.
+            tooltips = frame.locator(".leaflet-tooltip")
+            texts: list[str] = []
+            for _ in range(60):
+                frame.locator(".cultcov-legend").wait_for(timeout=MAP_TIMEOUT_MS)
+                try:  # the component iframe is replaced while the map is redrawn
+                    page.locator(iframe).last.scroll_into_view_if_needed()
+                    x, y = _marker_point(page, page.locator(iframe).last, 30.69, 104.08)
+                    page.mouse.move(x - 40, y - 40)
+                    page.mouse.move(x, y, steps=4)
+                    time.sleep(0.3)
+                    texts = tooltips.evaluate_all("ts => ts.map(t => t.innerText)")
+                except (TypeError, sync_api.Error):
+                    texts = []
+                if any("onerror" in t for t in texts) or dialogs:
+                    break
+                time.sleep(0.5)
+            page.screenshot(path=str(ARTIFACTS / "e2e_hostile_tooltip.png"))
+            assert any(HOSTILE_NAME in t for t in texts), (texts, dialogs)
+            assert tooltips.locator("img").count() == 0
+            time.sleep(1.0)  # an injected onerror handler would have run by now
+
+            # Cells that look like Markdown links and images stay text in the problem list.
+            page.get_by_role("tab", name="上传数据").click()
+            md = tmp_path / "md.csv"
+            md.write_text(MARKDOWN_CSV, encoding="utf-8")
+            upload.set_input_files(str(md))
+            alert = page.locator('[data-testid="stAlert"]').filter(has_text="md.csv，第 2 行").first
+            alert.wait_for(timeout=MAP_TIMEOUT_MS)
+            time.sleep(1.0)
+            page.screenshot(path=str(ARTIFACTS / "e2e_markdown_message.png"), full_page=True)
+            shown = alert.inner_text()
+            links = alert.locator("a").count()
+            images = alert.locator("img").count()
+        except Exception:
+            page.screenshot(path=str(ARTIFACTS / "e2e_hostile_failure.png"), full_page=True)
+            raise
+
+    assert not dialogs, dialogs
+    assert "![t](http://203.0.113.9/p.png)" in shown.replace("\u2060", ""), shown
+    assert links == 0 and images == 0
+    assert not attempted_remote, attempted_remote

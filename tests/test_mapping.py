@@ -457,7 +457,7 @@ def test_inputs_are_not_mutated():
 
 def test_basemap_layers_and_crs():
     layers = dict(pyogrio.list_layers(mapping.default_basemap_path()))
-    assert set(layers) == {"roads", "water", "waterways", "green"}
+    assert set(layers) == {"roads", "water", "waterways", "green", "labels"}
     basemap = mapping.load_basemap()
     assert all(g.crs.to_epsg() == 32648 for g in basemap.values())
     assert set(basemap["roads"]["road_class"]) == {"major", "secondary", "minor", "path"}
@@ -541,3 +541,67 @@ def test_map_modules_do_not_import_streamlit():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True, cwd=str(mapping.static_dir().parent.parent))
     assert out.stdout.strip() == "False"
+
+
+# ---------------------------------------------------------------- hostile text
+
+HOSTILE = '<img src=x onerror=alert(1)>'
+
+
+def _hostile_units() -> gpd.GeoDataFrame:
+    units = _units()
+    units["name"] = [HOSTILE, "青羊区"]
+    units["name_en"] = [HOSTILE, "Qingyang"]
+    return units
+
+
+def _hostile_facilities() -> gpd.GeoDataFrame:
+    fac = _facilities()
+    fac["name"] = [HOSTILE, "<b>文化馆</b>", "城市书房"]
+    fac["type"] = ["library", "<script>alert(2)</script>", "library"]
+    return fac
+
+
+def _strings(obj) -> list[str]:
+    if isinstance(obj, dict):
+        return [s for v in obj.values() for s in _strings(v)]
+    if isinstance(obj, (list, tuple)):
+        return [s for v in obj for s in _strings(v)]
+    return [obj] if isinstance(obj, str) else []
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_user_text_reaches_tooltips_popups_legend_and_layer_names_escaped(lang):
+    props = _hostile_units().assign(**{"deficit_<i>x</i>": [1.0, 2.0]})
+    proposals = _proposals().assign(name=[HOSTILE, "ok"])
+    m = mapping.build_map(boundaries=props, facilities=_hostile_facilities(), proposals=proposals,
+                          grid=_grid(), grid_label="<svg onload=alert(3)>", basemap_layers={},
+                          district_fields={"deficit_<i>x</i>": "<u>gap</u>"},
+                          choropleth_column="deficit_<i>x</i>", lang=lang)
+    shown: list[str] = []
+    for gj in _children(m, folium.GeoJson):
+        for detail in _children(gj, (folium.GeoJsonTooltip, folium.GeoJsonPopup)):
+            shown += [str(a) for a in detail.aliases]
+            shown += [str(f["properties"][k]) for f in gj.data["features"] for k in detail.fields]
+    shown += [_children(m, mapping._Legend)[0].body_html]
+    shown += [ov.layer_name for ov in _children(m, folium.raster_layers.ImageOverlay)]
+    text = "\n".join(shown)
+    assert "&lt;img src=x onerror=alert(1)&gt;" in text
+    assert "&lt;script&gt;alert(2)&lt;/script&gt;" in text
+    assert "&lt;svg onload=alert(3)&gt;" in text and "&lt;u&gt;gap&lt;/u&gt;" in text
+    for tag in ("<img", "<script", "<b>文化馆", "<svg onload", "<u>", "<i>"):
+        assert tag not in text, tag
+    # The rendered page never carries the raw markup in a place a browser parses as HTML.
+    page = m.get_root().render()
+    for raw in (HOSTILE, "<script>alert(2)", "<svg onload", "<b>文化馆"):
+        assert raw not in page, raw
+
+
+def test_escaped_names_keep_their_text():
+    fac = _facilities()
+    fac["name"] = ["A & B <Library>", "文化馆", "城市书房"]
+    m = mapping.build_map(boundaries=_units(), facilities=fac, basemap_layers={})
+    names = {f["properties"]["f_name"] for gj in _children(m, folium.GeoJson)
+             for f in gj.data["features"] if "f_name" in f["properties"]}
+    import html as _html
+    assert "A & B <Library>" in {_html.unescape(n) for n in names}

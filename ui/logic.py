@@ -10,7 +10,9 @@ from __future__ import annotations
 import json
 import os
 import re
+import shutil
 import tempfile
+import weakref
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Mapping, Sequence
@@ -23,7 +25,8 @@ import shapely
 from coverage.errors import InputError, Problem
 from coverage.geo import WGS84
 from coverage.i18n import LANGS, facility_type_label, message_text, t
-from coverage.scenario import AddedFacility, Scenario, ScenarioResults, SelectedSite, SitingResult, apply_edits
+from coverage.scenario import (AddedFacility, Scenario, ScenarioResults, SelectedSite, SitingResult,
+                               scenario_layer)
 
 __all__ = [
     "STORE_ENV",
@@ -35,10 +38,12 @@ __all__ = [
     "covered_cells",
     "district_gains",
     "district_table",
+    "export_meta",
     "facilities_key",
     "facility_names",
     "facility_template",
     "load_area_upload",
+    "literal",
     "load_facilities_upload",
     "map_boundaries",
     "map_view",
@@ -68,6 +73,53 @@ __all__ = [
 STORE_ENV = "CULTCOV_SCENARIO_STORE"
 
 
+# --------------------------------------------------------------------------- messages
+# Characters that start Markdown syntax anywhere in a line (links, images, emphasis, code,
+# math, HTML, entities, tables, Streamlit's :colour[...] directives).
+_MD_INLINE = re.compile(r"([\\`*\[\]()<>!&$|~{}])")
+# Characters that start a block only at the beginning of a line (headings, quotes, lists).
+_MD_BLOCK_START = re.compile(r"^([#>+\-=]|\d+(?=[.)]))")
+# GFM turns bare URLs and e-mail addresses into links; a word joiner (invisible, zero width)
+# keeps them plain text.
+_LINE_BREAKS = re.compile(r"[ \t]*[\r\n]+[ \t]*")
+_AUTOLINK = re.compile(r"(?i)(https?)(?=:)|\b(www)(?=\.)|(@)(?=[-\w])")
+
+
+def literal(text: object) -> str:
+    """``text`` as Markdown that Streamlit shows exactly as written.
+
+    Messages built from uploaded cells, file names or scenario names go
+    through Streamlit's Markdown renderer (``st.error``, ``st.success``,
+    ``st.markdown``, ``st.write``). Every character that could start a link,
+    an image, emphasis, code, math, HTML or a block is backslash-escaped, line
+    breaks become spaces, and bare URLs and e-mail addresses get an invisible
+    word joiner so they are not turned into links. A reader sees the same
+    characters; nothing is fetched or linked.
+
+    Parameters
+    ----------
+    text
+        Any value; shown as ``str(text)``.
+
+    Returns
+    -------
+    str
+        Markdown source.
+    """
+    s = _LINE_BREAKS.sub(" ", str(text)).strip()
+    s = _AUTOLINK.sub(lambda m: (m.group(1) or m.group(2) or m.group(3)) + "\u2060", s)
+    s = _MD_INLINE.sub(r"\\\1", s)
+    # An underscore between two letters or digits cannot open or close emphasis.
+    s = "".join("\\_" if c == "_" and not (0 < i < len(s) - 1 and s[i - 1].isalnum()
+                                             and s[i + 1].isalnum()) else c
+                for i, c in enumerate(s))
+    m = _MD_BLOCK_START.match(s)
+    if m:  # a backslash before "#", "-", ... or before the "." of "1."
+        at = m.end() if m.group(1)[0].isdigit() else 0
+        s = s[:at] + "\\" + s[at:]
+    return s
+
+
 # --------------------------------------------------------------------------- store
 def store_path(environ: Mapping[str, str] | None = None) -> Path:
     """The scenario store file: ``$CULTCOV_SCENARIO_STORE`` or ``~/.cultcov/scenarios.gpkg``.
@@ -94,11 +146,12 @@ def facilities_key(facilities: gpd.GeoDataFrame) -> tuple:
 
 
 def scenario_facilities(base: gpd.GeoDataFrame, scenario: Scenario) -> gpd.GeoDataFrame:
-    """The base facilities with the scenario's closures and additions (base is not changed)."""
-    out = apply_edits(base, scenario)
-    if "public" in out.columns:
-        out["public"] = out["public"].astype(object).where(out["public"].notna(), True)
-    return out
+    """The base facilities with the scenario's closures and additions (base is not changed).
+
+    The column ``planned`` is True for the scenario's additions, so that
+    standards count them apart from the existing facilities.
+    """
+    return scenario_layer(base, scenario)
 
 
 def _next_id(scenario: Scenario, base: gpd.GeoDataFrame, prefix: str) -> str:
@@ -523,7 +576,13 @@ _SAFE_NAME = re.compile(r"[^\w.\-\u4e00-\u9fff ]+")
 
 def save_upload(name: str, data: bytes, folder: str | Path) -> Path:
     """Write uploaded bytes to ``folder`` under the original file name (path parts removed)."""
+    from coverage.limits import MAX_UPLOAD_MB, SPLIT_FIX
+
     base = Path(str(name).replace("\\", "/")).name
+    if len(data) > MAX_UPLOAD_MB * 1024 * 1024:
+        raise InputError(Problem(
+            f"the file has {len(data) / 1024 / 1024:,.1f} MB, more than the upload limit of {MAX_UPLOAD_MB} MB.",
+            file=base, fix="cut the file to the study area, or " + SPLIT_FIX))
     base = _SAFE_NAME.sub("_", base).strip() or "upload"
     path = Path(folder) / base
     path.write_bytes(bytes(data))
@@ -552,15 +611,22 @@ def load_facilities_upload(name: str, data: bytes, *, area: Any, coord_system: s
         path = save_upload(name, data, folder or tmp)
         fac = load_facilities(path, crs=str(area.crs), coord_system=coord_system,
                               bounds_lonlat=area.bounds_lonlat)
+    from coverage.study_area import coordinate_notes
+
+    fac.attrs["notes"] = list(fac.attrs.get("notes", [])) + [
+        str(p) for p in coordinate_notes(area, fac, file=Path(str(name)).name)]
     return fac
 
 
-def load_area_upload(files: Mapping[str, tuple[str, bytes]], *, folder: str | Path,
+def load_area_upload(files: Mapping[str, tuple[str, bytes]], *, folder: str | Path | None = None,
                      name: str = "uploaded-area") -> Any:
     """Build a study area from uploaded ``boundaries``, ``population`` and optional ``network`` files.
 
     ``files`` maps each kind to ``(file name, bytes)``. The files are kept in
-    ``folder`` (the road network is read lazily from there).
+    ``folder`` (the road network is read lazily from there). Without a
+    ``folder`` they go to a new temporary folder ``cultcov-area-*`` that is
+    removed when the upload fails and, after a successful one, when the
+    returned study area is no longer used (or the program ends).
 
     Raises
     ------
@@ -574,15 +640,24 @@ def load_area_upload(files: Mapping[str, tuple[str, bytes]], *, folder: str | Pa
         raise InputError([Problem(f"no {k} file was uploaded.",
                                   fix=f"upload a {'GeoJSON/GeoPackage' if k == 'boundaries' else 'GeoTIFF'} "
                                       f"{k} file") for k in missing])
-    folder = Path(folder)
-    folder.mkdir(parents=True, exist_ok=True)
-    config: dict[str, Any] = {"name": name}
-    for kind, (fname, data) in files.items():
-        if data:
-            sub = folder / kind
-            sub.mkdir(exist_ok=True)
-            config[kind] = str(save_upload(fname, data, sub))
-    return load_study_area(config)
+    own = folder is None
+    folder = Path(tempfile.mkdtemp(prefix="cultcov-area-")) if own else Path(folder)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        config: dict[str, Any] = {"name": name}
+        for kind, (fname, data) in files.items():
+            if data:
+                sub = folder / kind
+                sub.mkdir(exist_ok=True)
+                config[kind] = str(save_upload(fname, data, sub))
+        area = load_study_area(config)
+    except BaseException:
+        if own:
+            shutil.rmtree(folder, ignore_errors=True)
+        raise
+    if own:
+        weakref.finalize(area, shutil.rmtree, str(folder), ignore_errors=True)
+    return area
 
 
 #: Header and example rows of the facility upload template (the headers the loader detects).
@@ -641,6 +716,20 @@ def _via_file(suffix: str, write: Any) -> bytes:
         path = Path(tmp) / f"export{suffix}"
         write(path)
         return path.read_bytes()
+
+
+def export_meta(area: Any, scenario: Scenario | None, opts: Mapping[str, Any]) -> dict[str, Any]:
+    """What an export names in its header: study area, scenario, travel mode and threshold, data date.
+
+    The scenario is named only when it plans or closes facilities.
+    """
+    meta: dict[str, Any] = {"study_area": getattr(area, "name", ""), "mode": opts.get("mode"),
+                            "threshold_min": opts.get("threshold_min")}
+    if scenario is not None and (scenario.added or scenario.removed):
+        meta["scenario"] = scenario.name
+    if getattr(area, "data_date", ""):
+        meta["data_date"] = area.data_date
+    return meta
 
 
 def shortfall_xlsx_bytes(evaluation: Any, *, lang: str = "zh", proposals: Any = None,

@@ -14,7 +14,6 @@ server-wide LRU. Widget keys are stable so that tests can drive the page.
 from __future__ import annotations
 
 import hashlib
-import tempfile
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass
@@ -28,8 +27,9 @@ import streamlit as st
 from coverage.errors import InfeasibleError, InputError, Problem
 from coverage.i18n import (FACILITY_TYPES, LANG_NAMES, LANGS, MODES, error_text, facility_type_label,
                            mode_label, problem_text, t)
-from coverage.mapping import BASEMAPS, build_map
-from ui import folium_view, logic
+from coverage.mapping import BASEMAPS, build_map, public_mask
+from ui import folium_view, logic, report_view
+from ui.new_area import new_area_panel
 
 THRESHOLDS_MIN = (5, 10, 15, 20, 30)
 MAP_HEIGHT = 620
@@ -116,9 +116,8 @@ def _evaluate(token: str, fkey: tuple, preset: str, _area: Any, _fac: Any) -> An
 
 @st.cache_resource(show_spinner=False, max_entries=32)
 def _xlsx(token: str, fkey: tuple, preset: str, lang: str, pkey: Any, _ev: Any, _sites: Any,
-          data_date: str) -> bytes:
-    meta = {"data_date": data_date} if data_date else None
-    return logic.shortfall_xlsx_bytes(_ev, lang=lang, proposals=_sites, meta=meta)
+          meta: tuple) -> bytes:
+    return logic.shortfall_xlsx_bytes(_ev, lang=lang, proposals=_sites, meta=dict(meta))
 
 
 @st.cache_resource(show_spinner=False, max_entries=32)
@@ -183,18 +182,19 @@ def _unit_names(lang: str) -> dict[str, str]:
         return {}
 
 
-def _problems_text(problems: tuple[Problem, ...] | list[Problem], lang: str, *,
-                   header: str | None = None) -> str:
-    """A header and one line per problem (where, what, fix) in the page's language."""
+def _problem_text(problems: tuple[Problem, ...] | list[Problem], lang: str, *,
+                  header: str | None = None) -> str:
+    """Markdown of a header and one list item per problem (where, what, fix) in the page's
+    language, each shown as written."""
     names = _unit_names(lang)
     return (header or t("data_error", lang)) + "\n\n" + "\n".join(
-        f"- {problem_text(p, lang, names=names)}" for p in problems)
+        f"- {logic.literal(problem_text(p, lang, names=names))}" for p in problems)
 
 
 def _show_problems(problems: tuple[Problem, ...] | list[Problem], lang: str, *,
                    header: str | None = None) -> None:
     """List problems (file, row, column, fix) as an error box and a table, never a traceback."""
-    st.error(_problems_text(problems, lang, header=header))
+    st.error(_problem_text(problems, lang, header=header))
     if any(p.row is not None or p.column is not None for p in problems):
         st.dataframe(logic.problems_table(problems, lang=lang, names=_unit_names(lang)), hide_index=True,
                      width="stretch")
@@ -207,7 +207,7 @@ def _show_input_error(exc: InputError, lang: str) -> None:
 def _show_unexpected(exc: BaseException, lang: str) -> None:
     st.error(t("unexpected_error", lang))
     with st.expander(t("error_details", lang)):
-        st.write(f"{type(exc).__name__}: {exc}")
+        st.write(logic.literal(f"{type(exc).__name__}: {exc}"))
 
 
 def _guard(fn: Callable[[], Any], lang: str) -> Any:
@@ -217,7 +217,8 @@ def _guard(fn: Callable[[], Any], lang: str) -> Any:
     except InputError as exc:
         _show_input_error(exc, lang)
     except InfeasibleError as exc:
-        st.error(f"{t('infeasible', lang)}\n\n{error_text(str(exc), lang, names=_unit_names(lang))}")
+        st.error(f"{t('infeasible', lang)}\n\n"
+                 f"{logic.literal(error_text(str(exc), lang, names=_unit_names(lang)))}")
     except Exception as exc:  # noqa: BLE001 - the page never shows a traceback
         _show_unexpected(exc, lang)
     return None
@@ -279,7 +280,7 @@ def _set_scenario(scenario: Any) -> None:
 #: canonical id (type, mode, preset, ...) and the browser gets the new label.
 LANG_WIDGETS = ("facility_types", "mode", "preset", "basemap", "grid_layer", "choropleth",
                 "plan_type", "remove_ids", "sit_model", "sit_type", "sit_cand", "sit_limit",
-                "sit_quota", "up_coord", "cmp_a", "cmp_b")
+                "sit_quota", "up_coord", "cmp_a", "cmp_b", "na_province", "na_city", "na_county")
 
 
 def _cb_lang() -> None:
@@ -341,7 +342,7 @@ def _cb_add_lonlat(area: Any, base: Any, lang: str) -> None:
                                            lat=ss["add_lat"], facility_type=ss["plan_type"], lang=lang)
         _flash("success", t("planned_added", lang).format(id=ss["scenario"].added[-1].facility_id))
     except InputError as exc:
-        _flash("error", _problems_text(exc.problems, lang))
+        _flash("error", _problem_text(exc.problems, lang))
 
 
 def _cb_remove_planned(fid: str) -> None:
@@ -363,7 +364,7 @@ def _cb_accept(area: Any, base: Any, lang: str) -> None:
         ss["proposal"] = None
         _flash("success", t("accepted", lang).format(n=len(prop.sites)))
     except InputError as exc:
-        _flash("error", _problems_text(exc.problems, lang))
+        _flash("error", _problem_text(exc.problems, lang))
 
 
 def _cb_load(store_file: str, lang: str, base_ids: set[str], preset_ids: tuple[str, ...]) -> None:
@@ -377,7 +378,7 @@ def _cb_load(store_file: str, lang: str, base_ids: set[str], preset_ids: tuple[s
     try:
         sc = ScenarioStore(store_file).load(pick)
     except InputError as exc:
-        _flash("error", _problems_text(exc.problems, lang))
+        _flash("error", _problem_text(exc.problems, lang))
         return
     ss["scenario"] = sc
     ss["scn_name"] = sc.name
@@ -394,7 +395,7 @@ def _cb_load(store_file: str, lang: str, base_ids: set[str], preset_ids: tuple[s
         ss["threshold_min"] = p["threshold_min"]
     if p.get("preset") in preset_ids:
         ss["preset"] = p["preset"]
-    _flash("success", t("scenario_loaded", lang).format(name=sc.name))
+    _flash("success", t("scenario_loaded", lang).format(name=logic.literal(sc.name)))
 
 
 def _cb_new_scenario(area: Any, lang: str) -> None:
@@ -453,7 +454,10 @@ def _edit_tab(area: Any, base: Any, scenario: Any, lang: str) -> None:
 
     ids = list(base["facility_id"].astype(str))
     names = logic.facility_names(base, lang=lang)
-    types = dict(zip(ids, base["type"].astype(str)))
+    # Non-public facilities (university libraries) are labelled as such, as on the map.
+    public = public_mask(base)
+    types = {i: (tp if pub else f"nonpublic:{tp}")
+             for i, tp, pub in zip(ids, base["type"].astype(str), public)}
     st.multiselect(t("remove_existing", lang), ids, key="remove_ids",
                    format_func=lambda i: f"{names.get(i, i)} · {facility_type_label(types.get(i, ''), lang)}")
 
@@ -462,7 +466,7 @@ def _edit_tab(area: Any, base: Any, scenario: Any, lang: str) -> None:
         st.dataframe(logic.planned_table(scenario, lang=lang), width="stretch")
         cols = st.columns(min(len(scenario.added), 6) or 1)
         for i, a in enumerate(scenario.added):
-            cols[i % len(cols)].button(f"✕ {a.facility_id}", key=f"del_{a.facility_id}",
+            cols[i % len(cols)].button(f"✕ {logic.literal(a.facility_id)}", key=f"del_{a.facility_id}",
                                        on_click=_cb_remove_planned, args=(a.facility_id,),
                                        help=t("remove_planned", lang))
         st.button(t("clear_planned", lang), key="clear_planned", on_click=_cb_clear_planned)
@@ -671,7 +675,7 @@ def _store_tab(area: Any, base: Any, scenario: Any, access: Any, evaluation: Any
         return None
     st.caption(f"{t('store_file', lang)}: `{path}`")
     shown = logic.scenario_label(scenario, lang)
-    st.markdown(f"{t('working_scenario', lang)}: **{shown}** "
+    st.markdown(f"{t('working_scenario', lang)}: **{logic.literal(shown)}** "
                 f"({t('revision', lang)} {scenario.revision})")
     st.text_input(t("scn_name", lang), key="scn_name", placeholder=shown)
     c1, c2, c3 = st.columns(3)
@@ -694,9 +698,9 @@ def _store_tab(area: Any, base: Any, scenario: Any, access: Any, evaluation: Any
             store = store or ScenarioStore(path, crs=str(area.crs))
             saved = store.save(sc)
             _set_scenario(saved)
-            st.success(t("scenario_saved", lang).format(name=saved.name, rev=saved.revision))
+            st.success(t("scenario_saved", lang).format(name=logic.literal(saved.name), rev=saved.revision))
         except ScenarioConflictError:
-            st.error(t("scenario_conflict", lang).format(name=sc.name))
+            st.error(t("scenario_conflict", lang).format(name=logic.literal(sc.name)))
         except InputError as exc:
             _show_input_error(exc, lang)
     listing = store.list() if store is not None else pd.DataFrame()
@@ -719,7 +723,7 @@ def _store_tab(area: Any, base: Any, scenario: Any, access: Any, evaluation: Any
                 store.delete(stored.id)
                 if stored.id == scenario.id:
                     _set_scenario(scenario.replace(revision=0))
-                st.success(t("scenario_deleted", lang).format(name=pick))
+                st.success(t("scenario_deleted", lang).format(name=logic.literal(pick)))
                 st.rerun()
             except InputError as exc:
                 _show_input_error(exc, lang)
@@ -735,8 +739,8 @@ def _downloads_tab(token: str, fkey: tuple, evaluation: Any, opts: dict[str, Any
     prop = st.session_state.get("proposal")
     sites = prop.sites if prop is not None else None
     pkey = _proposal_key(prop)
-    xlsx = _guard(lambda: _xlsx(token, fkey, opts["preset"], lang, pkey, evaluation, sites,
-                                area.data_date or ""), lang)
+    meta = tuple(logic.export_meta(area, st.session_state.get("scenario"), opts).items())
+    xlsx = _guard(lambda: _xlsx(token, fkey, opts["preset"], lang, pkey, evaluation, sites, meta), lang)
     csv = _guard(lambda: _csv(token, fkey, opts["preset"], lang, evaluation), lang)
     c1, c2 = st.columns(2)
     if xlsx is not None:
@@ -801,7 +805,9 @@ def _upload_tab(area: Any, lang: str) -> None:
                 sc = ss.get("scenario")
                 if sc is not None:
                     ss["scenario"] = sc.replace(removed=())
-                _flash("success", t("up_fac_done", lang).format(n=len(fac), name=up.name))
+                _flash("success", t("up_fac_done", lang).format(n=len(fac), name=logic.literal(up.name)))
+                for note in fac.attrs.get("notes", []):
+                    _flash("warning", logic.literal(note))
                 st.rerun()
     if ss.get("up_fac_problems"):
         _show_problems(ss["up_fac_problems"], lang, header=t("up_fac_failed", lang))
@@ -821,9 +827,8 @@ def _upload_tab(area: Any, lang: str) -> None:
         files = {k: (f.name, f.getvalue()) for k, f in (("boundaries", bnd), ("population", pop),
                                                          ("network", net)) if f is not None}
         token = "upload:" + _digest(*(n.encode() + d for n, d in files.values()))
-        folder = tempfile.mkdtemp(prefix="cultcov-area-")
         try:
-            new_area = logic.load_area_upload(files, folder=folder, name=t("uploaded_area", "en"))
+            new_area = logic.load_area_upload(files, name=t("uploaded_area", "en"))
         except InputError as exc:
             ss["up_area_problems"] = exc.problems
         except Exception as exc:  # noqa: BLE001
@@ -923,7 +928,7 @@ def _map(area: Any, token: str, fac: Any, access: Any, evaluation: Any, base: An
                         facility_type=ss.get("plan_type", "city_reading_room"), lang=lang)
                     _flash("success", t("planned_added", lang).format(id=ss["scenario"].added[-1].facility_id))
                 except InputError as exc:
-                    _flash("error", _problems_text(exc.problems, lang))
+                    _flash("error", _problem_text(exc.problems, lang))
                 st.rerun()
     if "clicked" in st.session_state:
         lat, lon = st.session_state["clicked"]
@@ -938,6 +943,7 @@ def main() -> None:
     _apply_later()
     opts = _sidebar()
     lang = opts["lang"]
+    new_area_panel(lang)
     st.title(t("app_title", lang))
     st.caption(t("app_caption", lang))
 
@@ -988,6 +994,7 @@ def main() -> None:
                                          "tab_store", "tab_download", "tab_upload")], key=f"tabs_{lang}")
     with tabs[0]:
         _guard(lambda: _districts_tab(area, access, evaluation, lang), lang)
+        _guard(lambda: report_view.catchments_section(area, fac, opts, lang), lang)
     with tabs[1]:
         _guard(lambda: _edit_tab(area, base, scenario, lang), lang)
     with tabs[2]:
@@ -1000,6 +1007,8 @@ def main() -> None:
                                     store_file, lang), lang)
     with tabs[5]:
         _guard(lambda: _downloads_tab(token, fkey, evaluation, opts, area, lang), lang)
+        _guard(lambda: report_view.report_section(area, fac, access, evaluation, opts,
+                                                  st.session_state["scenario"], lang), lang)
     with tabs[6]:
         _guard(lambda: _upload_tab(area, lang), lang)
     with map_slot:

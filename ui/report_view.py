@@ -51,6 +51,24 @@ def _access_params(opts: Mapping[str, Any]) -> Any:
                         threshold_min=float(opts["threshold_min"]), thresholds_min=(float(opts["threshold_min"]),))
 
 
+def _catchments_key(area: Any, facilities: Any, opts: Mapping[str, Any]) -> tuple:
+    from ui.logic import facilities_key
+
+    return (id(area), area.name, facilities_key(facilities), tuple(opts["facility_types"]), opts["mode"],
+            float(opts["threshold_min"]), opts["preset"])
+
+
+def _catchments_cached(key: tuple, compute: Any) -> Any:
+    """Catchments for ``key`` (area, facility layer, question), computed once per server."""
+    import streamlit as st
+
+    @st.cache_resource(show_spinner=False, max_entries=32)
+    def cached(key: tuple, _compute: Any) -> Any:
+        return _compute()
+
+    return cached(key, compute)
+
+
 def catchments_section(area: Any, facilities: Any, opts: Mapping[str, Any], lang: str) -> None:
     """Residents and area each counted facility serves, and which are overloaded or serve few."""
     import streamlit as st
@@ -60,7 +78,9 @@ def catchments_section(area: Any, facilities: Any, opts: Mapping[str, Any], lang
 
     st.subheader(t("rp_catchments", lang))
     try:
-        cat = facility_catchments(area, _access_params(opts), facilities=facilities, preset=opts["preset"])
+        cat = _catchments_cached(_catchments_key(area, facilities, opts),
+                                 lambda: facility_catchments(area, _access_params(opts), facilities=facilities,
+                                                             preset=opts["preset"]))
     except InputError:
         st.caption("–")
         return

@@ -127,8 +127,23 @@ def _wait_until(check, timeout_s: float, what: str) -> float:
 
 
 @contextlib.contextmanager
-def _browser_page(sync_api, route):
-    """A page in a fresh headless chromium whose every request goes through ``route``."""
+def _browser_page(sync_api, remote: list[str], local: list[str] | None = None):
+    """A page in a fresh headless chromium that loads only local files.
+
+    Every request to another host is aborted and its URL appended to
+    ``remote``; the local ones are appended to ``local`` (if given).
+    """
+    def route(r):
+        url = r.request.url
+        parsed = urlparse(url)
+        if parsed.scheme in ("data", "blob") or parsed.hostname in LOCAL_HOSTS:
+            if local is not None:
+                local.append(url)
+            r.continue_()
+        else:
+            remote.append(url)
+            r.abort()
+
     with sync_api.sync_playwright() as pw:
         browser = pw.chromium.launch(
             executable_path=CHROMIUM,
@@ -154,17 +169,7 @@ def test_planning_page_offline_end_to_end(server, tmp_path):
     page_errors: list[str] = []
     timings: dict[str, float] = {}
 
-    def route(r):
-        url = r.request.url
-        parsed = urlparse(url)
-        if parsed.scheme in ("data", "blob") or parsed.hostname in LOCAL_HOSTS:
-            seen_local.append(url)
-            r.continue_()
-        else:
-            attempted_remote.append(url)
-            r.abort()
-
-    with _browser_page(sync_api, route) as page:
+    with _browser_page(sync_api, attempted_remote, seen_local) as page:
         try:
             page.on("pageerror", lambda e: page_errors.append(str(e)))
             t0 = time.monotonic()
@@ -354,15 +359,7 @@ def test_language_switch_keeps_every_choice_and_translates_the_page(server):
     T = i18n.t
     blocked: list[str] = []
 
-    def route(r):
-        parsed = urlparse(r.request.url)
-        if parsed.scheme in ("data", "blob") or parsed.hostname in LOCAL_HOSTS:
-            r.continue_()
-        else:
-            blocked.append(r.request.url)
-            r.abort()
-
-    with _browser_page(sync_api, route) as page:
+    with _browser_page(sync_api, blocked) as page:
         try:
             page.goto(server["url"], timeout=MAP_TIMEOUT_MS)
             frame = page.frame_locator('iframe[title="streamlit_folium.st_folium"]').last
@@ -429,15 +426,7 @@ def test_hostile_names_show_as_text_in_map_and_messages(server, tmp_path):
     attempted_remote: list[str] = []
     dialogs: list[str] = []
 
-    def route(r):
-        parsed = urlparse(r.request.url)
-        if parsed.scheme in ("data", "blob") or parsed.hostname in LOCAL_HOSTS:
-            r.continue_()
-        else:
-            attempted_remote.append(r.request.url)
-            r.abort()
-
-    with _browser_page(sync_api, route) as page:
+    with _browser_page(sync_api, attempted_remote) as page:
 
         def on_dialog(d):
             dialogs.append(d.message)

@@ -42,9 +42,9 @@ from .limits import MAX_TABLE_ROWS, SPLIT_FIX
 
 __all__ = [
     "FACILITY_TYPES",
-    "coordinate_shift_problem",
     "FacilityType",
     "bd09_to_gcj02",
+    "coordinate_shift_problem",
     "gcj02_to_bd09",
     "gcj02_to_wgs84",
     "load_facilities",

@@ -14,9 +14,11 @@ seconds and a vector of demand weights (residents per population cell):
 Models are solved exactly as mixed-integer programs with HiGHS after the
 instance has been reduced (demand no candidate reaches is dropped and demand
 rows reaching the same candidate set are merged with their weights summed),
-or with a vectorised greedy + swap heuristic that reports an upper bound on
-the best value, chosen automatically for large instances or used after a
-time-out.
+or with vectorised heuristics (greedy, swap local search, iterated local
+search for MCLP) that report a bound on the best value (submodularity,
+Lagrangian relaxation), chosen automatically for large instances or used
+after a time-out. HiGHS's answers are checked against the solution they
+come with, and ``time_limit_s`` covers the whole call.
 
 Candidate sites come from :func:`candidates_from_cells`,
 :func:`candidates_kmeans` and :func:`filter_min_distance`.
@@ -49,11 +51,19 @@ __all__ = [
     "candidates_kmeans",
     "filter_min_distance",
     "AUTO_MILP_MAX_NNZ",
+    "MCLP_MILP_MAX_NNZ",
 ]
 
-#: ``method="auto"`` solves the MILP when the reduced coverage matrix has at
-#: most this many non-zeros, otherwise it uses the greedy + swap heuristic.
+#: ``method="auto"`` solves the LSCP MILP and the coverage curve's MILPs when
+#: the reduced coverage matrix has at most this many non-zeros, otherwise it
+#: uses the heuristics (p-median: four times as many).
 AUTO_MILP_MAX_NNZ = 3_000_000
+
+#: ``method="auto"`` of :func:`mclp` hands the reduced model to HiGHS only up
+#: to this many non-zeros; larger models (a city's cells as candidates, radii
+#: reaching dozens of cells) are not solved by HiGHS within minutes, so they
+#: get local search and the Lagrangian bound for the whole time limit.
+MCLP_MILP_MAX_NNZ = 150_000
 
 _METHODS = ("auto", "milp", "heuristic")
 
@@ -190,8 +200,10 @@ def _as_csr_times(times: Any, param: str, pc: ProblemCollector) -> sp.csr_matrix
     if np.any(D[ok] < 0):
         pc.add(f"`{param}` has negative travel times.", fix="pass times in seconds >= 0")
         return None
-    r, c = np.nonzero(ok)
-    return sp.csr_matrix((D[r, c], (r, c)), shape=D.shape)
+    indptr = np.zeros(D.shape[0] + 1, dtype=np.int64)
+    np.cumsum(ok.sum(axis=1), out=indptr[1:])
+    cols = np.nonzero(ok)[1]
+    return sp.csr_matrix((D[ok], cols, indptr), shape=D.shape)
 
 
 def _structure(T: sp.csr_matrix, keep: np.ndarray | None = None) -> sp.csr_matrix:
@@ -919,13 +931,23 @@ def mclp(
         new) among candidates whose ``candidate_district`` equals
         ``district`` (compared as strings).
     time_limit_s
-        Time limit of the MILP; the best solution found and its gap are
-        returned at the limit.
+        Time limit of the whole call (input checks, reductions, search and
+        the MILP); the best solution found and its gap are returned at the
+        limit.
     method
-        ``"milp"`` (HiGHS), ``"heuristic"`` (greedy + swap, with an upper
-        bound from submodularity) or ``"auto"``: MILP when the reduced
-        coverage matrix has at most :data:`AUTO_MILP_MAX_NNZ` non-zeros,
-        otherwise the heuristic. The MILP starts from the heuristic solution.
+        ``"milp"`` (HiGHS), ``"heuristic"`` or ``"auto"``. The heuristic is
+        greedy + swap and, with a plain limit ``p`` (no budget or quota),
+        iterated swap local search, which runs until the time limit or until
+        many rounds bring nothing new; its upper bound is the smaller of the
+        submodularity bound and the Lagrangian relaxation of the coverage
+        constraints (as strong as the LP relaxation). ``"auto"`` drops
+        dominated candidates, runs the heuristic and hands the rest of the
+        time to HiGHS when the reduced coverage matrix has at most
+        :data:`MCLP_MILP_MAX_NNZ` non-zeros, or at most
+        :data:`AUTO_MILP_MAX_NNZ` with the relaxation within 1 % (with a
+        budget or quota: at most :data:`AUTO_MILP_MAX_NNZ`); the MILP starts
+        from the heuristic's solution. The gap is always against a real
+        bound.
     mip_rel_gap
         Relative gap at which HiGHS stops and reports the solution optimal.
 
@@ -960,32 +982,143 @@ def mclp(
     red = _mclp_reduce(inp, S)
     base_pop, free_idx, Rm, wr, dfree = red.base_pop, red.free_idx, red.Rm, red.wr, red.dfree
     cfree = inp.costs[free_idx] if inp.costs is not None else None
-    H = heur.greedy_swap_cover(Rm, wr, p=p, budget=budget, costs=cfree, district=dfree,
-                               need=inp.need, deadline=t0 + 0.5 * time_limit_s)
-    use_milp = (method == "milp" or (method == "auto" and Rm.nnz <= AUTO_MILP_MAX_NNZ)
-                or not H.feasible)
-    if not use_milp:
-        new = free_idx[H.selected]
-        obj = base_pop + H.value
-        bound = base_pop + H.bound
-        return _assemble("mclp", inp, new, objective=obj, bound=bound,
-                         optimal=_gap(obj, bound) == 0, solver="greedy+swap", t0=t0,
-                         uncoverable=uncoverable,
-                         message=f"MCLP heuristic: {obj:,.0f} covered, {_fmt_gap(_gap(obj, bound))}")
-    sel_local, val, rbound, status, size = _mclp_milp(
-        Rm, wr, p=p, budget=budget, cfree=cfree, dfree=dfree, need=inp.need,
-        start_sel=H.selected if H.feasible else None, time_limit_s=_left(t0, time_limit_s),
-        mip_rel_gap=mip_rel_gap)
-    if H.feasible and H.value > val:
-        sel_local, val = H.selected, H.value
-    obj = base_pop + val
-    bound = base_pop + min(rbound, H.bound)
-    optimal = status == "optimal" or _gap(obj, bound) == 0
-    gap = 0.0 if optimal else _gap(obj, bound)
-    return _assemble("mclp", inp, free_idx[sel_local], objective=obj, bound=bound,
-                     optimal=optimal, solver="highs", t0=t0, size=size,
+    sol = _mclp_search(Rm, wr, p=p, budget=budget, cfree=cfree, dfree=dfree, need=inp.need,
+                       method=method, deadline=t0 + time_limit_s, mip_rel_gap=mip_rel_gap)
+    obj = base_pop + sol.value
+    bound = base_pop + sol.bound
+    gap = 0.0 if sol.optimal else _gap(obj, bound)
+    what = "MCLP" if sol.solver == "highs" else "MCLP heuristic"
+    return _assemble("mclp", inp, free_idx[sol.selected], objective=obj, bound=bound,
+                     optimal=sol.optimal, solver=sol.solver, t0=t0, size=sol.size,
                      uncoverable=uncoverable,
-                     message=f"MCLP: {obj:,.0f} of {float(w.sum()):,.0f} covered, {_fmt_gap(gap)}")
+                     message=f"{what}: {obj:,.0f} of {float(w.sum()):,.0f} covered, "
+                             f"{_fmt_gap(gap)}")
+
+
+@dataclass(frozen=True)
+class _CoverSolution:
+    selected: np.ndarray     # local column indices
+    value: float
+    bound: float
+    optimal: bool
+    solver: str
+    size: tuple[int, int, int]
+
+
+def _reserve_s(left_s: float) -> float:
+    """Time kept back from the search for building the result."""
+    return min(0.05 * max(left_s, 0.0) + 0.05, 2.0)
+
+
+def _mclp_search(Rm: sp.csr_matrix, wr: np.ndarray, *, p: int | None, budget: float | None,
+                 cfree: np.ndarray | None, dfree: np.ndarray | None, need: np.ndarray | None,
+                 method: str, deadline: float, mip_rel_gap: float) -> _CoverSolution:
+    """Best selection found before ``deadline`` on reduced rows, with an upper bound.
+
+    Greedy + swap gives a first answer and a bound from submodularity; with a
+    plain count limit the Lagrangian relaxation of the coverage constraints
+    tightens the bound, and iterated local search improves the answer. HiGHS
+    then solves the MILP, started from the best answer and given only the
+    time left, when ``method="milp"`` or, with ``method="auto"``, when the
+    reduced model is small (at most :data:`MCLP_MILP_MAX_NNZ` non-zeros after
+    dominated candidates are dropped) or the relaxation is within 1 % (at
+    most :data:`AUTO_MILP_MAX_NNZ` non-zeros); otherwise local search goes
+    on.
+    """
+    stop = deadline - _reserve_s(deadline - time.perf_counter())
+    mf = Rm.shape[1]
+    plain = p is not None and budget is None and (need is None or not np.any(need > 0))
+    cols = np.arange(mf)
+    if plain and method != "milp":
+        keep = _undominated_columns(Rm)
+        if keep.sum() >= p:
+            cols = np.flatnonzero(keep)
+    R = Rm[:, cols] if cols.size < mf else Rm
+    H = heur.greedy_swap_cover(R, wr, p=p, budget=budget,
+                               costs=cfree[cols] if cfree is not None else None,
+                               district=dfree[cols] if dfree is not None else None, need=need,
+                               deadline=stop)
+    sel, val, bound = H.selected, H.value, H.bound
+    tol = max(mip_rel_gap, 1e-9)
+
+    def done() -> bool:
+        return _gap(val, bound) <= tol
+
+    lag: dict = {}
+    if H.feasible and plain and not done():
+        left = stop - time.perf_counter()
+        bound = min(bound, heur.lagrangian_cover(
+            R, wr, p=p, lower=val, max_iter=150, state=lag,
+            deadline=time.perf_counter() + 0.05 * max(left, 0.0)))
+    if method == "milp" or not H.feasible:
+        milp = True
+    elif method == "heuristic":
+        milp = False
+    elif not plain:
+        milp = R.nnz <= AUTO_MILP_MAX_NNZ
+    else:
+        # a relaxation within 1 % says the LP is nearly integral: HiGHS then
+        # closes large models quickly, while a weak one leaves it stuck
+        milp = R.nnz <= MCLP_MILP_MAX_NNZ or (
+            R.nnz <= AUTO_MILP_MAX_NNZ and _gap(val, bound) <= 0.01)
+    if plain and H.feasible and not done() and not milp:
+        left = stop - time.perf_counter()
+        bound = min(bound, heur.lagrangian_cover(
+            R, wr, p=p, lower=val, state=lag,
+            deadline=time.perf_counter() + 0.15 * max(left, 0.0)))
+    if plain and H.feasible and not done() and sel.size < R.shape[1]:
+        left = stop - time.perf_counter()
+        s2, v2 = heur.ils_cover(R, wr, sel, deadline=time.perf_counter() + (
+            0.1 * left if milp else left),
+            stall_rounds=20 + 2 * p if milp else 200 + 20 * p)
+        if v2 > val:
+            sel, val = s2, v2
+    if plain:
+        sel = _fill_up(R, wr, sel, p)
+    if done() and method != "milp":
+        return _CoverSolution(cols[sel], val, max(bound, val), True, "greedy+swap", (0, 0, 0))
+    if not milp:
+        return _CoverSolution(cols[sel], val, max(bound, val), False, "greedy+swap", (0, 0, 0))
+    s3, v3, b3, status, size = _mclp_milp(
+        R, wr, p=p, budget=budget, cfree=cfree[cols] if cfree is not None else None,
+        dfree=dfree[cols] if dfree is not None else None, need=need,
+        start_sel=sel if H.feasible else None, time_limit_s=stop - time.perf_counter(),
+        mip_rel_gap=mip_rel_gap)
+    if not H.feasible or v3 > val:
+        sel, val = s3, v3
+    bound = min(bound, b3) if H.feasible else b3
+    optimal = status == "optimal" and v3 >= val or done()
+    return _CoverSolution(cols[sel], val, max(bound, val), optimal, "highs", size)
+
+
+def _fill_up(R: sp.csr_matrix, wr: np.ndarray, sel: np.ndarray, p: int) -> np.ndarray:
+    """``sel`` topped up to ``p`` columns with the columns reaching the most weight
+    (when the picks already cover everything they can, the extra sites add none)."""
+    if sel.size >= p:
+        return sel
+    reach_w = np.asarray(R.T.astype(float) @ wr).ravel()
+    reach_w[sel] = -np.inf
+    reach_w[np.diff(R.tocsc().indptr) == 0] = -np.inf
+    extra = np.argsort(-reach_w, kind="stable")[:p - sel.size]
+    extra = extra[np.isfinite(reach_w[extra])]
+    return np.sort(np.concatenate([sel, extra]).astype(np.int64))
+
+
+def _undominated_columns(R: sp.csr_matrix, max_cols: int = 50_000) -> np.ndarray:
+    """Mask of columns whose row set is not inside another column's row set
+    (of two equal columns the first is kept)."""
+    m = R.shape[1]
+    keep = np.ones(m, bool)
+    if m == 0 or m > max_cols:
+        return keep
+    Ct = R.T.tocsr().astype(np.float32)
+    csize = np.diff(Ct.indptr)
+    cint = (Ct @ Ct.T).tocoo()
+    inside = (cint.data == csize[cint.row]) & (cint.row != cint.col) & (
+        (csize[cint.row] < csize[cint.col])
+        | ((csize[cint.row] == csize[cint.col]) & (cint.row > cint.col)))
+    keep[cint.row[inside]] = False
+    return keep & (csize > 0)
 
 
 @dataclass(frozen=True)
@@ -1615,15 +1748,8 @@ def _dominance(R: sp.csr_matrix, *, columns: bool, max_rows: int = 20_000
     redundant = np.zeros(R.shape[0], bool)
     redundant[inter.col[sub]] = True
     Rf = Rf[~redundant]
-    if columns and Rf.shape[1] <= max_rows:
-        Ct = Rf.T.tocsr()
-        csize = np.diff(Ct.indptr)
-        cint = (Ct @ Ct.T).tocoo()
-        inside = (cint.data == csize[cint.row]) & (cint.row != cint.col) & (
-            (csize[cint.row] < csize[cint.col])
-            | ((csize[cint.row] == csize[cint.col]) & (cint.row > cint.col)))
-        col_ok[cint.row[inside]] = False
-        col_ok &= csize > 0
+    if columns:
+        col_ok = _undominated_columns(Rf, max_cols=max_rows)
     return R[~redundant], col_ok
 
 
@@ -1759,6 +1885,9 @@ def p_center(
         return "?", None
 
     while lo_i < hi_i:
+        if time.perf_counter() >= deadline:
+            timed_out = True
+            break
         mid = (lo_i + hi_i) // 2
         ans, sel = cover_min(float(values[mid]))
         if ans == "yes":

@@ -373,3 +373,26 @@ def test_a_population_raster_replaces_the_census_grid(heping_osm, tmp_path):
     report = (res.out / "build_report.txt").read_text(encoding="utf-8")
     assert "worldpop.tif" in report and "census 2020 355,000" in report
     assert any("against the 2020 census" in x for x in res.warnings)
+
+
+def test_page_shows_a_markdown_like_path_as_text(tmp_path, monkeypatch):
+    from markdown_it import MarkdownIt
+    from streamlit.testing.v1 import AppTest
+
+    from ui import logic
+
+    monkeypatch.setenv(logic.STORE_ENV, str(tmp_path / "scenarios.gpkg"))
+    app = str(Path(__file__).resolve().parent.parent / "app.py")
+    at = AppTest.from_file(app, default_timeout=180).run()
+    at.selectbox(key="na_province").select("120000").run()
+    at.selectbox(key="na_county").select(HEPING).run()
+    at.text_input(key="na_osm").input(str(tmp_path / "![t](x.png)[a](b)missing.osm.pbf"))
+    at.text_input(key="na_out").input(str(tmp_path / "heping"))
+    at.button(key="na_build").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    bodies = [m.value for m in at.markdown if "missing.osm.pbf" in m.value]
+    assert bodies
+    for body in bodies:
+        html = MarkdownIt("commonmark").render(body)
+        assert "<img" not in html and "<a " not in html, html
+        assert "![t](x.png)[a](b)missing.osm.pbf" in html

@@ -18,6 +18,7 @@ import streamlit as st
 
 from coverage.errors import InputError, Problem
 from coverage.i18n import t
+from ui.logic import literal
 
 __all__ = ["new_area_panel", "default_area_dir", "open_area"]
 
@@ -69,7 +70,7 @@ def new_area_panel(lang: str) -> None:
         try:
             provinces = _regions("province", None)
         except InputError as exc:
-            st.warning("\n".join(str(p) for p in exc.problems))
+            st.warning("\n\n".join(literal(p) for p in exc.problems))
             return
         names = dict(provinces)
         prov = st.selectbox(t("na_province", lang), list(names), key="na_province",
@@ -103,7 +104,7 @@ def _show_outcome(lang: str) -> None:
     if ss.get("na_problems"):
         st.error(t("na_failed", lang))
         for p in ss["na_problems"]:
-            st.markdown(f"- {p}")
+            st.markdown(f"- {literal(p)}")
     if ss.get("na_report"):
         with st.expander(t("na_report", lang), expanded=False):
             st.code(ss["na_report"], language=None)
@@ -125,7 +126,7 @@ def _open_existing(path: str, lang: str) -> None:
     ss["na_problems"] = ()
     report = p.parent / "build_report.txt"
     ss["na_report"] = report.read_text(encoding="utf-8") if report.is_file() else ""
-    ss.setdefault("_flash", []).append(("success", t("na_opened", lang).format(path=p)))
+    ss.setdefault("_flash", []).append(("success", t("na_opened", lang).format(path=literal(p))))
     st.rerun()
 
 
@@ -157,6 +158,6 @@ def _build(code: str, osm: str, out: str, overwrite: bool, lang: str) -> None:
     ss["na_report"] = "\n".join(res.report)
     ss.setdefault("_flash", []).append(
         ("warning" if res.warnings else "success",
-         t("na_done", lang).format(name=res.units["name"].iloc[0] if len(res.units) == 1 else code,
-                                   path=res.config, n=len(res.warnings))))
+         t("na_done", lang).format(name=literal(res.units["name"].iloc[0] if len(res.units) == 1 else code),
+                                   path=literal(res.config), n=len(res.warnings))))
     st.rerun()

@@ -204,7 +204,7 @@ def main(argv=None) -> int:
     print(f"load average at the end {os.getloadavg()[0]:.1f}")
     print()
     for nm, r, lower in ratios:
-        print(f"ratio {nm} {r:.1f}" + ("  (lower bound: the peer was stopped)" if lower else ""))
+        print(f"ratio {nm} {r:.1f}" + ("  (lower bound: the peer was stopped or failed before an answer)" if lower else ""))
     return 0
 
 

@@ -198,6 +198,15 @@ def test_built_area_loads_and_runs_standards_from_the_cli(heping):
     assert " 8 " in row
 
 
+def test_built_area_runs_siting_and_the_report(heping, tmp_path):
+    code, out, err = _cli("site", "--study", str(heping.config), "--p", "2", "--out", str(tmp_path / "s.gpkg"))
+    assert code == 0, err
+    assert len(gpd.read_file(tmp_path / "s.gpkg")) == 2
+    code, out, err = _cli("report", "--study", str(heping.config), "--p", "2", "--out", str(tmp_path / "r.pdf"))
+    assert code == 0, err
+    assert (tmp_path / "r.pdf").read_bytes()[:4] == b"%PDF"
+
+
 def test_cli_builds_chengdu_district_and_warns_of_partial_coverage(tmp_path):
     out = tmp_path / "chenghua"
     code, text, err = _cli("area", "build", "--county", "成华区", "--osm", str(CHENGDU_PBF), "--out", str(out))

@@ -262,6 +262,10 @@ _STRINGS: dict[str, tuple[str, str]] = {
     "template_csv": ("CSV 模板", "CSV template"),
     "template_xlsx": ("Excel 模板", "Excel template"),
     "template_file": ("设施名录模板", "facility-template"),
+    "template_bnd": ("下载行政边界模板（GeoJSON）", "Boundaries template (GeoJSON)"),
+    "template_bnd_file": ("行政边界模板", "boundaries-template"),
+    "template_pop": ("下载人口栅格模板（GeoTIFF）", "Population raster template (GeoTIFF)"),
+    "template_pop_file": ("人口栅格模板", "population-template"),
     "template_sheet": ("设施", "facilities"),
     "template_notes_sheet": ("说明", "notes"),
     "template_notes": (

@@ -567,7 +567,8 @@ def test_upload_templates_load_through_the_facility_loader(app, area, media, kin
     _run(app)
     name = f"{T('template_file')}.{kind}"
     data = media[name]
-    assert data == logic.facility_template(kind)
+    if kind == "csv":  # a workbook carries its creation time
+        assert data == logic.facility_template(kind)
     fac = logic.load_facilities_upload(name, data, area=area)
     assert list(fac["name"]) == [r[1] for r in logic.FACILITY_TEMPLATE_ROWS]
     assert list(fac["type"]) == ["city_reading_room", "cultural_centre", "library"]
@@ -578,6 +579,25 @@ def test_upload_templates_load_through_the_facility_loader(app, area, media, kin
     _run(_widget(app, "up_fac").set_value((name, data, "application/octet-stream")))
     assert not app.error
     assert _metric(app, "n_facilities") == "3"
+
+
+def test_study_area_templates_build_an_area_through_the_loaders(app, media, tmp_path):
+    """The boundaries and population templates beside their upload boxes load as they are."""
+    import rasterio
+
+    _run(app)
+    bnd = media[f"{T('template_bnd_file')}.geojson"]
+    pop = media[f"{T('template_pop_file')}.tif"]
+    assert bnd == logic.boundaries_template() and pop == logic.population_template()
+    assert {"名称", "行政区划代码", "常住人口"} <= set(gpd.read_file(io.BytesIO(bnd)).columns)
+    area = logic.load_area_upload({"boundaries": ("b.geojson", bnd), "population": ("p.tif", pop)},
+                                  folder=tmp_path / "up")
+    assert sorted(area.boundaries["name"]) == ["示例乙区", "示例甲区"]
+    assert set(area.boundaries["unit_id"].astype(str)) == {"510198", "510199"}
+    (tmp_path / "p.tif").write_bytes(pop)
+    with rasterio.open(tmp_path / "p.tif") as src:
+        total = float(src.read(1, masked=True).sum())
+    assert area.grid["pop"].sum() == pytest.approx(total, rel=1e-6)
 
 
 def test_save_upload_keeps_the_name_but_not_the_folder(tmp_path):

@@ -42,6 +42,8 @@ __all__ = [
     "facilities_key",
     "facility_names",
     "facility_template",
+    "boundaries_template",
+    "population_template",
     "load_area_upload",
     "literal",
     "load_facilities_upload",
@@ -697,6 +699,44 @@ def facility_template(kind: str, *, lang: str = "zh") -> bytes:
     buf = io.BytesIO()
     wb.save(buf)
     return buf.getvalue()
+
+
+#: Extent of the study-area templates: two districts side by side in central Chengdu (WGS84).
+_TEMPLATE_BOX = (104.05, 30.66, 104.11, 30.70)
+
+
+def boundaries_template() -> bytes:
+    """A boundaries upload template: GeoJSON (WGS84) of two districts with Chinese field names.
+
+    Fields: 行政区划代码 (adcode), 名称, 英文名称, 类型 (区/县/县级市/街道/乡镇), 常住人口.
+    """
+    x0, y0, x1, y1 = _TEMPLATE_BOX
+    xm = (x0 + x1) / 2
+    frame = gpd.GeoDataFrame(
+        {"行政区划代码": ["510199", "510198"], "名称": ["示例甲区", "示例乙区"],
+         "英文名称": ["Sample District A", "Sample District B"], "类型": ["区", "区"],
+         "常住人口": [60000, 40000]},
+        geometry=[shapely.box(x0, y0, xm, y1), shapely.box(xm, y0, x1, y1)], crs=WGS84)
+    return frame.to_json(drop_id=True, ensure_ascii=False).encode("utf-8")
+
+
+def population_template() -> bytes:
+    """A population upload template: a GeoTIFF (WGS84) of residents per pixel over the
+    boundaries template (0.001° pixels, 0 where nobody lives)."""
+    import rasterio
+    from rasterio.transform import from_origin
+
+    x0, y0, x1, y1 = _TEMPLATE_BOX
+    step = 0.001
+    width, height = round((x1 - x0) / step), round((y1 - y0) / step)
+    counts = np.full((height, width), 25.0, dtype="float32")
+    counts[:, : width // 8] = 0.0
+    with tempfile.TemporaryDirectory(prefix="cultcov-template-") as tmp:
+        path = Path(tmp) / "population.tif"
+        with rasterio.open(path, "w", driver="GTiff", height=height, width=width, count=1, dtype="float32",
+                           crs="EPSG:4326", transform=from_origin(x0, y1, step, step), nodata=-1.0) as dst:
+            dst.write(counts, 1)
+        return path.read_bytes()
 
 
 def problems_table(problems: Sequence[Problem], *, lang: str = "zh",

@@ -764,6 +764,16 @@ def _downloads_tab(token: str, fkey: tuple, evaluation: Any, opts: dict[str, Any
                            mime="application/geopackage+sqlite3", key="dl_gpkg", on_click="ignore")
 
 
+@st.cache_resource(show_spinner=False)
+def _template(kind: str, lang: str = "zh") -> bytes:
+    """Bytes of an upload template (facilities ``csv``/``xlsx``, ``boundaries``, ``population``)."""
+    if kind == "boundaries":
+        return logic.boundaries_template()
+    if kind == "population":
+        return logic.population_template()
+    return logic.facility_template(kind, lang=lang)
+
+
 def _digest(*parts: bytes) -> str:
     h = hashlib.sha256()
     for p in parts:
@@ -784,7 +794,7 @@ def _upload_tab(area: Any, lang: str) -> None:
     c2.caption(t("up_template", lang))
     for kind, mime in (("csv", "text/csv"),
                        ("xlsx", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")):
-        c2.download_button(t(f"template_{kind}", lang), logic.facility_template(kind, lang=lang),
+        c2.download_button(t(f"template_{kind}", lang), _template(kind, lang),
                            file_name=f"{t('template_file', lang)}.{kind}", mime=mime,
                            key=f"template_{kind}", on_click="ignore")
     if up is not None:
@@ -823,6 +833,11 @@ def _upload_tab(area: Any, lang: str) -> None:
     bnd = c1.file_uploader(t("up_bnd", lang), type=["geojson", "json", "gpkg"], key="up_bnd")
     pop = c2.file_uploader(t("up_pop", lang), type=["tif", "tiff"], key="up_pop")
     net = c3.file_uploader(t("up_net", lang), type=["osm", "pbf", "graphml"], key="up_net")
+    c1.download_button(t("template_bnd", lang), _template("boundaries"), key="template_bnd",
+                       file_name=f"{t('template_bnd_file', lang)}.geojson", mime="application/geo+json",
+                       on_click="ignore")
+    c2.download_button(t("template_pop", lang), _template("population"), key="template_pop",
+                       file_name=f"{t('template_pop_file', lang)}.tif", mime="image/tiff", on_click="ignore")
     if st.button(t("up_area_btn", lang), key="up_area_btn"):
         files = {k: (f.name, f.getvalue()) for k, f in (("boundaries", bnd), ("population", pop),
                                                          ("network", net)) if f is not None}

@@ -71,10 +71,34 @@ def run_spopt(kind: str, T: np.ndarray, w: np.ndarray, p: int,
     return time.perf_counter() - t, obj
 
 
-def _peer_child(conn, kind, T, w, p, time_limit_s) -> None:
-    os.setsid()  # own process group, so CBC dies with it on a time-out
-    conn.send(run_spopt(kind, T, w, p, time_limit_s))
+def _child(conn, target, args) -> None:
+    os.setsid()  # own process group, so a solver it starts dies with it on a time-out
+    conn.send(target(*args))
     conn.close()
+
+
+def run_bounded(target, args: tuple, wall_limit_s: float) -> tuple[float, object | None]:
+    """``target(*args)`` in a child process stopped after ``wall_limit_s`` of wall time.
+
+    Returns the seconds waited and the child's result, or ``None`` as result
+    when it was stopped.
+    """
+    ctx = mp.get_context("fork")
+    parent, child = ctx.Pipe(duplex=False)
+    proc = ctx.Process(target=_child, args=(child, target, args))
+    t = time.perf_counter()
+    proc.start()
+    child.close()
+    if parent.poll(wall_limit_s):
+        out = parent.recv()
+        proc.join()
+        return time.perf_counter() - t, out
+    try:
+        os.killpg(proc.pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+    proc.join()
+    return time.perf_counter() - t, None
 
 
 def run_spopt_bounded(kind: str, T: np.ndarray, w: np.ndarray, p: int, time_limit_s: float | None,
@@ -84,22 +108,14 @@ def run_spopt_bounded(kind: str, T: np.ndarray, w: np.ndarray, p: int, time_limi
     Returns the peer's time and objective, or ``(wall_limit_s, None)`` when it
     was stopped (its time is then a lower bound).
     """
-    ctx = mp.get_context("fork")
-    parent, child = ctx.Pipe(duplex=False)
-    proc = ctx.Process(target=_peer_child, args=(child, kind, T, w, p, time_limit_s))
-    t = time.perf_counter()
-    proc.start()
-    child.close()
-    if parent.poll(wall_limit_s):
-        peer, obj = parent.recv()
-        proc.join()
-        return peer, obj
-    try:
-        os.killpg(proc.pid, signal.SIGKILL)
-    except ProcessLookupError:
-        pass
-    proc.join()
-    return time.perf_counter() - t, None
+    waited, out = run_bounded(run_spopt, (kind, T, w, p, time_limit_s), wall_limit_s)
+    return out if out is not None else (waited, None)
+
+
+def print_ratios(ratios: list[tuple[str, float]]) -> None:
+    """The closing ``ratio <name> <peer seconds / our seconds>`` lines."""
+    for name, ratio in ratios:
+        print(f"ratio {name} {ratio:.2f}")
 
 
 def _limited(args: argparse.Namespace, peer_s: float) -> None:
@@ -182,8 +198,7 @@ def main(argv: list[str] | None = None) -> int:
           f"{ours:.2f} s, solver {r.solver}, covered {r.objective:,.0f} ({r.covered_share:.1%}), "
           f"optimal={r.optimal}, gap={r.gap:.2e}, model {r.model_size}")
 
-    for name, ratio in ratios:
-        print(f"ratio {name} {ratio:.2f}")
+    print_ratios(ratios)
     return 0
 
 

@@ -9,6 +9,7 @@ of picks in district ``d``.
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 
 import numpy as np
@@ -90,6 +91,7 @@ def greedy_swap_cover(
     need: np.ndarray | None = None,
     swap: bool = True,
     max_swaps: int = 5_000,
+    deadline: float | None = None,
 ) -> CoverHeuristic:
     """Greedy maximal covering followed by best-improvement swaps.
 
@@ -109,6 +111,8 @@ def greedy_swap_cover(
         Run the swap phase after the greedy phase.
     max_swaps
         Cap on the number of improving swaps.
+    deadline
+        ``time.perf_counter()`` value at which the swaps stop.
     """
     n, m = reach.shape
     A = reach.astype(np.float64).tocsr()
@@ -181,7 +185,7 @@ def greedy_swap_cover(
     if swap and sel.size and m * sel.size <= 30_000_000:
         sel, value = swap_cover(Ac, At, w, sel, budget=budget, cost=cost, district=district,
                                 need=np.array(need, dtype=np.int64) if has_quota else None,
-                                max_swaps=max_swaps)
+                                max_swaps=max_swaps, deadline=deadline)
     covered = _covered(Ac, sel, n)
     g_final = np.asarray(At @ np.where(covered, 0.0, w)).ravel()
     total = float(w.sum())
@@ -211,7 +215,8 @@ def _covered(Ac: sp.csc_matrix, sel: np.ndarray, n: int) -> np.ndarray:
 
 def swap_cover(Ac: sp.csc_matrix, At: sp.csr_matrix, w: np.ndarray, sel: np.ndarray, *,
                budget: float | None, cost: np.ndarray, district: np.ndarray | None,
-               need: np.ndarray | None, max_swaps: int) -> tuple[np.ndarray, float]:
+               need: np.ndarray | None, max_swaps: int,
+               deadline: float | None = None) -> tuple[np.ndarray, float]:
     """Best-improvement swaps: one picked column out, one other column in.
 
     The change in coverage of every (in, out) pair is computed at once:
@@ -222,6 +227,8 @@ def swap_cover(Ac: sp.csc_matrix, At: sp.csr_matrix, w: np.ndarray, sel: np.ndar
     sel = np.array(sel, dtype=np.int64)
     value = float(w[_covered(Ac, sel, n)].sum())
     for _ in range(max_swaps):
+        if _past(deadline):
+            break
         AS = Ac[:, sel]
         cnt = np.asarray(AS.sum(axis=1)).ravel()
         value = float(w[cnt > 0].sum())
@@ -248,6 +255,11 @@ def swap_cover(Ac: sp.csc_matrix, At: sp.csr_matrix, w: np.ndarray, sel: np.ndar
         sel[si] = c
     sel = np.sort(sel)
     return sel, float(w[_covered(Ac, sel, n)].sum())
+
+
+def _past(deadline: float | None) -> bool:
+    """Whether ``time.perf_counter()`` has reached ``deadline`` (never when None)."""
+    return deadline is not None and time.perf_counter() >= deadline
 
 
 def _quota_mask(district: np.ndarray | None, need_left: np.ndarray | None, picks_left: int,
@@ -278,7 +290,8 @@ def greedy_swap_median(C: np.ndarray, w: np.ndarray, p: int, *, base: np.ndarray
                        district: np.ndarray | None = None, need: np.ndarray | None = None,
                        allowed_cols: np.ndarray | None = None,
                        max_swaps: int = 5_000,
-                       start: np.ndarray | None = None) -> tuple[np.ndarray, float]:
+                       start: np.ndarray | None = None,
+                       deadline: float | None = None) -> tuple[np.ndarray, float]:
     """Greedy adding then fast-interchange swaps for the p-median problem.
 
     Parameters
@@ -298,6 +311,9 @@ def greedy_swap_median(C: np.ndarray, w: np.ndarray, p: int, *, base: np.ndarray
         Boolean mask of columns that may be picked.
     start
         Picks to start the swap phase from instead of the greedy phase.
+    deadline
+        ``time.perf_counter()`` value at which the swap phase stops (the
+        greedy phase always completes, so the picks are feasible).
 
     Returns
     -------
@@ -309,14 +325,23 @@ def greedy_swap_median(C: np.ndarray, w: np.ndarray, p: int, *, base: np.ndarray
     need_left = None if need is None else np.array(need, dtype=np.int64)
     d1 = base.astype(float).copy()
     chosen: list[int] = [] if start is None else [int(v) for v in start]
+    buf = np.empty_like(C, dtype=float) if len(chosen) < p else None
     for step in range(len(chosen), p):
         ok = ok0.copy()
         ok[chosen] = False
         ok, _ = _quota_mask(district, need_left, p - step, ok)
         if not ok.any():
             break
-        gain = w @ np.maximum(d1[:, None] - C, 0.0)
+        np.subtract(d1[:, None], C, out=buf)
+        np.maximum(buf, 0.0, out=buf)
+        gain = w @ buf
         gain[~ok] = -np.inf
+        if need_left is None and step + 1 < p and _past(deadline):
+            # out of time: the remaining picks in one go, by their current gain
+            rest = np.argsort(-gain, kind="stable")[:p - step]
+            chosen.extend(int(v) for v in rest)
+            d1 = np.minimum(d1, C[:, rest].min(axis=1))
+            break
         j = int(np.argmax(gain))
         chosen.append(j)
         if need_left is not None:
@@ -326,6 +351,8 @@ def greedy_swap_median(C: np.ndarray, w: np.ndarray, p: int, *, base: np.ndarray
     if sel.size == 0:
         return sel, float(w @ d1)
     for _ in range(max_swaps):
+        if _past(deadline):
+            break
         D = np.column_stack([base, C[:, sel]])  # column 0 = fixed open facilities
         part = np.argpartition(D, 1, axis=1)[:, :2] if D.shape[1] > 1 else np.zeros((n, 2), int)
         a = part[:, 0]
@@ -359,11 +386,13 @@ def greedy_swap_median(C: np.ndarray, w: np.ndarray, p: int, *, base: np.ndarray
 
 def greedy_swap_center(C: np.ndarray, p: int, *, base: np.ndarray,
                        district: np.ndarray | None = None, need: np.ndarray | None = None,
-                       max_swaps: int = 2_000) -> tuple[np.ndarray, float]:
+                       max_swaps: int = 2_000,
+                       deadline: float | None = None) -> tuple[np.ndarray, float]:
     """Greedy adding then swaps for the p-center problem on rows that matter.
 
     ``C`` holds only the rows whose worst time counts (positive weight); the
-    value is ``max_i min(base_i, C[i, S])``.
+    value is ``max_i min(base_i, C[i, S])``. The swaps stop at ``deadline``
+    (a ``time.perf_counter()`` value).
     """
     n, m = C.shape
     need_left = None if need is None else np.array(need, dtype=np.int64)
@@ -378,6 +407,12 @@ def greedy_swap_center(C: np.ndarray, p: int, *, base: np.ndarray,
         worst = np.minimum(d1[:, None], C)
         score = worst.max(axis=0) + 1e-9 * worst.mean(axis=0)
         score[~ok] = np.inf
+        if need_left is None and step + 1 < p and _past(deadline):
+            # out of time: the remaining picks in one go, by their current score
+            rest = np.argsort(score, kind="stable")[:p - step]
+            chosen.extend(int(v) for v in rest)
+            d1 = np.minimum(d1, C[:, rest].min(axis=1))
+            break
         j = int(np.argmin(score))
         chosen.append(j)
         if need_left is not None:
@@ -389,6 +424,8 @@ def greedy_swap_center(C: np.ndarray, p: int, *, base: np.ndarray,
         improved = False
         allowed = _swap_allowed(district, need, sel, m)
         for k in range(sel.size):
+            if _past(deadline):
+                break
             rest = np.delete(sel, k)
             dr = np.minimum(base, C[:, rest].min(axis=1)) if rest.size else base
             worst = np.minimum(dr[:, None], C).max(axis=0)
@@ -467,7 +504,8 @@ def lagrangian_median(C: np.ndarray, w: np.ndarray, p: int, *, base: np.ndarray,
         key = tuple(sorted(int(v) for v in S))
         if it % 25 == 24 and key not in tried:
             tried.add(key)
-            sel, val = greedy_swap_median(C, w, p, base=base, start=np.array(key))
+            sel, val = greedy_swap_median(C, w, p, base=base, start=np.array(key),
+                                          deadline=t_end)
             if val < ub:
                 incumbent, ub = sel, val
         if L > best_L + 1e-12 * abs(L):
@@ -494,3 +532,270 @@ def lagrangian_median(C: np.ndarray, w: np.ndarray, p: int, *, base: np.ndarray,
     useful[S] = True
     useful[incumbent] = True
     return max(best_L, L), useful, np.sort(np.asarray(incumbent)), float(ub)
+
+
+# --------------------------------------------------------------------------
+# maximal covering: iterated local search and the Lagrangian bound
+# --------------------------------------------------------------------------
+class _SwapState:
+    """A selection for maximal covering with its swap table kept up to date.
+
+    ``delta()[c, k]`` is the change in covered weight when slot ``k``
+    (column ``sel[k]``) is given to column ``c``: ``gain[c] + M[c, k] -
+    loss[k]``, where ``gain`` is the uncovered weight a column reaches,
+    ``loss[k]`` the weight only slot ``k`` covers and ``M[c, k]`` the part of
+    that weight ``c`` reaches too. A move touches only the rows of the two
+    columns involved, so the terms are updated for those rows alone.
+    """
+
+    def __init__(self, R: sp.csr_matrix, Rc: sp.csc_matrix, w: np.ndarray, sel: np.ndarray):
+        self.R, self.Rc, self.w = R, Rc, w
+        n, m = R.shape
+        self.sel = np.array(sel, dtype=np.int64)
+        p = self.sel.size
+        self.pos = np.full(m, -1, dtype=np.int64)
+        self.pos[self.sel] = np.arange(p)
+        self.cnt = np.zeros(n, dtype=np.int64)
+        for c in self.sel:
+            self.cnt[self._col(c)] += 1
+        self.owner = np.full(n, -1, dtype=np.int64)
+        self.gain = np.zeros(m)
+        self.loss = np.zeros(p)
+        self.M = np.zeros((m, p))
+        allr = np.arange(n)
+        self._set_owner(allr)
+        self._contrib(allr, 1.0)
+        self.value = float(w[self.cnt > 0].sum())
+
+    def _col(self, c: int) -> np.ndarray:
+        return self.Rc.indices[self.Rc.indptr[c]:self.Rc.indptr[c + 1]]
+
+    def _pairs(self, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(row, column) of every stored entry of ``rows``."""
+        ptr = self.R.indptr
+        lens = ptr[rows + 1] - ptr[rows]
+        r = np.repeat(rows, lens)
+        offs = np.arange(r.size) - np.repeat(np.cumsum(lens) - lens, lens)
+        return r, self.R.indices[np.repeat(ptr[rows], lens) + offs]
+
+    def _set_owner(self, rows: np.ndarray) -> None:
+        self.owner[rows] = -1
+        one = rows[self.cnt[rows] == 1]
+        if one.size:
+            r, c = self._pairs(one)
+            k = self.pos[c]
+            self.owner[r[k >= 0]] = k[k >= 0]
+
+    def _contrib(self, rows: np.ndarray, sign: float) -> None:
+        r, c = self._pairs(rows)
+        wr = sign * self.w[r]
+        z = self.cnt[r] == 0
+        np.add.at(self.gain, c[z], wr[z])
+        o = self.cnt[r] == 1
+        np.add.at(self.M.reshape(-1), c[o] * self.sel.size + self.owner[r[o]], wr[o])
+        one = rows[self.cnt[rows] == 1]
+        np.add.at(self.loss, self.owner[one], sign * self.w[one])
+
+    def move(self, k: int, c: int) -> None:
+        """Give slot ``k`` to column ``c`` (not selected)."""
+        out = int(self.sel[k])
+        r_out, r_in = self._col(out), self._col(c)
+        rows = np.union1d(r_out, r_in)
+        self._contrib(rows, -1.0)
+        before = float(self.w[rows][self.cnt[rows] > 0].sum())
+        self.cnt[r_out] -= 1
+        self.cnt[r_in] += 1
+        self.pos[out] = -1
+        self.pos[c] = k
+        self.sel[k] = c
+        self._set_owner(rows)
+        self._contrib(rows, 1.0)
+        self.value += float(self.w[rows][self.cnt[rows] > 0].sum()) - before
+
+    def delta(self) -> np.ndarray:
+        d = self.M + self.gain[:, None]
+        d -= self.loss[None, :]
+        d[self.sel, :] = -np.inf
+        return d
+
+    def best_move(self, near: sp.csr_matrix) -> tuple[float, int, int]:
+        """The best entry of :meth:`delta` as ``(change, slot, column)``.
+
+        ``M[:, k]`` is zero outside the columns sharing a row with ``sel[k]``
+        (``near``), so the best column for slot ``k`` is either one of those
+        or the column of largest ``gain``; only those entries are looked at.
+        """
+        p = self.sel.size
+        ptr = near.indptr
+        lens = ptr[self.sel + 1] - ptr[self.sel]
+        ks = np.repeat(np.arange(p), lens)
+        offs = np.arange(ks.size) - np.repeat(np.cumsum(lens) - lens, lens)
+        cs = near.indices[np.repeat(ptr[self.sel], lens) + offs]
+        vals = self.gain[cs] + self.M[cs, ks] - self.loss[ks]
+        vals[self.pos[cs] >= 0] = -np.inf
+        g = np.where(self.pos >= 0, -np.inf, self.gain)
+        c1 = int(np.argmax(g))
+        k1 = int(np.argmin(self.loss))
+        best = (float(g[c1] - self.loss[k1]), k1, c1)
+        if vals.size:
+            i = int(np.argmax(vals))
+            if vals[i] > best[0]:
+                best = (float(vals[i]), int(ks[i]), int(cs[i]))
+        return best
+
+    def search(self, near: sp.csr_matrix, deadline: float | None,
+               max_moves: int = 100_000) -> None:
+        """Best-improvement moves until none improves (or ``deadline``)."""
+        for _ in range(max_moves):
+            if _past(deadline):
+                break
+            change, k, c = self.best_move(near)
+            if not change > 1e-9 * max(1.0, abs(self.value)):
+                break
+            self.move(k, c)
+
+
+def ils_cover(reach: sp.csr_matrix, w: np.ndarray, start: np.ndarray, *,
+              deadline: float | None, seed: int = 0, max_rounds: int = 100_000,
+              stall_rounds: int | None = None) -> tuple[np.ndarray, float]:
+    """Iterated local search for maximal covering with ``len(start)`` picks.
+
+    Local search applies the best swap (one pick out, one column in) until
+    none improves. Each round then hands a pick and up to a few picks near it
+    (sharing rows with it) to columns drawn among the best three for their
+    slot, searches again and goes on from the result unless it is worse.
+    Stops at ``deadline`` (``time.perf_counter()``), after ``max_rounds`` or
+    after ``stall_rounds`` rounds without a new best.
+
+    Returns
+    -------
+    selected, value
+        Sorted picks and their covered weight.
+    """
+    n, m = reach.shape
+    w = np.asarray(w, float)
+    sel = np.array(start, dtype=np.int64)
+    R = reach.tocsr().astype(np.float64)
+    Rc = R.tocsc()
+    if sel.size == 0 or sel.size >= m:
+        return np.sort(sel), float(w[_covered(Rc, sel, n)].sum())
+    near = (Rc.T.tocsr() @ Rc).tocsr()      # columns sharing a row
+    rng = np.random.default_rng(seed)
+    st = _SwapState(R, Rc, w, sel)
+    st.search(near, deadline)
+    best_sel, best_val = st.sel.copy(), st.value
+    stall = 0
+    p = sel.size
+    kmax = max(2, min(8, p // 4))
+    rounds = 0
+    for rounds in range(max_rounds):
+        if _past(deadline) or (stall_rounds is not None and stall >= stall_rounds):
+            break
+        cur_sel, cur_val = st.sel.copy(), st.value
+        pivot = int(rng.integers(p))
+        nb = near.indices[near.indptr[st.sel[pivot]]:near.indptr[st.sel[pivot] + 1]]
+        slots = np.flatnonzero(np.isin(st.sel, nb) & (np.arange(p) != pivot))
+        k = int(rng.integers(0, kmax))
+        slots = np.concatenate([[pivot], rng.permutation(slots)[:k]]).astype(np.int64)
+        banned = st.sel[slots].copy()
+        for si in slots:
+            d = st.M[:, si] + st.gain
+            d[st.sel] = -np.inf
+            d[banned] = -np.inf
+            top = np.argpartition(-d, 2)[:3]
+            top = top[np.isfinite(d[top])]
+            if top.size:
+                st.move(int(si), int(top[rng.integers(top.size)]))
+        st.search(near, deadline)
+        if st.value > best_val + 1e-9 * max(1.0, best_val):
+            best_sel, best_val, stall = st.sel.copy(), st.value, 0
+        else:
+            stall += 1
+        if st.value < cur_val - 1e-9 * max(1.0, cur_val):
+            st = _restore(st, R, Rc, w, cur_sel)
+    best_sel = np.sort(best_sel)
+    ils_cover.rounds = rounds
+    return best_sel, float(w[_covered(Rc, best_sel, n)].sum())
+
+
+def _restore(st: _SwapState, R: sp.csr_matrix, Rc: sp.csc_matrix, w: np.ndarray,
+             sel: np.ndarray) -> _SwapState:
+    """Move ``st`` back to ``sel`` slot by slot (a fresh state when many differ)."""
+    diff = np.flatnonzero(st.sel != sel)
+    if diff.size > 16:
+        return _SwapState(R, Rc, w, sel)
+    pending = list(diff)
+    while pending:
+        progressed = False
+        for k in list(pending):
+            if st.pos[sel[k]] < 0:
+                st.move(int(k), int(sel[k]))
+                pending.remove(k)
+                progressed = True
+        if not progressed:
+            return _SwapState(R, Rc, w, sel)
+    return st
+
+
+def lagrangian_cover(reach: sp.csr_matrix, w: np.ndarray, *, p: int | None,
+                     budget: float | None = None, costs: np.ndarray | None = None,
+                     lower: float = 0.0, max_iter: int = 3_000,
+                     deadline: float | None = None, rel_tol: float = 1e-7,
+                     state: dict | None = None) -> float:
+    """Upper bound on maximal covering from relaxing the coverage constraints.
+
+    With multipliers ``0 <= lam_i <= w_i`` on ``y_i <= sum_{j reaches i}
+    x_j``, ``L(lam) = sum_i (w_i - lam_i) + top_gain_bound(rho)`` with
+    ``rho_j = sum_{i reached by j} lam_i`` bounds the best coverage from
+    above for every ``lam`` (the best ``lam`` reaches the LP relaxation's
+    bound). ``L`` is lowered by subgradient steps aimed at ``lower`` (the
+    best known coverage); it stops at ``deadline``, after ``max_iter`` steps,
+    when the step size has shrunk away or when the bound is within
+    ``rel_tol`` of ``lower``. Passing the same ``state`` dictionary again
+    continues from where the previous call stopped.
+    """
+    R = reach.tocsr().astype(np.float64)
+    Rt = R.T.tocsr()
+    w = np.asarray(w, float)
+    m = R.shape[1]
+    total = float(w.sum())
+    if m == 0 or total <= 0:
+        return 0.0
+    k = m if p is None else max(0, min(int(p), m))
+    st = state if state is not None else {}
+    lam = st.get("lam", 0.5 * w)
+    best = st.get("best", total)
+    theta, stall = st.get("theta", 2.0), 0
+    cost = None if costs is None else np.asarray(costs, float)
+    for _ in range(max_iter):
+        rho = Rt @ lam
+        if budget is None:
+            top = np.argpartition(-rho, k - 1)[:k] if 0 < k < m else np.arange(k)
+            L = float(total - lam.sum() + rho[top].sum())
+        else:
+            L = float(total - lam.sum()
+                      + top_gain_bound(rho, k=p, costs=cost, budget=budget))
+            order = np.argsort(-(rho / np.maximum(cost, 1e-12)), kind="stable")
+            fit = np.cumsum(cost[order]) <= budget + 1e-9
+            top = order[fit][:k]
+        if L < best - 1e-12 * abs(best):
+            best, stall = L, 0
+        else:
+            stall += 1
+            if stall >= 60:
+                theta *= 0.5
+                stall = 0
+        if best - lower <= rel_tol * max(1.0, abs(lower)) or theta < 1e-4 or _past(deadline):
+            break
+        x = np.zeros(m)
+        x[top] = 1.0
+        g = (R @ x) - (w > lam)        # d L / d lam, up to sign
+        g[(lam <= 0) & (g > 0)] = 0.0  # steps that would leave [0, w] do not count
+        g[(lam >= w) & (g < 0)] = 0.0
+        gg = float(g @ g)
+        if gg == 0:
+            break
+        step = theta * max(L - lower, 1e-9 * max(1.0, abs(L))) / gg
+        lam = np.clip(lam - step * g, 0.0, w)
+    st.update(lam=lam, best=best, theta=theta)
+    return min(best, total)

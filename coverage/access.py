@@ -60,6 +60,7 @@ __all__ = [
     "uncovered_cells",
     "isochrones",
     "catchment_population",
+    "facility_catchments",
     "FCAResult",
     "fca_from_matrix",
     "two_step_fca",
@@ -1290,6 +1291,75 @@ def catchment_population(grid: pd.DataFrame, nearest: pd.DataFrame,
     out["n_cells"] = out["n_cells"].fillna(0).astype(int)
     out.insert(0, "facility_id", ids)
     out.index = facilities.index
+    return out
+
+
+def facility_catchments(graph: TravelGraph, grid: pd.DataFrame, facilities: pd.DataFrame,
+                        threshold_s: float, *, nearest: pd.DataFrame | None = None, pop: str = "pop",
+                        id_column: str = "facility_id") -> pd.DataFrame:
+    """Residents and area each facility serves within a travel-time threshold.
+
+    Two views: *nearest* (every cell goes to its nearest facility if that one
+    is within the threshold, so the catchments do not overlap and their
+    populations plus the uncovered residents add up to the total) and
+    *within* (every cell within the threshold of a facility counts for it,
+    so catchments overlap where residents have a choice).
+
+    Parameters
+    ----------
+    graph
+        The mode's travel graph.
+    grid
+        Population cells (``pop``; polygon geometry gives the areas, points
+        or ``x``/``y`` give no area).
+    facilities
+        Facilities with ``id_column`` and Point geometry (or ``x``/``y``).
+    threshold_s
+        The threshold in seconds (> 0).
+    nearest
+        :func:`nearest_facility` of ``grid`` and ``facilities`` if already
+        computed.
+    pop, id_column
+        Population and facility-id columns.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Indexed like ``facilities``: ``facility_id``, ``pop_nearest``,
+        ``cells_nearest``, ``area_km2`` (area of the nearest-allocated cells,
+        NaN without polygons), ``mean_time_s`` (population-weighted, nearest
+        view), ``pop_within`` and ``cells_within`` (overlapping view).
+        ``attrs`` holds ``uncovered_pop`` (residents with no facility within
+        the threshold), ``total_pop`` and ``threshold_s``.
+    """
+    _positive("threshold_s", threshold_s)
+    p = _pop(grid, pop)
+    near = nearest if nearest is not None else nearest_facility(graph, grid, facilities, id_column=id_column)
+    t = _times_for(grid, near)
+    inside = np.isfinite(t) & (t <= threshold_s)
+    ids = _facility_ids(facilities, id_column)
+    code = pd.Index(ids).get_indexer(near["facility_id"].astype(object).where(inside, None).to_numpy())
+    ok = inside & (code >= 0)
+    m = len(ids)
+    area = np.full(len(p), np.nan)
+    geom = getattr(grid, "geometry", None)
+    if hasattr(geom, "geom_type") and bool(geom.geom_type.isin(["Polygon", "MultiPolygon"]).all()):
+        area = geom.area.to_numpy(float) / 1e6
+    pop_nearest = np.bincount(code[ok], weights=p[ok], minlength=m)
+    cells_nearest = np.bincount(code[ok], minlength=m)
+    area_nearest = np.bincount(code[ok], weights=np.nan_to_num(area[ok]), minlength=m)
+    tp = np.bincount(code[ok], weights=p[ok] * t[ok], minlength=m)
+    reach = reach_matrix(graph, facilities, grid, threshold_s, orientation="sources_by_targets")
+    counts = np.diff(reach.indptr)
+    rows = np.repeat(np.arange(reach.shape[0]), counts)
+    pop_within = np.bincount(rows, weights=p[reach.indices], minlength=m)
+    out = pd.DataFrame({
+        "facility_id": ids, "pop_nearest": pop_nearest, "cells_nearest": cells_nearest.astype(int),
+        "area_km2": area_nearest if np.isfinite(area).all() else np.nan,
+        "mean_time_s": np.where(pop_nearest > 0, tp / np.where(pop_nearest > 0, pop_nearest, 1.0), np.nan),
+        "pop_within": pop_within, "cells_within": counts.astype(int),
+    }, index=facilities.index)
+    out.attrs.update(uncovered_pop=float(p[~ok].sum()), total_pop=float(p.sum()), threshold_s=float(threshold_s))
     return out
 
 

@@ -18,7 +18,9 @@ Batch config::
         network: jinjiang/roads.osm.pbf     # optional: proximity rules need it
       - ...
 
-Relative paths are relative to the config file.
+Relative paths are relative to the config file. A ``build:`` section (one
+OSM file and a list of counties, a city or a province) adds one area per
+county, built on the workers; see :mod:`coverage.area_batch`.
 """
 
 from __future__ import annotations
@@ -36,6 +38,7 @@ from typing import Any, Callable, Mapping, Sequence
 import pandas as pd
 
 from .errors import InputError, Problem
+from .safe_text import spreadsheet_csv
 
 __all__ = ["BatchResult", "load_batch_config", "run_batch", "evaluate_area"]
 
@@ -88,7 +91,16 @@ def load_batch_config(path: str | Path) -> dict:
         cfg = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
     except yaml.YAMLError as exc:
         raise InputError(Problem(f"not valid YAML ({exc}).", file=str(path), fix="fix the YAML syntax")) from exc
+    if not isinstance(cfg, Mapping):
+        kind = "a list" if isinstance(cfg, list) else f"a {type(cfg).__name__}"
+        raise InputError(Problem(f"the batch config is {kind}, not a mapping of settings.", file=str(path),
+                                 fix="put the areas under a top-level key: `preset: ...` then `areas:` "
+                                     "followed by the list of areas"))
     problems = []
+    if "build" in cfg:  # areas built from one OSM file (coverage.area_batch)
+        from .area_batch import expand_build_config
+
+        cfg = expand_build_config(cfg, path.parent, file=str(path))
     areas = cfg.get("areas")
     if not isinstance(areas, list) or not areas:
         raise InputError(Problem("`areas` must be a non-empty list of study areas.", file=str(path),
@@ -103,7 +115,7 @@ def load_batch_config(path: str | Path) -> dict:
                                     fix="give every area a unique name"))
         names.add(area["name"])
         for key in ("boundaries", "population"):
-            if key not in area:
+            if key not in area and "build" not in area:
                 problems.append(Problem(f"area {area['name']!r} lacks `{key}`.", file=str(path),
                                         fix=f"add a `{key}:` file path"))
     if problems:
@@ -141,7 +153,12 @@ def evaluate_area(area: Mapping[str, Any], settings: Mapping[str, Any]) -> pd.Da
     from .study_area import load_study_area
     from .workflow import evaluate_standards
 
-    sa = load_study_area(dict(area))
+    if "build" in area:
+        from .area_batch import built_area_config
+
+        sa = load_study_area(built_area_config(area))
+    else:
+        sa = load_study_area(dict(area))
     preset = settings.get("catalogue") or settings.get("preset", "zhengzhou-2022-culture-space")
     return evaluate_standards(sa, preset, with_access=bool(sa.network_source)).table
 
@@ -155,7 +172,7 @@ def _write_atomic_csv(df: pd.DataFrame, path: Path) -> None:
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=".csv")
     try:
         with os.fdopen(fd, "w", encoding="utf-8-sig", newline="") as fh:
-            df.to_csv(fh, index=False)
+            spreadsheet_csv(df, fh)
             fh.flush()
             os.fsync(fh.fileno())
         os.replace(tmp, path)

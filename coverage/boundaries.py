@@ -295,6 +295,9 @@ def load_boundaries(
                    "were repaired with make_valid.",
                    fix="check these boundaries in a GIS if the repaired shapes look wrong.")
 
+    if gdf.crs is not None:
+        _check_declared_crs(geoms, names, rows, gdf.crs, pc)
+
     # ---- unit types ------------------------------------------------------
     accepted = ", ".join(UNIT_TYPES)
     types: list[str | None] = []
@@ -366,6 +369,10 @@ def load_boundaries(
                                                                                  system))),
             crs="EPSG:4326", index=gdf.index)
     geo = geo.to_crs(target)
+    _check_projected(geo.to_numpy(), names, rows, pc)
+    pc.raise_if_any()
+    _check_overlaps(geo.to_numpy(), names, rows, pc, notes)
+    pc.raise_if_any()
     out = pd.DataFrame({
         "unit_id": ids,
         "name": names,
@@ -386,6 +393,81 @@ def load_boundaries(
         result = result.rename_geometry("geometry")
     result.attrs["notes"] = [str(p) for p in notes.warnings]
     return result
+
+
+_SET_CRS = "QGIS: Layer ▸ Set CRS, which assigns without reprojecting, then save again"
+#: Overlap of two units, as a share of the smaller one, above which the layer is refused.
+MAX_OVERLAP_SHARE = 0.01
+#: Overlap share above which an overlap is noted (smaller ones are digitising slivers).
+NOTE_OVERLAP_SHARE = 0.0001
+
+
+def _check_declared_crs(geoms: np.ndarray, names: list[str], rows: np.ndarray, crs: Any,
+                        pc: ProblemCollector) -> None:
+    """Refuse units whose coordinates cannot be in the CRS the file declares."""
+    ok = np.array([g is not None and not g.is_empty for g in geoms])
+    if not ok.any():
+        return
+    idx = np.flatnonzero(ok)
+    b = shapely.bounds(np.array(list(geoms[idx]), dtype=object))
+    declared = crs.to_string()
+    if crs.is_geographic:
+        bad = (np.abs(b[:, [0, 2]]) > 180).any(axis=1) | (np.abs(b[:, [1, 3]]) > 90).any(axis=1)
+        k = np.flatnonzero(bad)
+        _add_row_problems(
+            pc, rows[idx[k]].tolist(),
+            lambda j: f"unit {names[idx[k[j]]]!r} has coordinates ({b[k[j], 0]:,.0f}, {b[k[j], 1]:,.0f}) "
+                      f"that look like metres, but the file declares {declared} (degrees).",
+            fix="assign the CRS the coordinates are in (e.g. EPSG:32648 for UTM zone 48N, or the "
+                f"CGCS2000 Gauss-Krüger zone of the data) ({_SET_CRS}).", column="geometry")
+    else:
+        lonlat = (np.abs(b[:, [0, 2]]) <= 180).all(axis=1) & (np.abs(b[:, [1, 3]]) <= 90).all(axis=1)
+        small = ((b[:, 2] - b[:, 0]) < 180) & ((b[:, 3] - b[:, 1]) < 180)
+        k = np.flatnonzero(lonlat & small)
+        _add_row_problems(
+            pc, rows[idx[k]].tolist(),
+            lambda j: f"unit {names[idx[k[j]]]!r} spans {b[k[j], 2] - b[k[j], 0]:.3g} m × "
+                      f"{b[k[j], 3] - b[k[j], 1]:.3g} m at ({b[k[j], 0]:.4f}, {b[k[j], 1]:.4f}): the "
+                      f"coordinates look like degrees, but the file declares {declared} (metres).",
+            fix=f"assign EPSG:4326 (longitude/latitude) ({_SET_CRS}).", column="geometry")
+
+
+def _check_projected(geoms: np.ndarray, names: list[str], rows: np.ndarray, pc: ProblemCollector) -> None:
+    """Refuse units that projected to infinite coordinates or to no area."""
+    area = shapely.area(geoms)
+    finite = np.isfinite(shapely.bounds(geoms)).all(axis=1)
+    k = np.flatnonzero(~finite | ~(area > 1.0))
+    _add_row_problems(
+        pc, rows[k].tolist(),
+        lambda j: f"unit {names[k[j]]!r} has " + ("infinite coordinates" if not finite[k[j]] else
+                                                  f"an area of {area[k[j]]:.3g} m²")
+                  + " in the metric CRS: its coordinates do not fit the CRS the file declares.",
+        fix=f"assign the CRS the coordinates are in ({_SET_CRS}).", column="geometry")
+
+
+def _check_overlaps(geoms: np.ndarray, names: list[str], rows: np.ndarray, pc: ProblemCollector,
+                    notes: ProblemCollector) -> None:
+    """Refuse units that overlap (a facility in the overlap would count for one of them only)."""
+    tree = shapely.STRtree(geoms)
+    left, right = tree.query(geoms, predicate="intersects")
+    keep = left < right
+    left, right = left[keep], right[keep]
+    if not len(left):
+        return
+    inter = shapely.area(shapely.intersection(geoms[left], geoms[right]))
+    area = shapely.area(geoms)
+    smaller = np.where(area[left] <= area[right], left, right)
+    share = inter / area[smaller]
+    for i, j, a, sh, m in zip(left, right, inter, share, smaller):
+        text = (f"units {names[i]!r} (row {rows[i]}) and {names[j]!r} (row {rows[j]}) overlap by "
+                f"{a / 1e6:,.2f} km² ({sh:.0%} of {names[m]!r})")
+        if sh > MAX_OVERLAP_SHARE:
+            pc.add(text + "; a facility or resident in the overlap would count for one unit only.",
+                   fix="correct the boundaries so that units do not overlap (QGIS: Vector ▸ Geometry "
+                       "Tools ▸ Check Validity, or the Topology Checker), and do not mix levels such as a "
+                       "district and its sub-districts in one layer", row=int(rows[j]), column="geometry")
+        elif sh > NOTE_OVERLAP_SHARE:
+            notes.warn(text + ", a sliver left as it is.", row=int(rows[j]), column="geometry")
 
 
 _CENSUS_COLUMNS = {

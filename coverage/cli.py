@@ -7,7 +7,8 @@ Every analysis subcommand works on the embedded central-Chengdu study area
 unless told otherwise: ``--study CONFIG.yaml`` loads a study config (see
 :func:`coverage.study_area.load_study_area`), and ``--boundaries F
 --population F [--facilities F] [--network F] [--coord-system gcj02]``
-assemble one from files.
+assemble one from files; ``--facilities F`` alone replaces the facilities
+of the embedded (or ``--study``) area.
 
 Exit codes
 ----------
@@ -71,7 +72,8 @@ exit codes / 退出码:
 
 study area / 研究区: the embedded central-Chengdu data by default;
   --study CONFIG.yaml, or --boundaries F --population F [--facilities F]
-  [--network F] [--coord-system gcj02].
+  [--network F] [--coord-system gcj02]; --facilities F alone replaces the
+  facilities of the default or --study area.
 """
 
 
@@ -320,6 +322,18 @@ def build_parser() -> argparse.ArgumentParser:
     _add_lang(p)
     p.set_defaults(func=cmd_site)
 
+    p = add("report", "budget-request report: PDF (and the map as PNG) / 资金申请报告")
+    _add_study(p)
+    p.add_argument("--preset", default=DEFAULT_PRESET, metavar="ID", help=f"standards preset (default {DEFAULT_PRESET})")
+    p.add_argument("--p", type=int, default=10, metavar="N", help="new sites to propose, 0 for none (default 10)")
+    p.add_argument("--type", dest="facility_type", default="city_reading_room", metavar="TYPE",
+                   help="type of the new facilities (default city_reading_room)")
+    _add_mode(p)
+    _add_lang(p)
+    p.add_argument("--out", required=True, metavar="report.pdf", help="the PDF report / 报告文件")
+    p.add_argument("--png", metavar="map.png", help="also write the map as PNG / 另存地图")
+    p.set_defaults(func=cmd_report)
+
     p = add("scenario", "saved scenarios in a project store / 规划情景")
     p.add_argument("action", choices=("list", "show", "export", "delete"), help="what to do")
     p.add_argument("name", nargs="?", help="scenario name or id (show, export, delete)")
@@ -340,19 +354,43 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--scheduler", metavar="tcp://HOST:8786", help="use a running Dask scheduler instead")
     p.add_argument("--no-resume", action="store_true", help="recompute areas already done")
     p.set_defaults(func=cmd_batch)
+
+    p = add("area", "build a study area for a county from a local OSM file / 新建研究区")
+    from .area_cli import add_arguments as _area_arguments
+    _area_arguments(p)
+    p.set_defaults(func=cmd_area)
     return parser
 
 
 # ------------------------------------------------------------------ study area
 def _load_area(args: argparse.Namespace):
-    """The study area chosen by ``--study`` / the file options / the default."""
+    """The study area chosen by ``--study`` / the file options / the default; its notes go to stderr."""
+    area = _load_area_quietly(args)
+    for note in area.notes:
+        print(f"note: {note}", file=sys.stderr)
+    return area
+
+
+def _load_area_quietly(args: argparse.Namespace):
     from .study_area import load_default, load_study_area
 
     files = {k: getattr(args, k, None) for k in ("boundaries", "population", "facilities", "network")}
     study = getattr(args, "study", None)
-    if study and any(files.values()):
+    area_files = any(v for k, v in files.items() if k != "facilities")
+    if study and area_files:
         raise InputError(Problem("`--study` and the file options (--boundaries, --population, ...) were both given.",
                                  fix="use either --study CONFIG.yaml or the file options"))
+    if files["facilities"] and not area_files:
+        # Own facilities on the default (or --study) area, as the page accepts them.
+        from .facilities import load_facilities
+
+        if not Path(files["facilities"]).exists():
+            raise InputError(Problem("`--facilities` file not found.", file=str(files["facilities"]),
+                                     fix="check the path"))
+        area = load_study_area(study) if study else load_default()
+        return area.with_facilities(load_facilities(
+            files["facilities"], crs=str(area.crs), coord_system=getattr(args, "coord_system", None) or "wgs84",
+            bounds_lonlat=area.bounds_lonlat))
     if study:
         return load_study_area(study)
     if any(files.values()):
@@ -587,6 +625,7 @@ def _write_cells(area, res, path: str) -> Path:
 
     from .export import _atomic_write
     from .geo import WGS84
+    from .safe_text import spreadsheet_csv
 
     grid = area.grid
     t = res.times["time_s"].to_numpy(float)
@@ -609,7 +648,7 @@ def _write_cells(area, res, path: str) -> Path:
                                  fix=f"create {target.parent} first"))
     if suffix == ".csv":
         frame = cells.drop(columns="geometry")
-        return _atomic_write(target, lambda tmp: frame.to_csv(tmp, index=False, encoding="utf-8-sig"))
+        return _atomic_write(target, lambda tmp: spreadsheet_csv(frame, tmp))
     if suffix == ".geojson":
         frame = cells.to_crs(WGS84)
         return _atomic_write(target, lambda tmp: frame.to_file(tmp, driver="GeoJSON"))
@@ -691,9 +730,44 @@ def cmd_site(args: argparse.Namespace, out: TextIO) -> int:
     return EXIT_OK
 
 
+def cmd_report(args: argparse.Namespace, out: TextIO) -> int:
+    """``cultcov report``."""
+    from .facilities import normalise_type
+    from .report import prepare_report, write_report
+    from .workflow import SitingParams
+
+    _out_suffix(args.out, (".pdf",), "--out")
+    if args.png:
+        _out_suffix(args.png, (".png",), "--png")
+    if args.p < 0:
+        raise InputError(Problem(f"`--p` must be >= 0, got {args.p}.", fix="pass e.g. --p 10, or --p 0 for none"))
+    siting = SitingParams(facility_type=normalise_type(args.facility_type) or args.facility_type, p=args.p,
+                          mode=args.mode, threshold_min=args.threshold, curve_k=args.p) if args.p else None
+    area = _load_area(args)
+    with _native_stdout_to_stderr():
+        data = prepare_report(area, args.preset, siting=siting, access_params=None if siting else
+                              _access_params(args))
+    path = write_report(data, args.out, lang=args.lang, png=args.png)
+    n = 0 if data.proposals is None else len(data.proposals)
+    cost = 0.0 if data.proposals is None else float(data.proposals["cost"].sum())
+    print(f"Study area / 研究区: {area.name}; preset {args.preset}; {n} proposed sites, "
+          f"estimated cost / 估算费用 {_num(cost)} yuan", file=out)
+    print(f"written / 已导出: {path}", file=out)
+    if args.png:
+        print(f"written / 已导出: {args.png}", file=out)
+    return EXIT_OK
+
+
+def _access_params(args: argparse.Namespace):
+    from .workflow import AccessParams
+
+    return AccessParams(mode=args.mode, threshold_min=args.threshold)
+
+
 def _write_sites(sites, path: str) -> Path:
     from .export import _atomic_write
     from .geo import WGS84
+    from .safe_text import spreadsheet_csv
 
     target = Path(path)
     if not target.parent.is_dir():
@@ -702,7 +776,7 @@ def _write_sites(sites, path: str) -> Path:
     suffix = target.suffix.lower()
     if suffix == ".csv":
         frame = sites.drop(columns="geometry")
-        return _atomic_write(target, lambda tmp: frame.to_csv(tmp, index=False, encoding="utf-8-sig"))
+        return _atomic_write(target, lambda tmp: spreadsheet_csv(frame, tmp))
     if suffix == ".geojson":
         frame = sites.to_crs(WGS84)
         return _atomic_write(target, lambda tmp: frame.to_file(tmp, driver="GeoJSON"))
@@ -800,13 +874,11 @@ def cmd_scenario(args: argparse.Namespace, out: TextIO) -> int:
     if not args.out:
         raise InputError(Problem("`scenario export` needs `--out FILE`.", fix="add --out list.xlsx"))
     _out_suffix(args.out, (".xlsx", ".gpkg", ".csv", ".geojson"), "--out")
-    from .scenario import apply_edits
+    from .scenario import scenario_layer
     from .workflow import evaluate_standards
 
     area = _load_area(args)
-    fac = apply_edits(area.facilities, sc)
-    if "public" in fac.columns:  # facilities a scenario adds are public ones
-        fac["public"] = fac["public"].astype(object).where(fac["public"].notna(), True)
+    fac = scenario_layer(area.facilities, sc)
     preset = args.preset or _scenario_param(sc, "preset", "standards_preset", "preset_id") or DEFAULT_PRESET
     ev = evaluate_standards(area, str(preset), facilities=fac,
                             with_access=not args.no_access and area.network_source is not None)
@@ -815,7 +887,8 @@ def cmd_scenario(args: argparse.Namespace, out: TextIO) -> int:
     if proposals is not None and suffix not in (".xlsx", ".gpkg"):
         print("note: proposals are only written to .xlsx and .gpkg files.", file=sys.stderr)
         proposals = None
-    meta = {"study_area": area.name, "scenario": sc.name}
+    meta = {"study_area": area.name, "scenario": sc.name, "mode": _scenario_param(sc, "mode"),
+            "threshold_min": _scenario_param(sc, "threshold_min")}
     if sc.author:
         meta["author"] = sc.author
     coverage_line = _scenario_coverage(sc, area, fac) if not args.no_access else None
@@ -921,6 +994,14 @@ def cmd_batch(args: argparse.Namespace, out: TextIO) -> int:
             if len(lines) > 4:
                 print(f"      ... ({len(lines) - 4} more lines in merged.csv)", file=out)
     return EXIT_OK
+
+
+# ------------------------------------------------------------------ area
+def cmd_area(args: argparse.Namespace, out: TextIO) -> int:
+    """``cultcov area build|list``."""
+    from .area_cli import run
+
+    return run(args, out, progress_factory=lambda: _Progress(args, 100, "area"))
 
 
 # ------------------------------------------------------------------ entry point

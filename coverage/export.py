@@ -18,6 +18,8 @@ assumptions in ``data/standards/costs.yaml``, or ``costs=``).
 
 from __future__ import annotations
 
+import errno
+import io
 import json
 import os
 import tempfile
@@ -27,9 +29,10 @@ from typing import Any, Callable, Mapping
 import numpy as np
 import pandas as pd
 
-from .errors import InputError
+from .errors import InputError, Problem
 from .facilities import wgs84_to_gcj02
 from .geo import WGS84
+from .safe_text import spreadsheet_csv, spreadsheet_workbook
 from .standards import FACILITY_TYPES, Costs, Evaluation, Rule, load_costs
 
 LANGS = ("zh", "en")
@@ -45,6 +48,9 @@ _HEAD: dict[str, tuple[str, str]] = {
     "measure": ("计量", "Measure"),
     "required": ("应有", "Required"),
     "existing": ("现有", "Existing"),
+    "planned": ("规划（方案）", "Planned (scenario)"),
+    "proposed": ("拟新建（选址建议）", "Proposed"),
+    "deficit_after": ("建议后缺口", "Deficit after proposals"),
     "deficit": ("缺口", "Deficit"),
     "surplus": ("富余", "Surplus"),
     "status": ("是否达标", "Status"),
@@ -90,6 +96,34 @@ _TEXT: dict[str, tuple[str, str]] = {
                    "WGS84 for GPS/OpenStreetMap; GCJ-02 for Amap and Tencent maps."),
     "doc_note": ("文件说明", "Citation note"),
     "issued": ("发文", "Issued"),
+    "study_area": ("研究区", "Study area"),
+    "scenario": ("方案", "Scenario"),
+    "no_scenario": ("现状（无规划方案）", "Current state (no scenario)"),
+    "travel": ("出行方式与时间阈值", "Travel mode and threshold"),
+    "standard": ("规划标准", "Planning standard"),
+    "pop_basis": ("人口口径", "Population"),
+    "not_set": ("未指定", "not set"),
+    "minutes": ("分钟", "min"),
+    "reading": ("读表说明", "How to read"),
+    "reading_text": ("缺口 = 应有 − 现有 − 规划（方案），不小于0；现有只计已建成设施；"
+                     "建议后缺口再减去拟新建（选址建议）。",
+                     "Deficit = required − existing − planned (scenario), at least 0; existing counts built "
+                     "facilities only; the deficit after proposals also subtracts the proposed sites."),
+}
+_POP_BASIS: dict[str, tuple[str, str]] = {
+    "area_share": ("研究区内常住人口（按面积比例折算）", "Residents in study area (census scaled by area share)"),
+    "census": ("常住人口", "Residents"),
+}
+_POP_NOTE: dict[str, tuple[str, str]] = {
+    "area_share": ("各区普查常住人口按其在研究区内的面积比例折算，不是全区人口。",
+                   "Each district's census population scaled by the share of its area inside the study area, "
+                   "not the whole district's population."),
+    "census": ("普查常住人口。", "Census residents."),
+}
+_MODE: dict[str, tuple[str, str]] = {
+    "walk": ("步行", "Walking"),
+    "bike": ("骑行", "Cycling"),
+    "drive": ("驾车", "Driving"),
 }
 _KIND: dict[str, tuple[str, str]] = {
     "per_capita_count": ("按人口配置数量", "count per residents"),
@@ -156,8 +190,36 @@ def _check_target(path: str | Path) -> Path:
 
 
 # --------------------------------------------------------------------------- atomic
+#: errno values of a write that failed for want of space (full disk, quota, file size limit).
+_NO_SPACE = frozenset(getattr(errno, name) for name in ("ENOSPC", "EDQUOT", "EFBIG")
+                      if hasattr(errno, name))
+
+
+def _check_replaceable(path: Path) -> None:
+    """Refuse a target that is a link, not a regular file, or read-only."""
+    if path.is_symlink():
+        raise InputError(Problem(
+            f"`path` {path} is a symbolic link; exports never write through or replace a link.",
+            file=str(path), fix="remove the link or choose another file name"))
+    if not path.exists():
+        return
+    if not path.is_file():
+        raise InputError(Problem(f"`path` {path} exists and is not a regular file.", file=str(path),
+                                 fix="choose a file name that is not a folder or device"))
+    if not path.stat().st_mode & 0o222 or not os.access(path, os.W_OK):
+        raise InputError(Problem(f"`path` {path} is read-only; it was left as it is.", file=str(path),
+                                 fix=f"make it writable (chmod u+w {path}) or choose another file name"))
+
+
 def _atomic_write(path: Path, write: Callable[[Path], None]) -> Path:
-    """Run ``write(tmp)`` on a temporary file beside ``path``, then replace ``path``."""
+    """Run ``write(tmp)`` on a temporary file beside ``path``, then replace ``path``.
+
+    Links, read-only files and anything but a regular file are refused
+    (:class:`InputError`); so is a write that runs out of disk space, after the
+    temporary file is removed, so ``path`` is never half-written.
+    """
+    path = Path(path)
+    _check_replaceable(path)
     fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp" + path.suffix, dir=path.parent)
     os.close(fd)
     tmp = Path(tmp_name)
@@ -165,14 +227,26 @@ def _atomic_write(path: Path, write: Callable[[Path], None]) -> Path:
         tmp.unlink()  # writers such as GDAL want to create the file themselves
         write(tmp)
         os.replace(tmp, path)
-    except BaseException:
+    except BaseException as exc:
         for leftover in (tmp, *tmp.parent.glob(tmp.name + "-*")):
             try:
                 leftover.unlink()
             except FileNotFoundError:
                 pass
+        if isinstance(exc, OSError) and exc.errno in _NO_SPACE:
+            raise InputError(Problem(
+                f"not enough disk space to write {path} ({exc.strerror}); nothing was written.",
+                file=str(path), fix="free disk space or write the file to another disk")) from None
         raise
     return path
+
+
+def _write_workbook(wb: Any, tmp: Path) -> None:
+    """Save an openpyxl workbook to ``tmp`` in one write (a failed write leaves no open zip file)."""
+    buf = io.BytesIO()
+    wb.save(buf)
+    with open(tmp, "wb") as fh:
+        fh.write(buf.getvalue())
 
 
 # --------------------------------------------------------------------------- shared pieces
@@ -199,6 +273,136 @@ def _rule_rows(result: Evaluation, rule: Rule) -> pd.DataFrame:
 
 def _is_quantity(rule: Rule) -> bool:
     return rule.kind in ("per_capita_quantity", "per_capita_rate")
+
+
+def _pop_basis(result: Evaluation) -> str:
+    basis = str(result.params.get("pop_basis") or "census")
+    return basis if basis in _POP_BASIS else "census"
+
+
+def _head(key: str, lang: str, result: Evaluation | None = None) -> str:
+    """Column header of ``key``; the population header names how the population was obtained."""
+    if key == "pop" and result is not None:
+        return _l(_POP_BASIS, _pop_basis(result), lang)
+    return _l(_HEAD, key, lang)
+
+
+def _standard_name(result: Evaluation, lang: str) -> str:
+    preset = result.params.get("preset")
+    if not preset:
+        return "; ".join(r.name(lang) for r in _ordered_rules(result)) or _l(_TEXT, "not_stated", lang)
+    from .standards import list_presets
+
+    for p in list_presets():
+        if p.id == preset:
+            return f"{p.name_en if lang == 'en' else p.name_zh} ({p.id})"
+    return str(preset)
+
+
+def header_facts(result: Evaluation, lang: str = "zh",
+                 meta: Mapping[str, Any] | None = None) -> list[tuple[str, str]]:
+    """What a shortfall list is about, as (label, text) pairs.
+
+    Study area, scenario (or the current state), travel mode and threshold,
+    planning standard with its documents, data vintage and how the
+    population was obtained. ``meta`` keys read: ``study_area``,
+    ``scenario``, ``mode``, ``threshold_min``, ``data_date``.
+    """
+    meta = meta or {}
+    not_set = _l(_TEXT, "not_set", lang)
+    mode = meta.get("mode")
+    thr = meta.get("threshold_min")
+    travel = not_set
+    if mode or thr is not None:
+        parts = [_l(_MODE, str(mode), lang) if mode else not_set]
+        if thr is not None:
+            parts.append(f"{float(thr):g} {_l(_TEXT, 'minutes', lang)}")
+        travel = " · ".join(parts)
+    docs = []
+    for r in _ordered_rules(result):
+        c = r.source.cite(lang)
+        if c not in docs:
+            docs.append(c)
+    basis = _pop_basis(result)
+    return [
+        (_l(_TEXT, "study_area", lang), str(meta.get("study_area") or not_set)),
+        (_l(_TEXT, "scenario", lang), str(meta.get("scenario") or _l(_TEXT, "no_scenario", lang))),
+        (_l(_TEXT, "travel", lang), travel),
+        (_l(_TEXT, "standard", lang), _standard_name(result, lang)),
+        (_l(_TEXT, "source_label", lang), "; ".join(docs) or not_set),
+        (_l(_TEXT, "date_label", lang), _data_date(result, meta, lang)),
+        (_l(_TEXT, "pop_basis", lang), f"{_l(_POP_BASIS, basis, lang)}: {_l(_POP_NOTE, basis, lang)}"),
+        (_l(_TEXT, "reading", lang), _l(_TEXT, "reading_text", lang)),
+    ]
+
+
+def _header_block(ws, row: int, result: Evaluation, lang: str, meta: Mapping[str, Any] | None) -> int:
+    """Write :func:`header_facts` from ``row`` on; return the next free row."""
+    st = _styles()
+    for label, text in header_facts(result, lang, meta):
+        ws.cell(row=row, column=1, value=label).font = st["bold"]
+        ws.cell(row=row, column=2, value=text)
+        row += 1
+    return row
+
+
+def _proposed_counts(result: Evaluation, prop: pd.DataFrame | None) -> dict[tuple[str, str], float]:
+    """Proposed sites per (rule id, unit id) for the count rules whose types they are."""
+    out: dict[tuple[str, str], float] = {}
+    if prop is None or len(prop) == 0:
+        return out
+    for rule in _ordered_rules(result):
+        if rule.kind not in ("per_capita_count", "presence") or rule.unit_column:
+            continue
+        sel = prop[prop["facility_type"].isin(rule.facility_types)]
+        if rule.citywide:
+            out[(rule.id, "")] = float(len(sel))
+            continue
+        for uid, n in sel["unit_id"].astype(str).value_counts().items():
+            out[(rule.id, uid)] = float(n)
+    return out
+
+
+def _deficit_after(deficit: Any, proposed: float) -> float | None:
+    """The deficit left once ``proposed`` sites are built (never below 0)."""
+    return None if deficit is None or pd.isna(deficit) else max(float(deficit) - proposed, 0.0)
+
+
+def rule_shortfall(result: Evaluation, rule_id: str, proposals: pd.DataFrame | None = None) -> pd.DataFrame:
+    """One rule's rows as in the workbook's rule sheet: units by deficit, then the total row.
+
+    Parameters
+    ----------
+    result
+        The evaluation.
+    rule_id
+        The rule.
+    proposals
+        :func:`proposals_table` of the proposed sites, or None.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``unit``, ``unit_id``, ``pop``, ``measure``, ``required``, ``existing``,
+        ``planned``, ``deficit``, ``proposed`` and ``deficit_after`` (NaN when the
+        rule does not count sites of the proposed type), ``status``; the last
+        row (``unit_id`` None) is the total unless the rule is citywide.
+    """
+    rule = result.rule(rule_id)
+    rows = _rule_rows(result, rule).copy()
+    if not rule.citywide:
+        tot = result.totals[result.totals["rule_id"] == rule_id].copy()
+        tot["unit"], tot["unit_id"] = _l(_TEXT, "total", "zh"), None
+        rows = pd.concat([rows, tot[[c for c in rows.columns if c in tot.columns]]], ignore_index=True)
+    counted = proposals is not None and rule.kind in ("per_capita_count", "presence") and not rule.unit_column
+    counts = _proposed_counts(result, proposals) if counted else {}
+    n = [float(sum(v for (r, _), v in counts.items() if r == rule_id)) if uid is None or pd.isna(uid)
+         else counts.get((rule_id, str(uid)), 0.0) for uid in rows["unit_id"]]
+    rows["proposed"] = n if counted else np.nan
+    rows["deficit_after"] = [_deficit_after(d, k) for d, k in zip(rows["deficit"], n)] if counted else np.nan
+    keys = ["unit", "unit_id", "pop", "measure", "required", "existing", "planned", "deficit", "proposed",
+            "deficit_after", "status"]
+    return rows.reindex(columns=keys).reset_index(drop=True)
 
 
 # --------------------------------------------------------------------------- proposals
@@ -315,13 +519,15 @@ def export_xlsx(result: Evaluation, path: str | Path, *, lang: str = "zh", propo
     ws.title = _l(_TEXT, "summary", lang)
     _summary_sheet(ws, result, lang, meta)
     used = {ws.title}
+    proposed = _proposed_counts(result, prop) if prop is not None else None
     for rule in _ordered_rules(result):
         name = _sheet_name(rule.id, used)
-        _rule_sheet(wb.create_sheet(name), result, rule, lang, meta)
+        _rule_sheet(wb.create_sheet(name), result, rule, lang, meta, proposed)
     if prop is not None:
         _proposals_sheet(wb.create_sheet(_l(_TEXT, "proposals", lang)), prop, cost_table, lang)
     _notes_sheet(wb.create_sheet(_l(_TEXT, "notes", lang)), result, lang, meta, cost_table)
-    return _atomic_write(path, lambda tmp: wb.save(tmp))
+    spreadsheet_workbook(wb)
+    return _atomic_write(path, lambda tmp: _write_workbook(wb, tmp))
 
 
 def _sheet_name(rule_id: str, used: set[str]) -> str:
@@ -363,10 +569,10 @@ def _set_widths(ws, header_row: int, max_width: int = 60) -> None:
         ws.column_dimensions[get_column_letter(col)].width = min(max(w + 2, 8), max_width)
 
 
-def _write_header(ws, row: int, keys: list[str], lang: str) -> None:
+def _write_header(ws, row: int, keys: list[str], lang: str, result: Evaluation | None = None) -> None:
     st = _styles()
     for j, key in enumerate(keys, start=1):
-        c = ws.cell(row=row, column=j, value=_l(_HEAD, key, lang))
+        c = ws.cell(row=row, column=j, value=_head(key, lang, result))
         c.font, c.fill, c.border = st["bold"], st["head_fill"], st["border"]
 
 
@@ -379,7 +585,7 @@ def _num_format(key: str, rule: Rule | None) -> str | None:
         return "#,##0"
     if key in ("lon_wgs84", "lat_wgs84", "lon_gcj02", "lat_gcj02"):
         return "0.000000"
-    if key in ("required", "existing", "deficit", "surplus"):
+    if key in ("required", "existing", "planned", "proposed", "deficit", "deficit_after", "surplus"):
         return "#,##0.0" if rule is not None and _is_quantity(rule) else "#,##0"
     return None
 
@@ -394,23 +600,35 @@ def _cell_value(v: Any) -> Any:
     return v
 
 
-def _rule_sheet(ws, result: Evaluation, rule: Rule, lang: str, meta: Mapping[str, Any] | None) -> None:
+def _rule_sheet(ws, result: Evaluation, rule: Rule, lang: str, meta: Mapping[str, Any] | None,
+                proposed: Mapping[tuple[str, str], float] | None = None) -> None:
     st = _styles()
     rows = _rule_rows(result, rule)
     ws.cell(row=1, column=1, value=f"{rule.id}  {rule.name(lang)}").font = st["title"]
     ws.cell(row=2, column=1, value=f"{_l(_TEXT, 'source_label', lang)}: {rule.source.cite(lang)}")
     ws.cell(row=3, column=1, value=f"{_l(_TEXT, 'params_label', lang)}: {rule.describe(lang)}")
     ws.cell(row=4, column=1, value=f"{_l(_TEXT, 'date_label', lang)}: {_data_date(result, meta, lang)}")
-    keys = ["unit", "unit_id", "unit_type", "pop", "measure", "required", "existing", "deficit", "surplus",
-            "status"]
+    keys = ["unit", "unit_id", "unit_type", "pop", "measure", "required", "existing", "planned", "deficit"]
+    with_prop = proposed is not None and rule.kind in ("per_capita_count", "presence") and not rule.unit_column
+    if with_prop:
+        keys += ["proposed", "deficit_after"]
+    keys += ["surplus", "status"]
     if rule.kind == "proximity":
         keys.append("coverage_share")
     keys.append("note")
-    header = 6
-    _write_header(ws, header, keys, lang)
+    header = _header_block(ws, 6, result, lang, meta) + 1
+    _write_header(ws, header, keys, lang, result)
+
+    def add_proposed(values: dict, n: float) -> dict:
+        if with_prop:
+            values["proposed"], values["deficit_after"] = n, _deficit_after(values.get("deficit"), n)
+        return values
+
     r = header
     for rec in rows.to_dict("records"):
         r += 1
+        uid = "" if rec["unit_id"] is None or pd.isna(rec["unit_id"]) else str(rec["unit_id"])
+        rec = add_proposed(dict(rec), (proposed or {}).get((rule.id, uid), 0.0))
         for j, key in enumerate(keys, start=1):
             v = rec[key]
             if key == "status":
@@ -428,9 +646,12 @@ def _rule_sheet(ws, result: Evaluation, rule: Rule, lang: str, meta: Mapping[str
         rec = tot.iloc[0].to_dict()
         r += 1
         values = {"unit": _l(_TEXT, "total", lang), "pop": rec["pop"], "required": rec["required"],
-                  "existing": rec["existing"], "deficit": rec["deficit"], "surplus": rec["surplus"],
+                  "existing": rec["existing"], "planned": rec["planned"], "deficit": rec["deficit"],
+                  "surplus": rec["surplus"],
                   "status": _status_text(rec["status"], lang), "coverage_share": rec["coverage_share"],
                   "measure": _l(_MEASURE, rec["measure"], lang), "note": rec["note"]}
+        n_prop = sum(v for (rid, _), v in (proposed or {}).items() if rid == rule.id)
+        values = add_proposed(values, float(n_prop))
         for j, key in enumerate(keys, start=1):
             c = ws.cell(row=r, column=j, value=_cell_value(values.get(key)))
             c.font, c.fill = st["bold"], st["total_fill"]
@@ -447,9 +668,9 @@ def _summary_sheet(ws, result: Evaluation, lang: str, meta: Mapping[str, Any] | 
     ws.cell(row=1, column=1, value=_l(_TEXT, "title", lang)).font = st["title"]
     ws.cell(row=2, column=1, value=f"{_l(_TEXT, 'date_label', lang)}: {_data_date(result, meta, lang)}")
     keys = ["rule_id", "rule_name", "kind", "measure", "units", "units_passed", "required", "existing",
-            "deficit", "status", "source", "parameters"]
-    header = 4
-    _write_header(ws, header, keys, lang)
+            "planned", "deficit", "status", "source", "parameters"]
+    header = _header_block(ws, 3, result, lang, meta) + 1
+    _write_header(ws, header, keys, lang, result)
     r = header
     rules = {x.id: x for x in result.rules}
     for rec in result.totals.to_dict("records"):
@@ -522,7 +743,7 @@ def _notes_sheet(ws, result: Evaluation, lang: str, meta: Mapping[str, Any] | No
         (_l(_TEXT, "outside", lang), len(result.outside)),
     ]
     for k, v in (meta or {}).items():
-        if k != "data_date":
+        if k != "data_date" and v is not None:
             lines.append((str(k), v))
     r = 2
     for k, v in lines:
@@ -578,7 +799,7 @@ def long_table(result: Evaluation, *, lang: str = "zh", meta: Mapping[str, Any] 
     out = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=list(result.table.columns))
     out["data_date"] = date
     keys = ["rule_id", "rule_name", "unit", "unit_id", "unit_type", "pop", "measure", "required", "existing",
-            "deficit", "surplus", "status", "coverage_share", "note", "source", "parameters", "data_date"]
+            "planned", "deficit", "surplus", "status", "coverage_share", "note", "source", "parameters", "data_date"]
     return out.reindex(columns=keys)
 
 
@@ -607,8 +828,8 @@ def export_csv(result: Evaluation, path: str | Path, *, lang: str = "zh",
     out = long_table(result, lang=lang, meta=meta)
     out["status"] = out["status"].map(lambda s: _status_text(s, lang))
     out["measure"] = out["measure"].map(lambda m: _l(_MEASURE, m, lang) if isinstance(m, str) else m)
-    out.columns = [_l(_HEAD, c, lang) for c in out.columns]
-    return _atomic_write(path, lambda tmp: out.to_csv(tmp, index=False, encoding="utf-8-sig"))
+    out.columns = [_head(c, lang, result) for c in out.columns]
+    return _atomic_write(path, lambda tmp: spreadsheet_csv(out, tmp))
 
 
 # --------------------------------------------------------------------------- GIS

@@ -38,11 +38,13 @@ import shapely
 
 from .errors import InputError, Problem, ProblemCollector
 from .geo import WGS84, to_metric
+from .limits import MAX_TABLE_ROWS, SPLIT_FIX
 
 __all__ = [
     "FACILITY_TYPES",
     "FacilityType",
     "bd09_to_gcj02",
+    "coordinate_shift_problem",
     "gcj02_to_bd09",
     "gcj02_to_wgs84",
     "load_facilities",
@@ -547,6 +549,7 @@ class _Table:
 
     frame: pd.DataFrame
     rows: np.ndarray
+    header_note: str | None = None
 
 
 def _table_from_rows(raw: list[list[Any]], numbers: list[int], wanted: Callable[[list[str]], bool],
@@ -560,9 +563,10 @@ def _table_from_rows(raw: list[list[Any]], numbers: list[int], wanted: Callable[
         return _Table(pd.DataFrame(), np.array([], dtype=int))
     head = next((i for i in candidates if wanted([str(v).strip() for v in raw[i]
                                                   if not _is_missing(v)])), candidates[0])
+    names, note = _combined_header(raw, head, numbers)
     header: list[str] = []
     seen: dict[str, int] = {}
-    for j, v in enumerate(raw[head]):
+    for j, v in enumerate(names):
         name = str(v).strip() if not _is_missing(v) else f"column_{j + 1}"
         if name in seen:
             seen[name] += 1
@@ -592,17 +596,85 @@ def _table_from_rows(raw: list[list[Any]], numbers: list[int], wanted: Callable[
         body.append(["" if _is_missing(v) else v for v in row])
         body_rows.append(number)
     frame = pd.DataFrame(body, columns=header, dtype=object)
-    return _Table(frame, np.asarray(body_rows, dtype=int))
+    return _Table(frame, np.asarray(body_rows, dtype=int), note)
+
+
+def _combined_header(raw: list[list[Any]], head: int, numbers: list[int]) -> tuple[list[Any], str | None]:
+    """The header row, with its empty cells taken from the row above when the header spans two rows.
+
+    A header of merged cells (名称 merged over two rows beside 坐标 over 经度/纬度) leaves the
+    lower row empty where the upper cell was merged down; those names come from the upper row.
+    """
+    names = list(raw[head])
+    if head == 0 or sum(not _is_missing(v) for v in raw[head - 1]) < 2:  # none, or a title row
+        return names, None
+    upper = list(raw[head - 1])
+    width = max(len(names), len(upper))
+    names += [None] * (width - len(names))
+    upper += [None] * (width - len(upper))
+    taken = [j for j in range(width) if _is_missing(names[j]) and not _is_missing(upper[j])]
+    if not taken:
+        return names, None
+    for j in taken:
+        names[j] = upper[j]
+    note = (f"the header spans rows {numbers[head - 1]}–{numbers[head]} (merged cells); the names "
+            f"{', '.join(repr(str(upper[j]).strip()) for j in taken)} were taken from row "
+            f"{numbers[head - 1]}.")
+    return names, note
+
+
+def _count_lines(path: Path, block: int = 1 << 24) -> int:
+    """Lines of a text file, counted block by block without holding the file in memory."""
+    n = 0
+    last = b""
+    with path.open("rb") as fh:
+        while chunk := fh.read(block):
+            n += chunk.count(b"\n")
+            last = chunk
+    return n + (1 if last and not last.endswith(b"\n") else 0)
+
+
+def _within_row_limit(n_rows: int, pc: ProblemCollector, *, more: bool = False) -> bool:
+    """Record a problem when a table has more rows than :data:`coverage.limits.MAX_TABLE_ROWS`."""
+    if n_rows <= MAX_TABLE_ROWS + 1:  # the header row is not a facility
+        return True
+    count = f"more than {n_rows - 1:,}" if more else f"{n_rows:,}"
+    pc.add(f"the table has {count} rows, more than the limit of {MAX_TABLE_ROWS:,} facilities "
+           "in one table.", fix="keep only the facilities of the study area in the file, or " + SPLIT_FIX)
+    return False
 
 
 def _read_csv(path: Path, encoding: str | None, wanted: Callable[[list[str]], bool],
               pc: ProblemCollector) -> _Table | None:
+    if not _within_row_limit(_count_lines(path), pc):
+        return None
     text = _decode(path.read_bytes(), encoding, pc)
     if text is None:
         return None
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=_sniff_delimiter(text))
-    raw = [row for row in reader]
+    delimiter = _sniff_delimiter(text)
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    raw: list[list[str]] = []
+    start_line = 1  # the line the current record starts on
+    for row in reader:
+        raw.append(row)
+        last_start, start_line = start_line, reader.line_num + 1
+    if raw and _ends_inside_quotes(text, last_start, delimiter):
+        pc.add(f"line {last_start}: a double quote (\") opens a value that is never closed, so "
+               f"lines {last_start}–{reader.line_num} were read as one value.",
+               fix="close the quote, or remove it; values that contain the delimiter are written "
+                   "in double quotes such as \"Road 1, Chengdu\".", row=len(raw))
+        return None
     return _table_from_rows(raw, list(range(1, len(raw) + 1)), wanted, pc)
+
+
+def _ends_inside_quotes(text: str, first_line: int, delimiter: str) -> bool:
+    """Whether the record starting on ``first_line`` (1-based) runs into the end of the file in quotes."""
+    lines = io.StringIO(text, newline="").readlines()[first_line - 1:]
+    try:
+        list(csv.reader(io.StringIO("".join(lines), newline=""), delimiter=delimiter, strict=True))
+    except csv.Error as exc:
+        return "end of data" in str(exc)
+    return False
 
 
 def _read_xlsx(path: Path, sheet: str | int | None, wanted: Callable[[list[str]], bool],
@@ -633,7 +705,14 @@ def _read_xlsx(path: Path, sheet: str | int | None, wanted: Callable[[list[str]]
                    f"{', '.join(repr(n) for n in names)}.",
                    fix="pass one of these sheet names as `sheet`.")
             return None
-        raw = [list(r) for r in ws.iter_rows(values_only=True)]
+        if ws.max_row is not None and not _within_row_limit(ws.max_row, pc):
+            return None
+        raw = []
+        for r in ws.iter_rows(values_only=True):  # a sheet without its size: count while reading
+            raw.append(list(r))
+            if len(raw) > MAX_TABLE_ROWS + 1:
+                _within_row_limit(len(raw), pc, more=True)
+                return None
     finally:
         wb.close()
     return _table_from_rows(raw, list(range(1, len(raw) + 1)), wanted, pc)
@@ -1018,6 +1097,9 @@ def load_facilities(
                            np.arange(len(gdf)) + 1)
     pc.raise_if_any()
     assert table is not None
+    if table.header_note:
+        notes.warn(table.header_note, fix="keep one header row above the facility rows to be sure "
+                                          "every column is read as meant.")
     frame = table.frame
     rows = table.rows
     n = len(frame)
@@ -1038,8 +1120,8 @@ def load_facilities(
             pc.add(
                 f"no {' and no '.join(missing)} column found; the columns are "
                 f"{', '.join(repr(str(c)) for c in columns)}.",
-                fix="name the coordinate columns lon/lng/longitude/x/经度 and lat/latitude/y/纬度, "
-                    "or pass `lon_col=` and `lat_col=`.",
+                fix="name the coordinate columns 经度 (or lon/lng/longitude/x) and 纬度 "
+                    "(or lat/latitude/y) in the header row.",
             )
         if lon_c is not None and lon_c == lat_c:
             pc.add(f"`lon_col` and `lat_col` are the same column {lon_c!r}.",
@@ -1106,7 +1188,8 @@ def load_facilities(
     swapped_china = ~in_china & _in_box(lat_raw, lon_raw, CHINA_LONLAT)
     where = f"columns {coord_cols[0]}/{coord_cols[1]}" if coord_cols[0] != "geometry" \
         else "the geometry"
-    swap_fix = (f"swap them, or pass lon_col={coord_cols[1]!r}, lat_col={coord_cols[0]!r}."
+    swap_fix = (f"swap the headers of columns {coord_cols[0]!r} and {coord_cols[1]!r} (in China "
+                "longitudes lie between 73 and 135, latitudes between 18 and 54)."
                 if coord_cols[0] != "geometry" else
                 "write points as (longitude, latitude), the GeoJSON order.")
     if swapped_china.all() and n > 1:
@@ -1271,4 +1354,72 @@ def load_facilities(
         out[name] = series.to_numpy()
     result = gpd.GeoDataFrame(out, geometry=shapely.points(x, y), crs=target)
     result.attrs["notes"] = [str(p) for p in notes.warnings]
+    result.attrs["coord_system"] = system if gis_crs_geographic else None
     return result
+
+
+_SHIFT_SYSTEMS = {"gcj02": ("GCJ-02", "Amap, Tencent"), "bd09": ("BD-09", "Baidu")}
+#: Distance from a mapped building within which a facility counts as on it, in metres.
+_ON_BUILDING_M = 10.0
+
+
+def coordinate_shift_problem(lon: Any, lat: Any, buildings: Any, crs: str, *,
+                             file: str | None = None) -> Problem | None:
+    """A note when facilities read as WGS84 fit the mapped buildings only once converted from GCJ-02/BD-09.
+
+    Coordinates copied from Amap or Tencent (GCJ-02) or Baidu (BD-09) but
+    read as WGS84 lie 300–700 m off: a facility that should stand on its
+    building lands in a street or another block. The test counts the
+    facilities in or within 10 m of a building of the road data's OSM file,
+    for the coordinates as read and as converted from each system; a
+    conversion that puts at least half of them on buildings, and at least
+    30 percentage points more than as read, is reported.
+
+    Parameters
+    ----------
+    lon, lat
+        The facilities' coordinates as read (WGS84 degrees).
+    buildings
+        Building polygons in ``crs`` (e.g. from
+        :func:`coverage.population.read_osm_ancillary`).
+    crs
+        The metric CRS of ``buildings``.
+    file
+        The facility file, for the message.
+
+    Returns
+    -------
+    Problem or None
+        The note with the fix, or None when the coordinates fit as read, or
+        there are fewer than 3 facilities or no buildings to test against.
+    """
+    lon, lat = _arrays(lon, lat)
+    ok = np.isfinite(lon) & np.isfinite(lat)
+    lon, lat = lon[ok], lat[ok]
+    polys = np.asarray(buildings, dtype=object)
+    if len(lon) < 3 or len(polys) == 0:
+        return None
+    tree = shapely.STRtree(polys)
+
+    def on_buildings(lo: np.ndarray, la: np.ndarray) -> tuple[float, np.ndarray, np.ndarray]:
+        x, y = to_metric(lo, la, crs)
+        hit = np.unique(tree.query(shapely.points(x, y), predicate="dwithin", distance=_ON_BUILDING_M)[0])
+        return len(hit) / len(lo), x, y
+
+    given, x0, y0 = on_buildings(lon, lat)
+    best = None
+    for key in _SHIFT_SYSTEMS:
+        share, x1, y1 = on_buildings(*to_wgs84(lon, lat, key))
+        if share >= 0.5 and share - given >= 0.3 and (best is None or share > best[1]):
+            best = (key, share, float(np.median(np.hypot(x1 - x0, y1 - y0))))
+    if best is None:
+        return None
+    key, share, shift_m = best
+    label, maps = _SHIFT_SYSTEMS[key]
+    return Problem(
+        f"read as WGS84, {given:.0%} of the {len(lon)} facilities lie on a building mapped in the road "
+        f"data; read as {label} ({maps}) coordinates, {share:.0%} do. The coordinates look like {label} "
+        f"read as WGS84, which moves every facility by about {shift_m:.0f} m.",
+        fix=f"declare the coordinate system {label}: choose {label} when uploading, "
+            f"`--coord-system {key}` on the command line, `coord_system: {key}` under the facilities "
+            f"of a study config, or coord_system='{key}' in Python.", file=file)

@@ -13,7 +13,9 @@ network unless an online basemap is chosen explicitly:
   drawn as circle markers or inline-SVG ``DivIcon`` s.
 * The default basemap is drawn from the study area's own OpenStreetMap data
   (roads by class, water, green space; ``data/chengdu/basemap.gpkg``, built
-  by ``scripts/build_basemap.py``) as light vector layers on a canvas.
+  by ``scripts/build_basemap.py``) as light vector layers on a canvas, with
+  district, road, station, park and landmark names as permanent labels that
+  appear as the map zooms in.
 * Large layers (population grid, travel-time surfaces) become one PNG
   :class:`folium.raster_layers.ImageOverlay` (see :func:`grid_to_png`), not
   thousands of polygons.
@@ -26,11 +28,11 @@ for GCJ-02 tile providers (Amap), shifted to GCJ-02.
 from __future__ import annotations
 
 import base64
-import html
 import io
 import json
 import math
 import re
+from collections import OrderedDict
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -48,6 +50,7 @@ from PIL import Image
 from coverage.errors import InputError, ProblemCollector
 from coverage.geo import WGS84, transformer
 from coverage.i18n import FACILITY_TYPES, LANGS, facility_type_label, t
+from coverage.safe_text import html_text
 
 __all__ = [
     "BASEMAPS",
@@ -55,6 +58,7 @@ __all__ = [
     "GridRaster",
     "build_map",
     "colorize",
+    "basemap_labels",
     "default_basemap_path",
     "external_asset_urls",
     "grid_raster",
@@ -62,6 +66,7 @@ __all__ = [
     "load_basemap",
     "new_offline_map",
     "offline_assets_html",
+    "public_mask",
     "static_dir",
     "wgs84_to_gcj02",
 ]
@@ -82,6 +87,12 @@ FACILITY_COLOURS: Mapping[str, str] = {
     "workers_palace": "#bcbd22",
     "other": "#7f7f7f",
 }
+
+#: Colour of the residents not covered (stripes over the population ramp).
+UNCOVERED_COLOUR = "#3f007d"
+#: Type prefix and marker colour of facilities that are not public (they count for no standard).
+NONPUBLIC_PREFIX = "nonpublic:"
+NONPUBLIC_COLOUR = "#bdbdbd"
 
 _PALETTES: dict[str, tuple[str, ...]] = {
     "YlOrRd": ("#ffffcc", "#ffeda0", "#fed976", "#feb24c", "#fd8d3c", "#fc4e2a",
@@ -505,7 +516,7 @@ def grid_raster(grid: gpd.GeoDataFrame, *, pixel_m: float | None = None,
 def grid_to_png(grid: gpd.GeoDataFrame, column: str, *, cmap: str | Sequence[str] = "YlOrRd",
                 vmin: float | None = None, vmax: float | None = None,
                 pixel_m: float | None = None, max_pixels: int = 2048,
-                gcj: bool = False, raster: GridRaster | None = None,
+                gcj: bool = False, raster: GridRaster | None = None, hatch_px: int = 0,
                 ) -> tuple[bytes, list[list[float]]]:
     """Render grid-cell values into a PNG for a Leaflet image overlay.
 
@@ -533,6 +544,10 @@ def grid_to_png(grid: gpd.GeoDataFrame, column: str, *, cmap: str | Sequence[str
         A :class:`GridRaster` of a grid whose rows include every row of
         ``grid`` (same index labels); reused instead of sampling the cells
         again (``pixel_m``, ``max_pixels`` and ``gcj`` are then ignored).
+
+    hatch_px
+        Draw only diagonal stripes with this period in pixels (0: fill every
+        cell), so that a layer below stays visible.
 
     Returns
     -------
@@ -573,6 +588,10 @@ def grid_to_png(grid: gpd.GeoDataFrame, column: str, *, cmap: str | Sequence[str
         raster = grid_raster(grid, pixel_m=pixel_m, max_pixels=max_pixels, gcj=gcj)
     sampled = raster.sample(grid, column)
     rgba = colorize(sampled, cmap=cmap, vmin=vmin, vmax=vmax)
+    if hatch_px > 1:
+        # Diagonal stripes: a third of each period drawn, the layer below shows between them.
+        rows, cols = np.indices(rgba.shape[:2])
+        rgba[(rows + cols) % int(hatch_px) >= max(1, int(hatch_px) // 3), 3] = 0
     buf = io.BytesIO()
     Image.fromarray(rgba, mode="RGBA").save(buf, format="PNG", optimize=True)
     return buf.getvalue(), [list(b) for b in raster.bounds]
@@ -589,7 +608,7 @@ def default_basemap_path() -> Path:
 
 
 def load_basemap(path: str | Path | None = None) -> dict[str, gpd.GeoDataFrame]:
-    """Read the offline basemap layers (``roads``, ``water``, ``waterways``, ``green``).
+    """Read the offline basemap layers (``roads``, ``water``, ``waterways``, ``green``, ``labels``).
 
     Parameters
     ----------
@@ -615,7 +634,7 @@ def load_basemap(path: str | Path | None = None) -> dict[str, gpd.GeoDataFrame]:
                          fix="build it with `python scripts/build_basemap.py` or pass "
                              "basemap='osm'/'tianditu'/'amap' when online.")
     names = {name for name, _ in pyogrio.list_layers(path)}
-    wanted = [n for n in ("green", "water", "waterways", "roads") if n in names]
+    wanted = [n for n in ("green", "water", "waterways", "roads", "labels") if n in names]
     if not wanted:
         raise InputError(f"`path` = {str(path)!r} has none of the layers roads, water, "
                          "waterways, green.", fix="rebuild it with scripts/build_basemap.py.")
@@ -636,6 +655,21 @@ def _geojson_layer(gdf: gpd.GeoDataFrame, *, name: str, style: dict[str, Any],
                           interactive=False, control=False)
 
 
+# Display frames of basemap layers, by layer object: the same layers are drawn on every map.
+_BASEMAP_FRAMES: "OrderedDict[int, tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]]" = OrderedDict()
+
+
+def _basemap_frame(layer: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    hit = _BASEMAP_FRAMES.get(id(layer))
+    if hit is not None and hit[0] is layer:
+        return hit[1]
+    frame = _display_frame(layer, gcj=False, decimals=5)
+    _BASEMAP_FRAMES[id(layer)] = (layer, frame)
+    while len(_BASEMAP_FRAMES) > 16:
+        _BASEMAP_FRAMES.popitem(last=False)
+    return frame
+
+
 def _add_offline_basemap(m: folium.Map, layers: Mapping[str, gpd.GeoDataFrame],
                          lang: str) -> None:
     # Basemap coordinates are rounded to 1e-5 degrees (about 1 m); each road
@@ -644,12 +678,12 @@ def _add_offline_basemap(m: folium.Map, layers: Mapping[str, gpd.GeoDataFrame],
     group = folium.FeatureGroup(name=t("layer_basemap", lang), control=True, show=True)
     for name in ("green", "water", "waterways"):
         if name in layers and not layers[name].empty:
-            frame = _display_frame(layers[name], gcj=False, decimals=5)
+            frame = _basemap_frame(layers[name])
             _geojson_layer(frame, name=name, style=_BASEMAP_STYLE[name],
                            merge=name == "waterways").add_to(group)
     roads = layers.get("roads")
     if roads is not None and not roads.empty:
-        frame = _display_frame(roads, gcj=False, decimals=5)
+        frame = _basemap_frame(roads)
         classes = frame["road_class"] if "road_class" in frame else pd.Series(
             "minor", index=frame.index)
         for cls in _ROAD_ORDER:
@@ -661,6 +695,95 @@ def _add_offline_basemap(m: folium.Map, layers: Mapping[str, gpd.GeoDataFrame],
     _Script(f"{{map}}.getContainer().style.background = {json.dumps(_BASEMAP_STYLE['background'])};"
             f"{{map}}.attributionControl.addAttribution({json.dumps(_OSM_ATTRIBUTION)});"
             ).add_to(m)
+
+
+#: Label style per kind (offline basemap): CSS of the text.
+_LABEL_STYLE = {
+    "district": "font-size:15px;font-weight:bold;color:#5a4a78;letter-spacing:2px",
+    "road_major": "font-size:12px;color:#6b4a12",
+    "road_secondary": "font-size:11px;color:#4d4d4d",
+    "road_minor": "font-size:10px;color:#666",
+    "park": "font-size:11px;color:#2e6b2e",
+    "station": "font-size:11px;color:#1f4e8c",
+    "landmark": "font-size:11px;color:#7a3b3b;font-style:italic",
+    "neighbourhood": "font-size:10px;color:#777",
+}
+_LABEL_HALO = ("white-space:nowrap;pointer-events:none;display:inline-block;transform:translate(-50%,-50%);"
+               "text-shadow:0 0 2px #fff,0 0 2px #fff,0 0 3px #fff;font-family:sans-serif;")
+
+
+def basemap_labels(layers: Mapping[str, gpd.GeoDataFrame], boundaries: gpd.GeoDataFrame | None = None,
+                   *, lang: str = "zh") -> pd.DataFrame:
+    """Names to draw on the offline basemap: ``lon``, ``lat``, ``text``, ``kind``, ``min_zoom``.
+
+    Parameters
+    ----------
+    layers
+        Basemap layers (see :func:`load_basemap`); its ``labels`` layer holds
+        road, place, station, park and landmark names.
+    boundaries
+        The study area's districts: each gets a label (shown at every zoom)
+        at a point inside its part of the basemap's extent; OSM district
+        labels of the same name are then left out.
+    lang
+        ``"en"`` prefers English names where OSM has them.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per label in WGS84; ``text`` is not yet HTML-escaped.
+    """
+    parts = []
+    roads = layers.get("roads")
+    extent = shapely.box(*roads.total_bounds) if roads is not None and not roads.empty else None
+    names: set[str] = set()
+    if boundaries is not None and not boundaries.empty and "name" in boundaries:
+        b = boundaries
+        geoms = b.geometry
+        if extent is not None and roads.crs is not None and b.crs is not None:
+            geoms = geoms.intersection(gpd.GeoSeries([extent], crs=roads.crs).to_crs(b.crs).iloc[0])
+        keep = ~geoms.is_empty & geoms.notna()
+        pts = gpd.GeoSeries(geoms[keep].representative_point(), crs=b.crs).to_crs(WGS84)
+        names = set(b["name"].astype(str))
+        parts.append(pd.DataFrame({"lon": pts.x.to_numpy(), "lat": pts.y.to_numpy(),
+                                   "text": _label_column(b[keep], lang).astype(str).to_numpy(),
+                                   "kind": "district", "min_zoom": 0}))
+    lab = layers.get("labels")
+    if lab is not None and not lab.empty:
+        lab = lab[~((lab["kind"] == "district") & lab["name"].astype(str).isin(names))]
+        pts = lab.geometry.to_crs(WGS84)
+        parts.append(pd.DataFrame({"lon": pts.x.to_numpy(), "lat": pts.y.to_numpy(),
+                                   "text": _label_column(lab, lang).astype(str).to_numpy(),
+                                   "kind": lab["kind"].astype(str).to_numpy(),
+                                   "min_zoom": lab["min_zoom"].astype(int).to_numpy()}))
+    if not parts:
+        return pd.DataFrame(columns=["lon", "lat", "text", "kind", "min_zoom"])
+    return pd.concat(parts, ignore_index=True)
+
+
+def _add_labels(m: folium.Map, labels: pd.DataFrame) -> None:
+    """Permanent, zoom-dependent name labels (Leaflet DivIcons in their own pane, not clickable)."""
+    if labels.empty:
+        return
+    rows = [[round(float(r.lat), 6), round(float(r.lon), 6),
+             f'<span style="{_LABEL_HALO}{_LABEL_STYLE.get(r.kind, _LABEL_STYLE["road_minor"])}">'
+             f'{html_text(r.text)}</span>', int(r.min_zoom)]
+            for r in labels.itertuples(index=False)]
+    data = json.dumps(rows, ensure_ascii=False).replace("</", "<\\/")
+    _Script(
+        "(function (map) {"
+        "var pane = map.createPane('cultcov_labels'); pane.style.zIndex = 450;"
+        "pane.style.pointerEvents = 'none'; var groups = {};"
+        f"{data}.forEach(function (d) {{"
+        "var g = groups[d[3]] || (groups[d[3]] = L.layerGroup());"
+        "L.marker([d[0], d[1]], {icon: L.divIcon({className: 'cultcov-label', html: d[2], iconSize: null}),"
+        "interactive: false, keyboard: false, pane: 'cultcov_labels'}).addTo(g);});"
+        "function show() { var z = map.getZoom();"
+        "for (var k in groups) { var on = z >= +k;"
+        "if (on && !map.hasLayer(groups[k])) groups[k].addTo(map);"
+        "else if (!on && map.hasLayer(groups[k])) map.removeLayer(groups[k]); } }"
+        "map.on('zoomend', show); show();"
+        "})({map});").add_to(m)
 
 
 def _add_tiles(m: folium.Map, basemap: str, *, tianditu_key: str | None, lang: str) -> None:
@@ -731,7 +854,7 @@ var {{ this.get_name() }} = L.control({position: {{ this.position|tojson }}});
 
 
 def _legend_gradient(label: str, cmap: str | Sequence[str], vmin: float, vmax: float) -> str:
-    return (f'<div style="margin-top:4px"><b>{html.escape(label)}</b>'
+    return (f'<div style="margin-top:4px"><b>{html_text(label)}</b>'
             f'<div style="height:10px;width:180px;background:{_css_gradient(cmap)};'
             'border:1px solid #999"></div>'
             '<div style="display:flex;justify-content:space-between;width:182px">'
@@ -746,10 +869,14 @@ def _swatch(colour: str, label: str, *, shape: str = "circle") -> str:
     elif shape == "star":
         mark = _star_svg(14, colour).replace("<svg ", '<svg style="vertical-align:-2px;'
                                              'margin-right:4px" ')
+    elif shape == "hatch":
+        stripes = (f"repeating-linear-gradient(135deg,{colour} 0 2px,transparent 2px 5px)")
+        mark = (f'<span style="display:inline-block;width:13px;height:10px;background:{stripes};'
+                'margin-right:6px;vertical-align:-1px;border:1px solid #999"></span>')
     else:
         mark = (f'<span style="display:inline-block;width:13px;height:10px;background:{colour};'
                 'margin-right:6px;vertical-align:-1px;border:1px solid #999"></span>')
-    return f"<div>{mark}{html.escape(label)}</div>"
+    return f"<div>{mark}{html_text(label)}</div>"
 
 
 def _star_svg(size: int, colour: str) -> str:
@@ -799,6 +926,23 @@ def _check_frame(pc: ProblemCollector, name: str, gdf: Any, *, required: bool,
                    fix=f"pass only {' or '.join(geom_types)} geometries.")
             return False
     return True
+
+
+def _feature_data(props: pd.DataFrame, geometry: gpd.GeoSeries) -> dict:
+    """GeoJSON of ``props`` (WGS84 ``geometry``) with every shown value HTML-escaped.
+
+    folium's tooltips and popups place property values and aliases in the
+    page with ``innerHTML``; escaped values show as the text they are.
+    ``f_fill`` (a colour read by the style function) is left as it is.
+    """
+    shown = pd.DataFrame({c: props[c] if c == "f_fill" else props[c].map(html_text)
+                          for c in props.columns}, index=props.index)
+    data = gpd.GeoDataFrame(shown, geometry=geometry, crs=WGS84)
+    return json.loads(data.to_json(drop_id=True))
+
+
+def _html_list(labels: Sequence[str]) -> list[str]:
+    return [html_text(v) for v in labels]
 
 
 def _label_column(df: pd.DataFrame, lang: str) -> pd.Series:
@@ -983,7 +1127,7 @@ def build_map(
         label = grid_label or (t("grid_pop_label", lang) if grid_column == "pop" else grid_column)
         folium.raster_layers.ImageOverlay(
             image=_data_uri(png, "image/png"), bounds=bounds, opacity=0.7,
-            name=label, pixelated=True, interactive=False, zindex=2, pane=raster_pane,
+            name=html_text(label), pixelated=True, interactive=False, zindex=2, pane=raster_pane,
         ).add_to(m)
         legend.append(_legend_gradient(label, grid_cmap, vmin, vmax))
 
@@ -992,29 +1136,34 @@ def build_map(
         label = t("layer_uncovered", lang)
         if set(uncovered.geom_type) <= {"Point"}:
             frame = _display_frame(uncovered, gcj=gcj)
-            group = folium.FeatureGroup(name=label)
+            group = folium.FeatureGroup(name=html_text(label))
             folium.GeoJson(
                 json.loads(frame[[frame.geometry.name]].to_json(drop_id=True)),
                 marker=folium.CircleMarker(radius=2, weight=0, fill=True,
-                                           fill_color="#c0392b", fill_opacity=0.8),
+                                           fill_color=UNCOVERED_COLOUR, fill_opacity=0.8),
                 interactive=False, control=False).add_to(group)
             group.add_to(m)
         else:
+            # Stripes in a colour the population ramp does not use: both stay readable.
             mark = uncovered.assign(_one=1.0)
-            png, bounds = grid_to_png(mark, "_one", cmap=["#c0392b", "#c0392b"],
+            png, bounds = grid_to_png(mark, "_one", cmap=[UNCOVERED_COLOUR, UNCOVERED_COLOUR],
                                       vmin=0.0, vmax=1.0, gcj=gcj,
-                                      raster=_usable(raster, mark, gcj))
+                                      raster=_usable(raster, mark, gcj), hatch_px=6)
             folium.raster_layers.ImageOverlay(
-                image=_data_uri(png, "image/png"), bounds=bounds, opacity=0.45,
-                name=label, pixelated=True, interactive=False, zindex=3,
+                image=_data_uri(png, "image/png"), bounds=bounds, opacity=0.8,
+                name=html_text(label), pixelated=True, interactive=False, zindex=3,
                 pane=raster_pane).add_to(m)
-        legend.append(_swatch("#c0392b", label, shape="square"))
+        legend.append(_swatch(UNCOVERED_COLOUR, label, shape="hatch"))
 
     # Boundaries.
     if ok_b and not boundaries.empty:
         _add_boundaries(m, boundaries, lang=lang, gcj=gcj, choropleth_column=choropleth_column,
                         choropleth_cmap=choropleth_cmap, legend=legend,
                         fields=district_fields)
+
+    # Names of districts, roads and places on the offline basemap.
+    if basemap == "offline":
+        _add_labels(m, basemap_labels(layers, boundaries if ok_b else None, lang=lang))
 
     # Facilities.
     if ok_f and not facilities.empty:
@@ -1025,7 +1174,7 @@ def build_map(
         _add_proposals(m, proposals, lang=lang, gcj=gcj, legend=legend)
 
     if legend:
-        _Legend(f"<b>{html.escape(t('legend', lang))}</b>" + "".join(legend)).add_to(m)
+        _Legend(f"<b>{html_text(t('legend', lang))}</b>" + "".join(legend)).add_to(m)
     folium.LayerControl(collapsed=True, position="topright").add_to(m)
 
     leaked = external_asset_urls(m)
@@ -1076,7 +1225,6 @@ def _add_boundaries(m: folium.Map, boundaries: gpd.GeoDataFrame, *, lang: str, g
         legend.append(_legend_gradient(labels.get(choropleth_column, str(choropleth_column)),
                                        choropleth_cmap, vmin, vmax))
     props["f_fill"] = [fill.get(i, "") for i in frame.index]
-    data = gpd.GeoDataFrame(props, geometry=frame.geometry, crs=WGS84)
     fields = [c for c in props.columns if c != "f_fill"]
 
     def style(feature: dict) -> dict:
@@ -1085,12 +1233,21 @@ def _add_boundaries(m: folium.Map, boundaries: gpd.GeoDataFrame, *, lang: str, g
                 "fillColor": colour or "#000000", "fillOpacity": 0.45 if colour else 0.0}
 
     folium.GeoJson(
-        json.loads(data.to_json(drop_id=True)), name=t("layer_boundaries", lang),
+        _feature_data(props, frame.geometry), name=t("layer_boundaries", lang),
         style_function=style,
         highlight_function=lambda _f: {"weight": 3.5, "color": "#222244"},
-        tooltip=folium.GeoJsonTooltip(fields=fields, aliases=aliases, sticky=True),
+        tooltip=folium.GeoJsonTooltip(fields=fields, aliases=_html_list(aliases), sticky=True),
         zoom_on_click=False,
     ).add_to(m)
+
+
+def public_mask(facilities: pd.DataFrame) -> np.ndarray:
+    """Public facilities (no ``public`` column, or a missing value, counts as public)."""
+    if "public" not in facilities.columns:
+        return np.ones(len(facilities), dtype=bool)
+    from .workflow import _is_public
+
+    return _is_public(facilities["public"]).to_numpy(bool)
 
 
 def _add_facilities(m: folium.Map, facilities: gpd.GeoDataFrame, *, lang: str, gcj: bool,
@@ -1098,12 +1255,18 @@ def _add_facilities(m: folium.Map, facilities: gpd.GeoDataFrame, *, lang: str, g
     frame = _display_frame(facilities, gcj=gcj)
     types = (frame["type"].astype("string").fillna("other") if "type" in frame
              else pd.Series("other", index=frame.index, dtype="string"))
+    # Non-public facilities (e.g. university libraries) count for no standard, so they get
+    # their own legend entry instead of the public type's.
+    public = public_mask(frame)
+    types = types.where(public, NONPUBLIC_PREFIX + types)
     order = [tp for tp in FACILITY_TYPES if (types == tp).any()]
+    order += [NONPUBLIC_PREFIX + tp for tp in FACILITY_TYPES if (types == NONPUBLIC_PREFIX + tp).any()]
     order += sorted(set(types) - set(order))
     group = folium.FeatureGroup(name=t("layer_facilities", lang))
     for tp in order:
-        part = frame[types == tp]
-        colour = FACILITY_COLOURS.get(tp, FACILITY_COLOURS["other"])
+        part = frame[(types == tp).to_numpy()]
+        colour = FACILITY_COLOURS.get(tp, NONPUBLIC_COLOUR if tp.startswith(NONPUBLIC_PREFIX)
+                                      else FACILITY_COLOURS["other"])
         label = facility_type_label(tp, lang)
         props = pd.DataFrame({"f_name": _label_column(part, lang),
                               "f_type": label}, index=part.index)
@@ -1114,13 +1277,12 @@ def _add_facilities(m: folium.Map, facilities: gpd.GeoDataFrame, *, lang: str, g
                     lambda v: _fmt(v) if pd.notna(v) else t("unknown", lang))
                 fields.append(f"f_{col}")
                 aliases.append(t(col, lang))
-        data = gpd.GeoDataFrame(props, geometry=part.geometry, crs=WGS84)
         folium.GeoJson(
-            json.loads(data.to_json(drop_id=True)), name=label,
+            _feature_data(props, part.geometry), name=label,
             marker=folium.CircleMarker(radius=6, weight=1.5, color="#ffffff", fill=True,
                                        fill_color=colour, fill_opacity=0.95),
             style_function=lambda _f, c=colour: {"fillColor": c, "color": "#ffffff"},
-            tooltip=folium.GeoJsonTooltip(fields=fields, aliases=aliases),
+            tooltip=folium.GeoJsonTooltip(fields=fields, aliases=_html_list(aliases)),
             control=False,
         ).add_to(group)
         legend.append(_swatch(colour, label))
@@ -1139,13 +1301,12 @@ def _add_proposals(m: folium.Map, proposals: gpd.GeoDataFrame, *, lang: str, gcj
         props["f_pop"] = frame[pop_col].map(_fmt)
         fields.append("f_pop")
         aliases.append(t("new_pop_covered", lang))
-    data = gpd.GeoDataFrame(props, geometry=frame.geometry, crs=WGS84)
     icon = folium.DivIcon(html=_star_svg(22, "#e6007e"), icon_size=(22, 22),
                           icon_anchor=(11, 11), class_name="cultcov-proposal")
     folium.GeoJson(
-        json.loads(data.to_json(drop_id=True)), name=t("layer_proposals", lang),
+        _feature_data(props, frame.geometry), name=t("layer_proposals", lang),
         marker=folium.Marker(icon=icon),
-        popup=folium.GeoJsonPopup(fields=fields, aliases=aliases),
-        tooltip=folium.GeoJsonTooltip(fields=fields, aliases=aliases),
+        popup=folium.GeoJsonPopup(fields=fields, aliases=_html_list(aliases)),
+        tooltip=folium.GeoJsonTooltip(fields=fields, aliases=_html_list(aliases)),
     ).add_to(m)
     legend.append(_swatch("#e6007e", t("layer_proposals", lang), shape="star"))

@@ -34,6 +34,7 @@ import shapely
 from shapely.geometry import box
 
 from .errors import InputError, Problem, ProblemCollector
+from .limits import MAX_RASTER_PIXELS, SPLIT_FIX, grid_cells_problem
 
 __all__ = [
     "DasymetricWeights",
@@ -83,6 +84,10 @@ def make_grid(bounds_xy: Sequence[float], *, cell_m: float, crs: str) -> gpd.Geo
     y0 = np.floor(miny / cell_m) * cell_m
     ncol = int(np.ceil((maxx - x0) / cell_m))
     nrow = int(np.ceil((maxy - y0) / cell_m))
+    problem = grid_cells_problem(float(ncol) * float(nrow), cell_m=cell_m,
+                                 what=f"an extent of {(maxx - minx) / 1000:,.1f} km × {(maxy - miny) / 1000:,.1f} km")
+    if problem is not None:
+        raise InputError(problem)
     cols, rows = np.meshgrid(np.arange(ncol), np.arange(nrow))
     cols = cols.ravel()
     rows = rows.ravel()
@@ -305,10 +310,10 @@ def _check_units(units: gpd.GeoDataFrame, pop_col: str, id_col: str, name: str) 
     pops = pd.to_numeric(units[pop_col], errors="coerce")
     for i, (raw, val) in enumerate(zip(units[pop_col], pops)):
         if pd.isna(val):
-            pc.add(f"population {raw!r} is not a number.", row=i + 2, column=pop_col,
+            pc.add(f"population {raw!r} is not a number.", row=i + 1, column=pop_col,
                    fix="enter a count of residents")
         elif val < 0:
-            pc.add(f"population {val:g} is negative.", row=i + 2, column=pop_col,
+            pc.add(f"population {val:g} is negative.", row=i + 1, column=pop_col,
                    fix="enter a count of residents >= 0")
     pc.raise_if_any()
 
@@ -468,9 +473,9 @@ def grid_from_points(points: gpd.GeoDataFrame, *, pop_col: str = "pop", cell_m: 
     pops = pd.to_numeric(layer[pop_col], errors="coerce")
     for i, (raw, val) in enumerate(zip(layer[pop_col], pops)):
         if pd.isna(val):
-            pc.add(f"population {raw!r} is not a number.", row=i + 2, column=pop_col, fix="enter a count")
+            pc.add(f"population {raw!r} is not a number.", row=i + 1, column=pop_col, fix="enter a count")
         elif val < 0:
-            pc.add(f"population {val:g} is negative.", row=i + 2, column=pop_col, fix="enter a count >= 0")
+            pc.add(f"population {val:g} is negative.", row=i + 1, column=pop_col, fix="enter a count >= 0")
     pc.raise_if_any()
     xs = layer.geometry.x.to_numpy()
     ys = layer.geometry.y.to_numpy()
@@ -501,14 +506,23 @@ def _bin_xy(xs: np.ndarray, ys: np.ndarray, pops: np.ndarray, *, cell_m: float, 
     return _finish(grid)
 
 
+#: Residents per km² above which a pixel is taken for an undeclared no-data fill value
+#: (the densest city blocks in the world hold about 100,000 residents per km²).
+MAX_PLAUSIBLE_DENSITY_PER_KM2 = 500_000.0
+
+
 def grid_from_raster(path: str | Path, *, crs: str | None = None, cell_m: float = 200.0,
                      bounds_lonlat: Sequence[float] | None = None,
                      units: gpd.GeoDataFrame | None = None) -> gpd.GeoDataFrame:
     """Read a population-count raster (e.g. WorldPop) into a grid.
 
     Each pixel's count is placed at its centre, projected to ``crs`` and
-    summed into square cells of ``cell_m``. No-data and negative pixels are
-    reported; zero cells are dropped.
+    summed into square cells of ``cell_m``. Only the part of the raster over
+    the study area (``units``, else ``bounds_lonlat``) is read; its size is
+    checked against :data:`coverage.limits.MAX_RASTER_PIXELS` and
+    :data:`coverage.limits.MAX_GRID_CELLS` from the raster's header before
+    any pixel is read. No-data and negative pixels are reported; zero cells
+    are dropped.
 
     Parameters
     ----------
@@ -521,10 +535,20 @@ def grid_from_raster(path: str | Path, *, crs: str | None = None, cell_m: float 
     bounds_lonlat
         Optional ``(minlon, minlat, maxlon, maxlat)`` window to read.
     units
-        Optional units (with ``unit_id``) to label the cells.
+        Optional units (with ``unit_id``): only pixels inside them are kept,
+        and each cell is labelled with its unit.
+
+    Raises
+    ------
+    InputError
+        A missing, unreadable or truncated file; no CRS; a raster that does
+        not overlap the study area or holds no population there; negative
+        pixels; pixels with implausible counts (an undeclared no-data fill
+        such as the float32 maximum); a window over the size limits.
     """
     import rasterio
-    from rasterio.windows import from_bounds
+    from rasterio.warp import transform_bounds
+    from rasterio.windows import Window, from_bounds
 
     path = Path(path)
     name = str(path)
@@ -539,31 +563,129 @@ def grid_from_raster(path: str | Path, *, crs: str | None = None, cell_m: float 
         if src.crs is None:
             raise InputError(Problem("the raster has no CRS.", file=name,
                                      fix="save it with a CRS (WorldPop files are EPSG:4326)"))
-        window = None
-        if bounds_lonlat is not None:
-            from rasterio.warp import transform_bounds
-            b = transform_bounds("EPSG:4326", src.crs, *bounds_lonlat)
-            window = from_bounds(*b, transform=src.transform).round_offsets().round_lengths()
-        band = src.read(1, window=window, masked=True).astype(float)
-        transform = src.window_transform(window) if window is not None else src.transform
+        rb = src.bounds
+        raster_ll = transform_bounds(src.crs, "EPSG:4326", *rb)
+        if units is not None and len(units):
+            want = transform_bounds(units.crs, src.crs, *units.total_bounds)
+            area_text = "the study area's units"
+        elif bounds_lonlat is not None:
+            want = transform_bounds("EPSG:4326", src.crs, *bounds_lonlat)
+            area_text = "`bounds_lonlat`"
+        else:
+            want = tuple(rb)
+            area_text = ""
+        pad_x, pad_y = abs(src.transform.a), abs(src.transform.e)
+        inter = (max(want[0] - pad_x, rb.left), max(want[1] - pad_y, rb.bottom),
+                 min(want[2] + pad_x, rb.right), min(want[3] + pad_y, rb.top))
+        if inter[0] >= inter[2] or inter[1] >= inter[3]:
+            want_ll = transform_bounds(src.crs, "EPSG:4326", *want)
+            raise InputError(Problem(
+                f"the raster (lon {raster_ll[0]:.4f}–{raster_ll[2]:.4f}, lat {raster_ll[1]:.4f}–"
+                f"{raster_ll[3]:.4f}) does not overlap {area_text} (lon {want_ll[0]:.4f}–{want_ll[2]:.4f}, "
+                f"lat {want_ll[1]:.4f}–{want_ll[3]:.4f}).", file=name,
+                fix="give a population raster that covers the study area (e.g. the WorldPop file of "
+                    "China), or check the CRS of the raster and of the boundaries"))
+        full = Window(0, 0, src.width, src.height)
+        window = from_bounds(*inter, transform=src.transform).round_offsets().round_lengths()
+        window = window.intersection(full)
+        pixels = int(window.width) * int(window.height)
+        if pixels > MAX_RASTER_PIXELS:
+            raise InputError(Problem(
+                f"the raster window over {area_text or 'the raster'} has {pixels:,} pixels, more than "
+                f"the limit of {MAX_RASTER_PIXELS:,}.", file=name,
+                fix="resample the raster to coarser pixels (e.g. 100 m), or " + SPLIT_FIX))
+        if crs is None:
+            lon0, lat0, lon1, lat1 = transform_bounds(src.crs, "EPSG:4326", *inter)
+            from .geo import utm_crs_for
+
+            crs = utm_crs_for((lon0 + lon1) / 2, (lat0 + lat1) / 2)
+        core = (max(want[0], rb.left), max(want[1], rb.bottom), min(want[2], rb.right), min(want[3], rb.top))
+        mb = transform_bounds(src.crs, crs, *(core if core[0] < core[2] and core[1] < core[3] else inter))
+        problem = grid_cells_problem(np.ceil((mb[2] - mb[0]) / cell_m + 1) * np.ceil((mb[3] - mb[1]) / cell_m + 1),
+                                     cell_m=cell_m, what=f"the raster over {area_text or 'its whole extent'}",
+                                     file=name)
+        if problem is not None:
+            raise InputError(problem)
+        try:
+            band = src.read(1, window=window, masked=True).astype(float)
+        except rasterio.errors.RasterioError as exc:
+            raise InputError(Problem(f"the raster's pixels cannot be read: the file is truncated or "
+                                     f"damaged ({exc}).", file=name,
+                                     fix="copy or download the GeoTIFF again and check its size")) from None
+        transform = src.window_transform(window)
         src_crs = src.crs
+        row0, col0 = int(window.row_off), int(window.col_off)
     values = band.filled(np.nan)
     neg = np.argwhere(values < 0)
     if len(neg):
         r, c = neg[0]
-        raise InputError(Problem(f"{len(neg)} pixels have a negative population (first at pixel row {r}, column {c}).",
+        raise InputError(Problem(f"{len(neg)} pixels have a negative population (first at pixel row "
+                                 f"{r + row0}, column {c + col0}).",
                                  file=name, fix="set negative pixels to the raster's no-data value"))
+    _check_plausible(values, transform, src_crs, name, row0, col0)
     rows, cols = np.nonzero(np.nan_to_num(values) > 0)
     if len(rows) == 0:
-        raise InputError(Problem("the raster holds no population in the requested area.", file=name,
+        raise InputError(Problem(f"the raster holds no population over {area_text or 'its extent'}.", file=name,
                                  fix="check the window (`bounds_lonlat`) and the raster's no-data value"))
     xs, ys = rasterio.transform.xy(transform, rows, cols, offset="center")
-    pts = gpd.GeoSeries(gpd.points_from_xy(xs, ys), crs=src_crs)
-    if crs is None:
-        crs = pts.to_crs("EPSG:4326").estimate_utm_crs()
-    pts = pts.to_crs(crs)
-    return _bin_xy(pts.x.to_numpy(), pts.y.to_numpy(), values[rows, cols], cell_m=cell_m,
-                   crs=crs, units=units)
+    pts = gpd.GeoSeries(gpd.points_from_xy(xs, ys), crs=src_crs).to_crs(crs)
+    pops = values[rows, cols]
+    notes: list[str] = []
+    if units is not None and len(units):
+        inside = _inside_units(pts, units.to_crs(crs))
+        if not inside.any():
+            size_m = np.sqrt(_pixel_area_m2(transform, src_crs, values.shape[0]))
+            raise InputError(Problem(
+                f"the centre of none of the raster's {len(pops):,} populated pixels near the study area "
+                f"lies inside its units (pixels of about {size_m:,.0f} m).", file=name,
+                fix="give a population raster that covers the study area with pixels smaller than its "
+                    "districts (WorldPop: 100 m), or check the CRS of the raster and of the boundaries"))
+        if not inside.all():
+            notes.append(f"{name}: {int((~inside).sum()):,} populated pixels ({pops[~inside].sum():,.0f} "
+                         "residents) lie outside the study area's units and were left out.")
+        pts, pops = pts[inside], pops[inside]
+    grid = _bin_xy(pts.x.to_numpy(), pts.y.to_numpy(), pops, cell_m=cell_m, crs=crs, units=units)
+    if units is not None and len(units) and (grid["unit_id"] == "").any():
+        # cells whose centre falls just outside every unit hold pixels inside one: take the nearest unit
+        lost = grid["unit_id"] == ""
+        near = gpd.sjoin_nearest(grid.loc[lost, ["geometry"]],
+                                 units[["unit_id", "geometry"]].to_crs(crs), how="left")
+        near = near[~near.index.duplicated()]
+        grid.loc[lost, "unit_id"] = near["unit_id"].astype(str).to_numpy()
+    grid.attrs["notes"] = notes
+    return grid
+
+
+def _inside_units(pts: gpd.GeoSeries, units: gpd.GeoDataFrame) -> np.ndarray:
+    """Whether each point lies inside (or on the edge of) one of the units."""
+    region = shapely.union_all(units.geometry.to_numpy())
+    shapely.prepare(region)
+    return shapely.intersects(region, pts.to_numpy())
+
+
+def _pixel_area_m2(transform, src_crs, n_rows: int) -> float:
+    """Area of one pixel in m² (at the middle row for a longitude/latitude raster)."""
+    area = abs(transform.a * transform.e)
+    if src_crs.is_geographic:
+        lat = transform.f + transform.e * n_rows / 2
+        area *= 111_320.0 ** 2 * max(float(np.cos(np.radians(lat))), 0.01)
+    return float(area)
+
+
+def _check_plausible(values: np.ndarray, transform, src_crs, name: str, row0: int, col0: int) -> None:
+    """Refuse pixels whose count per km² no place on earth reaches (an undeclared fill value)."""
+    area_m2 = _pixel_area_m2(transform, src_crs, values.shape[0])
+    limit = MAX_PLAUSIBLE_DENSITY_PER_KM2 * area_m2 / 1e6
+    bad = np.argwhere(np.isinf(values) | (values > limit))
+    if len(bad):
+        r, c = bad[0]
+        v = values[r, c]
+        raise InputError(Problem(
+            f"{len(bad):,} pixels hold implausible counts (first {v:.4g} at pixel row {r + row0}, column "
+            f"{c + col0}; more than {MAX_PLAUSIBLE_DENSITY_PER_KM2:,.0f} residents per km²): an undeclared "
+            "no-data fill value.", file=name,
+            fix=f"declare the fill value as no-data (e.g. `gdal_edit.py -a_nodata {v:.8g} FILE`) or set "
+                "those pixels to 0"))
 
 
 def validate_grid(grid: gpd.GeoDataFrame, *, name: str = "population grid") -> None:
@@ -579,5 +701,5 @@ def validate_grid(grid: gpd.GeoDataFrame, *, name: str = "population grid") -> N
         pc.add("the grid is not in a metric CRS.", fix="reproject it to the study area's CRS")
     bad = np.flatnonzero(~np.isfinite(grid["pop"].to_numpy(float)) | (grid["pop"].to_numpy(float) < 0))
     for i in bad[:20]:
-        pc.add("population is negative or not a number.", row=int(i) + 2, column="pop", fix="use counts >= 0")
+        pc.add("population is negative or not a number.", row=int(i) + 1, column="pop", fix="use counts >= 0")
     pc.raise_if_any()

@@ -35,6 +35,7 @@ File format versions (``meta.format_version``):
 from __future__ import annotations
 
 import dataclasses
+import functools
 import hashlib
 import json
 import math
@@ -76,6 +77,7 @@ __all__ = [
     "ScenarioNotFoundError",
     "diff",
     "apply_edits",
+    "scenario_layer",
     "data_fingerprint",
 ]
 
@@ -616,6 +618,21 @@ def apply_edits(facilities: "gpd.GeoDataFrame", scenario: Scenario) -> "gpd.GeoD
     return gpd.GeoDataFrame(out, geometry=geom, crs=facilities.crs)
 
 
+def scenario_layer(facilities: "gpd.GeoDataFrame", scenario: Scenario) -> "gpd.GeoDataFrame":
+    """The facilities as the scenario would have them, its additions marked as planned.
+
+    :func:`apply_edits` plus two columns: ``public`` filled with True for the
+    added facilities (a scenario adds public ones), and ``planned`` (True for
+    the scenario's additions), which standards evaluations count apart from
+    the existing facilities (:func:`coverage.workflow.evaluate_standards`).
+    """
+    out = apply_edits(facilities, scenario)
+    if "public" in out.columns:
+        out["public"] = out["public"].astype(object).where(out["public"].notna(), True)
+    out["planned"] = out["facility_id"].astype(str).isin({a.facility_id for a in scenario.added})
+    return out
+
+
 # --------------------------------------------------------------------------
 # diff
 # --------------------------------------------------------------------------
@@ -965,6 +982,33 @@ _MIGRATIONS = {1: _migrate_v1_to_v2}
 # the store
 # --------------------------------------------------------------------------
 
+def _store_errors(method: Callable) -> Callable:
+    """Turn SQLite failures of a store method into an :class:`InputError` naming the file and the fix."""
+    @functools.wraps(method)
+    def wrapper(self: "ScenarioStore", *args: Any, **kwargs: Any) -> Any:
+        try:
+            return method(self, *args, **kwargs)
+        except sqlite3.DatabaseError as exc:
+            text = str(exc)
+            if "readonly" in text or "read-only" in text:
+                problem = Problem(
+                    f"the scenario store is read-only ({text}).", file=str(self.path),
+                    fix="make the file and its folder writable, or choose another store file "
+                        "(--store, or the CULTCOV_SCENARIO_STORE environment variable)")
+            elif "locked" in text or "busy" in text:
+                problem = Problem(
+                    f"another session kept the scenario store busy for more than "
+                    f"{self.timeout_s:g} s ({text}).", file=str(self.path),
+                    fix="try again in a moment; close other programs (QGIS) that edit the file")
+            else:
+                problem = Problem(
+                    f"the scenario store is damaged ({text}).", file=str(self.path),
+                    fix="restore the file from a backup, or choose a new store file; "
+                        "`sqlite3 FILE .recover` may rescue the scenarios")
+            raise InputError(problem) from None
+    return wrapper
+
+
 class ScenarioStore:
     """Scenarios of one project in one GeoPackage file.
 
@@ -1026,7 +1070,14 @@ class ScenarioStore:
             fix="pass the path of a scenario store written by this package, or a new "
                 "file name to create one"))
 
+    @_store_errors
     def _open(self, wanted: str | None) -> str:
+        if self.path.is_file() and self.path.stat().st_size == 0:
+            raise InputError(Problem(
+                "the file is empty (0 bytes), so it is not a GeoPackage scenario store.",
+                file=str(self.path),
+                fix="pass the path of a scenario store written by this package, or delete the "
+                    "empty file (or pass a new file name) to create a new store"))
         try:
             con = self._connect()
         except sqlite3.Error as exc:
@@ -1150,6 +1201,7 @@ class ScenarioStore:
 
     # -- public API ----------------------------------------------------------
 
+    @_store_errors
     def save(self, scenario: Scenario) -> Scenario:
         """Insert or update ``scenario`` (by id) in one transaction.
 
@@ -1366,6 +1418,7 @@ class ScenarioStore:
             removed=tuple(json.loads(r["removed_json"])), params=json.loads(r["params_json"]),
             added=tuple(added), siting=siting, results=results)
 
+    @_store_errors
     def load(self, id_or_name: str) -> Scenario:
         """Return the stored scenario with this id (or, failing that, this name).
 
@@ -1384,6 +1437,7 @@ class ScenarioStore:
         finally:
             con.close()
 
+    @_store_errors
     def list(self) -> pd.DataFrame:
         """One row per stored scenario, oldest first.
 
@@ -1423,6 +1477,7 @@ class ScenarioStore:
             df[col] = pd.to_datetime(df[col], utc=True, format="ISO8601")
         return df
 
+    @_store_errors
     def _update(self, id_or_name: str,
                 fn: Callable[[sqlite3.Connection, Scenario], Any]) -> Any:
         con = self._connect()
@@ -1491,6 +1546,7 @@ class ScenarioStore:
         sb = b if isinstance(b, Scenario) else self.load(b)
         return diff(sa, sb)
 
+    @_store_errors
     def __len__(self) -> int:
         con = self._connect()
         try:
@@ -1498,6 +1554,7 @@ class ScenarioStore:
         finally:
             con.close()
 
+    @_store_errors
     def __contains__(self, id_or_name: object) -> bool:
         if not isinstance(id_or_name, str):
             return False

@@ -14,9 +14,11 @@ seconds and a vector of demand weights (residents per population cell):
 Models are solved exactly as mixed-integer programs with HiGHS after the
 instance has been reduced (demand no candidate reaches is dropped and demand
 rows reaching the same candidate set are merged with their weights summed),
-or with a vectorised greedy + swap heuristic that reports an upper bound on
-the best value, chosen automatically for large instances or used after a
-time-out.
+or with vectorised heuristics (greedy, swap local search, iterated local
+search for MCLP) that report a bound on the best value (submodularity,
+Lagrangian relaxation), chosen automatically for large instances or used
+after a time-out. HiGHS's answers are checked against the solution they
+come with, and ``time_limit_s`` covers the whole call.
 
 Candidate sites come from :func:`candidates_from_cells`,
 :func:`candidates_kmeans` and :func:`filter_min_distance`.
@@ -49,11 +51,19 @@ __all__ = [
     "candidates_kmeans",
     "filter_min_distance",
     "AUTO_MILP_MAX_NNZ",
+    "MCLP_MILP_MAX_NNZ",
 ]
 
-#: ``method="auto"`` solves the MILP when the reduced coverage matrix has at
-#: most this many non-zeros, otherwise it uses the greedy + swap heuristic.
+#: ``method="auto"`` solves the LSCP MILP and the coverage curve's MILPs when
+#: the reduced coverage matrix has at most this many non-zeros, otherwise it
+#: uses the heuristics (p-median: four times as many).
 AUTO_MILP_MAX_NNZ = 3_000_000
+
+#: ``method="auto"`` of :func:`mclp` hands the reduced model to HiGHS only up
+#: to this many non-zeros; larger models (a city's cells as candidates, radii
+#: reaching dozens of cells) are not solved by HiGHS within minutes, so they
+#: get local search and the Lagrangian bound for the whole time limit.
+MCLP_MILP_MAX_NNZ = 150_000
 
 _METHODS = ("auto", "milp", "heuristic")
 
@@ -190,8 +200,10 @@ def _as_csr_times(times: Any, param: str, pc: ProblemCollector) -> sp.csr_matrix
     if np.any(D[ok] < 0):
         pc.add(f"`{param}` has negative travel times.", fix="pass times in seconds >= 0")
         return None
-    r, c = np.nonzero(ok)
-    return sp.csr_matrix((D[r, c], (r, c)), shape=D.shape)
+    indptr = np.zeros(D.shape[0] + 1, dtype=np.int64)
+    np.cumsum(ok.sum(axis=1), out=indptr[1:])
+    cols = np.nonzero(ok)[1]
+    return sp.csr_matrix((D[ok], cols, indptr), shape=D.shape)
 
 
 def _structure(T: sp.csr_matrix, keep: np.ndarray | None = None) -> sp.csr_matrix:
@@ -461,38 +473,167 @@ def _new_highs():
 def _solve_mip(c: np.ndarray, A: sp.spmatrix, row_lo: np.ndarray, row_hi: np.ndarray,
                col_lo: np.ndarray, col_hi: np.ndarray, integer: np.ndarray, *,
                maximize: bool, time_limit_s: float, start: np.ndarray | None = None,
-               mip_rel_gap: float = 1e-7, offset: float = 0.0) -> _Mip:
-    """Solve ``opt c.x  s.t. row_lo <= A x <= row_hi, col_lo <= x <= col_hi`` with HiGHS."""
+               mip_rel_gap: float = 1e-7, offset: float = 0.0,
+               presolve: bool | None = None) -> _Mip:
+    """Solve ``opt c.x  s.t. row_lo <= A x <= row_hi, col_lo <= x <= col_hi`` with HiGHS.
+
+    The solver's word is checked, not trusted: the objective is recomputed
+    from the returned solution (which must satisfy every row, bound and
+    integrality), and it must agree with the objective HiGHS reports, lie on
+    the right side of the dual bound and be no worse than ``start``. When a
+    check fails the model is solved again without the start, then without
+    presolve, within what is left of ``time_limit_s``; ``status`` is
+    ``"optimal"`` only for a checked solution whose gap to the bound is at
+    most ``mip_rel_gap``. The time limit covers all attempts.
+    """
+    t_end = time.perf_counter() + float(time_limit_s)
+    A = sp.csr_matrix(A, dtype=float)
+    A.sort_indices()
+    c = np.asarray(c, float)
+    size = (int(A.shape[0]), int(A.shape[1]), int(A.nnz))
+    check = _MipCheck(c, A, np.asarray(row_lo, float), np.asarray(row_hi, float),
+                      np.asarray(col_lo, float), np.asarray(col_hi, float),
+                      np.asarray(integer, bool), maximize, float(offset))
+    start_obj = None
+    if start is not None:
+        start = check.clean(np.asarray(start, float))
+        start_obj = check.value(start) if check.feasible(start) else None
+        if start_obj is None:
+            start = None
+    attempts = [(start, presolve)]
+    if start is not None:
+        attempts.append((None, presolve))
+    if presolve is not False:
+        attempts.append((None, False))
+    best: _Mip | None = None
+    for st, pre in attempts:
+        remaining = t_end - time.perf_counter()
+        if remaining <= 0.0:
+            break
+        raw = _run_highs(c, A, check, start=st, presolve=pre, time_limit_s=remaining,
+                         mip_rel_gap=mip_rel_gap)
+        if raw is None:  # infeasible, and the check agrees there is no start
+            if st is None and start_obj is None:
+                return _Mip(None, np.nan, np.nan, "infeasible", np.inf, size)
+            continue
+        x, rep_obj, bound, ms = raw
+        ok, res = check.judge(x, rep_obj, bound, ms, start_obj, mip_rel_gap, size)
+        if ok:
+            return res
+        if res.x is not None and (best is None or best.x is None
+                                  or check.better(res.objective, best.objective)):
+            best = res
+    if best is None or best.x is None:
+        if start is not None:
+            return _Mip(start, start_obj, check.trivial_bound(), "other",
+                        np.inf, size)
+        return _Mip(None, np.nan, check.trivial_bound(), "other", np.inf, size)
+    return best
+
+
+@dataclass(frozen=True)
+class _MipCheck:
+    """A MILP kept in plain arrays to check what HiGHS returns."""
+
+    c: np.ndarray
+    A: sp.csr_matrix
+    row_lo: np.ndarray
+    row_hi: np.ndarray
+    col_lo: np.ndarray
+    col_hi: np.ndarray
+    integer: np.ndarray
+    maximize: bool
+    offset: float
+
+    def clean(self, x: np.ndarray) -> np.ndarray:
+        """Integer columns rounded, every column clipped to its bounds."""
+        x = np.where(self.integer, np.round(x), x)
+        return np.clip(x, self.col_lo, self.col_hi)
+
+    def feasible(self, x: np.ndarray, tol: float = 1e-6) -> bool:
+        ax = self.A @ x
+        slack = tol * np.maximum(1.0, np.abs(ax))
+        return bool(np.all(ax >= self.row_lo - slack) and np.all(ax <= self.row_hi + slack))
+
+    def value(self, x: np.ndarray) -> float:
+        return float(self.c @ x) + self.offset
+
+    def better(self, a: float, b: float) -> bool:
+        return a > b if self.maximize else a < b
+
+    def trivial_bound(self) -> float:
+        return np.inf if self.maximize else -np.inf
+
+    def judge(self, x: np.ndarray | None, rep_obj: float, bound: float, optimal: bool,
+              start_obj: float | None, mip_rel_gap: float, size: tuple[int, int, int]
+              ) -> tuple[bool, _Mip]:
+        """(trusted?, result) for one HiGHS answer."""
+        if x is None:
+            trusted = not optimal and not (
+                start_obj is not None and np.isfinite(bound)
+                and (1.0 if self.maximize else -1.0) * (bound - start_obj)
+                < -1e-6 * max(1.0, abs(start_obj)))
+            b = bound if trusted else self.trivial_bound()
+            return trusted, _Mip(None, np.nan, b, "time_limit" if trusted else "other",
+                                 np.inf, size)
+        x = self.clean(x)
+        if not self.feasible(x):
+            return False, _Mip(None, np.nan, self.trivial_bound(), "other", np.inf, size)
+        obj = self.value(x)
+        tol = 1e-6 * max(1.0, abs(obj))
+        sign = 1.0 if self.maximize else -1.0
+        agree = np.isfinite(rep_obj) and abs(rep_obj - obj) <= tol
+        if np.isfinite(bound):
+            agree &= sign * (bound - obj) >= -tol
+            if start_obj is not None:
+                agree &= sign * (bound - start_obj) >= -tol
+        if start_obj is not None:
+            agree &= sign * (obj - start_obj) >= -tol
+        if not agree:
+            return False, _Mip(x, obj, self.trivial_bound(), "other", np.inf, size)
+        if not np.isfinite(bound):
+            bound = self.trivial_bound()
+        gap = _gap(obj, bound)
+        done = optimal and gap <= max(mip_rel_gap, 1e-9) * (1 + 1e-6) + 1e-12
+        return True, _Mip(x, obj, bound, "optimal" if done else "time_limit", gap, size)
+
+
+def _run_highs(c: np.ndarray, A: sp.csr_matrix, check: _MipCheck, *, start: np.ndarray | None,
+               presolve: bool | None, time_limit_s: float, mip_rel_gap: float
+               ) -> tuple[np.ndarray | None, float, float, bool] | None:
+    """One HiGHS run: (solution or None, reported objective, dual bound, optimal?);
+    ``None`` when HiGHS reports the model infeasible."""
     import highspy
 
-    A = sp.csc_matrix(A, dtype=float)
-    A.sort_indices()
+    Ac = A.tocsc()
+    Ac.sort_indices()
     lp = highspy.HighsLp()
-    lp.num_col_ = int(A.shape[1])
-    lp.num_row_ = int(A.shape[0])
-    c = np.asarray(c, float)
+    lp.num_col_ = int(Ac.shape[1])
+    lp.num_row_ = int(Ac.shape[0])
     # scale the objective to at most 1e3 in magnitude for numerical robustness
     scale = float(np.abs(c).max()) / 1e3 if c.size and np.abs(c).max() > 1e3 else 1.0
     lp.col_cost_ = c / scale
-    lp.offset_ = float(offset) / scale
-    lp.col_lower_ = np.asarray(col_lo, float)
-    lp.col_upper_ = np.asarray(col_hi, float)
-    lp.row_lower_ = np.asarray(row_lo, float)
-    lp.row_upper_ = np.asarray(row_hi, float)
+    lp.offset_ = check.offset / scale
+    lp.col_lower_ = check.col_lo
+    lp.col_upper_ = check.col_hi
+    lp.row_lower_ = check.row_lo
+    lp.row_upper_ = check.row_hi
     lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
-    lp.a_matrix_.num_col_ = int(A.shape[1])
-    lp.a_matrix_.num_row_ = int(A.shape[0])
-    lp.a_matrix_.start_ = A.indptr.astype(np.int32)
-    lp.a_matrix_.index_ = A.indices.astype(np.int32)
-    lp.a_matrix_.value_ = A.data.astype(float)
+    lp.a_matrix_.num_col_ = int(Ac.shape[1])
+    lp.a_matrix_.num_row_ = int(Ac.shape[0])
+    lp.a_matrix_.start_ = Ac.indptr.astype(np.int32)
+    lp.a_matrix_.index_ = Ac.indices.astype(np.int32)
+    lp.a_matrix_.value_ = Ac.data.astype(float)
     kint, kcon = highspy.HighsVarType.kInteger, highspy.HighsVarType.kContinuous
-    lp.integrality_ = [kint if b else kcon for b in np.asarray(integer, bool)]
-    lp.sense_ = highspy.ObjSense.kMaximize if maximize else highspy.ObjSense.kMinimize
+    lp.integrality_ = [kint if b else kcon for b in check.integer]
+    lp.sense_ = highspy.ObjSense.kMaximize if check.maximize else highspy.ObjSense.kMinimize
     h = _new_highs()
     h.setOptionValue("output_flag", False)
-    h.setOptionValue("time_limit", float(max(time_limit_s, 0.01)))
+    h.setOptionValue("time_limit", float(max(time_limit_s, 1e-3)))
     h.setOptionValue("mip_rel_gap", float(mip_rel_gap))
     h.setOptionValue("threads", 1)
+    if presolve is not None:
+        h.setOptionValue("presolve", "on" if presolve else "off")
     h.passModel(lp)
     if start is not None:
         sol = highspy.HighsSolution()
@@ -503,22 +644,18 @@ def _solve_mip(c: np.ndarray, A: sp.spmatrix, row_lo: np.ndarray, row_hi: np.nda
     status = h.getModelStatus()
     info = h.getInfo()
     MS = highspy.HighsModelStatus
+    if status == MS.kInfeasible:
+        return None
     has_sol = info.primal_solution_status == 2
     x = np.asarray(h.getSolution().col_value, float) if has_sol else None
-    size = (int(A.shape[0]), int(A.shape[1]), int(A.nnz))
-    if status == MS.kOptimal:
-        st = "optimal"
-    elif status == MS.kInfeasible:
-        return _Mip(None, np.nan, np.nan, "infeasible", np.inf, size)
-    elif status == MS.kTimeLimit:
-        st = "time_limit"
-    else:
-        st = "other"
-    obj = float(info.objective_function_value) * scale if has_sol else np.nan
+    rep = float(info.objective_function_value) * scale if has_sol else np.nan
     bound = float(info.mip_dual_bound) * scale
-    if not np.isfinite(bound):
-        bound = np.inf if maximize else -np.inf
-    return _Mip(x, obj, bound, st, _gap(obj, bound), size)
+    return x, rep, bound, status == MS.kOptimal
+
+
+def _left(t0: float, time_limit_s: float) -> float:
+    """Seconds left of ``time_limit_s`` for a call that started at ``t0``."""
+    return t0 + time_limit_s - time.perf_counter()
 
 
 def _gap(obj: float, bound: float) -> float:
@@ -549,20 +686,22 @@ def _merge_rows(R: sp.csr_matrix, w: np.ndarray) -> tuple[sp.csr_matrix, np.ndar
 
 
 def _row_min(T: sp.csr_matrix) -> tuple[np.ndarray, np.ndarray]:
-    """Per row: smallest stored value and its column (inf, -1 for empty rows)."""
+    """Per row: smallest stored value and its column (inf, -1 for empty rows).
+
+    Ties go to the smallest column index.
+    """
     n = T.shape[0]
     vals = np.full(n, np.inf)
     cols = np.full(n, -1, dtype=np.int64)
     if T.nnz == 0:
         return vals, cols
-    rows = np.repeat(np.arange(n), np.diff(T.indptr))
-    order = np.lexsort((T.indices, T.data, rows))
-    r_sorted = rows[order]
-    first = np.ones(order.size, bool)
-    first[1:] = r_sorted[1:] != r_sorted[:-1]
-    pick = order[first]
-    vals[rows[pick]] = T.data[pick]
-    cols[rows[pick]] = T.indices[pick]
+    counts = np.diff(T.indptr)
+    full = np.flatnonzero(counts > 0)
+    starts = T.indptr[:-1][full]
+    vals[full] = np.minimum.reduceat(T.data, starts)
+    rows = np.repeat(np.arange(n), counts)
+    at_min = np.where(T.data == vals[rows], T.indices.astype(np.int64), T.shape[1])
+    cols[full] = np.minimum.reduceat(at_min, starts)
     return vals, cols
 
 
@@ -792,13 +931,23 @@ def mclp(
         new) among candidates whose ``candidate_district`` equals
         ``district`` (compared as strings).
     time_limit_s
-        Time limit of the MILP; the best solution found and its gap are
-        returned at the limit.
+        Time limit of the whole call (input checks, reductions, search and
+        the MILP); the best solution found and its gap are returned at the
+        limit.
     method
-        ``"milp"`` (HiGHS), ``"heuristic"`` (greedy + swap, with an upper
-        bound from submodularity) or ``"auto"``: MILP when the reduced
-        coverage matrix has at most :data:`AUTO_MILP_MAX_NNZ` non-zeros,
-        otherwise the heuristic. The MILP starts from the heuristic solution.
+        ``"milp"`` (HiGHS), ``"heuristic"`` or ``"auto"``. The heuristic is
+        greedy + swap and, with a plain limit ``p`` (no budget or quota),
+        iterated swap local search, which runs until the time limit or until
+        many rounds bring nothing new; its upper bound is the smaller of the
+        submodularity bound and the Lagrangian relaxation of the coverage
+        constraints (as strong as the LP relaxation). ``"auto"`` drops
+        dominated candidates, runs the heuristic and hands the rest of the
+        time to HiGHS when the reduced coverage matrix has at most
+        :data:`MCLP_MILP_MAX_NNZ` non-zeros, or at most
+        :data:`AUTO_MILP_MAX_NNZ` with the relaxation within 1 % (with a
+        budget or quota: at most :data:`AUTO_MILP_MAX_NNZ`); the MILP starts
+        from the heuristic's solution. The gap is always against a real
+        bound.
     mip_rel_gap
         Relative gap at which HiGHS stops and reports the solution optimal.
 
@@ -827,37 +976,149 @@ def mclp(
     w = inp.w
     uncoverable = (w > 0) & ~(np.diff(S.indptr) > 0) & ~inp.pre_covered
     if inp.capacity is not None:
-        return _capacitated(inp, S, "mclp", p=p, budget=budget, time_limit_s=time_limit_s,
+        return _capacitated(inp, S, "mclp", p=p, budget=budget,
+                            time_limit_s=max(_left(t0, time_limit_s), 0.01),
                             t0=t0, uncoverable=uncoverable, mip_rel_gap=mip_rel_gap)
     red = _mclp_reduce(inp, S)
     base_pop, free_idx, Rm, wr, dfree = red.base_pop, red.free_idx, red.Rm, red.wr, red.dfree
     cfree = inp.costs[free_idx] if inp.costs is not None else None
-    H = heur.greedy_swap_cover(Rm, wr, p=p, budget=budget, costs=cfree, district=dfree,
-                               need=inp.need)
-    use_milp = (method == "milp" or (method == "auto" and Rm.nnz <= AUTO_MILP_MAX_NNZ)
-                or not H.feasible)
-    if not use_milp:
-        new = free_idx[H.selected]
-        obj = base_pop + H.value
-        bound = base_pop + H.bound
-        return _assemble("mclp", inp, new, objective=obj, bound=bound,
-                         optimal=_gap(obj, bound) == 0, solver="greedy+swap", t0=t0,
-                         uncoverable=uncoverable,
-                         message=f"MCLP heuristic: {obj:,.0f} covered, {_fmt_gap(_gap(obj, bound))}")
-    sel_local, val, rbound, status, size = _mclp_milp(
-        Rm, wr, p=p, budget=budget, cfree=cfree, dfree=dfree, need=inp.need,
-        start_sel=H.selected if H.feasible else None, time_limit_s=time_limit_s,
-        mip_rel_gap=mip_rel_gap)
-    if H.feasible and H.value > val:
-        sel_local, val = H.selected, H.value
-    obj = base_pop + val
-    bound = base_pop + min(rbound, H.bound)
-    optimal = status == "optimal" or _gap(obj, bound) == 0
-    gap = 0.0 if optimal else _gap(obj, bound)
-    return _assemble("mclp", inp, free_idx[sel_local], objective=obj, bound=bound,
-                     optimal=optimal, solver="highs", t0=t0, size=size,
+    sol = _mclp_search(Rm, wr, p=p, budget=budget, cfree=cfree, dfree=dfree, need=inp.need,
+                       method=method, deadline=t0 + time_limit_s, mip_rel_gap=mip_rel_gap)
+    obj = base_pop + sol.value
+    bound = base_pop + sol.bound
+    gap = 0.0 if sol.optimal else _gap(obj, bound)
+    what = "MCLP" if sol.solver == "highs" else "MCLP heuristic"
+    return _assemble("mclp", inp, free_idx[sol.selected], objective=obj, bound=bound,
+                     optimal=sol.optimal, solver=sol.solver, t0=t0, size=sol.size,
                      uncoverable=uncoverable,
-                     message=f"MCLP: {obj:,.0f} of {float(w.sum()):,.0f} covered, {_fmt_gap(gap)}")
+                     message=f"{what}: {obj:,.0f} of {float(w.sum()):,.0f} covered, "
+                             f"{_fmt_gap(gap)}")
+
+
+@dataclass(frozen=True)
+class _CoverSolution:
+    selected: np.ndarray     # local column indices
+    value: float
+    bound: float
+    optimal: bool
+    solver: str
+    size: tuple[int, int, int]
+
+
+def _reserve_s(left_s: float) -> float:
+    """Time kept back from the search for building the result."""
+    return min(0.05 * max(left_s, 0.0) + 0.05, 2.0)
+
+
+def _mclp_search(Rm: sp.csr_matrix, wr: np.ndarray, *, p: int | None, budget: float | None,
+                 cfree: np.ndarray | None, dfree: np.ndarray | None, need: np.ndarray | None,
+                 method: str, deadline: float, mip_rel_gap: float) -> _CoverSolution:
+    """Best selection found before ``deadline`` on reduced rows, with an upper bound.
+
+    Greedy + swap gives a first answer and a bound from submodularity; with a
+    plain count limit the Lagrangian relaxation of the coverage constraints
+    tightens the bound, and iterated local search improves the answer. HiGHS
+    then solves the MILP, started from the best answer and given only the
+    time left, when ``method="milp"`` or, with ``method="auto"``, when the
+    reduced model is small (at most :data:`MCLP_MILP_MAX_NNZ` non-zeros after
+    dominated candidates are dropped) or the relaxation is within 1 % (at
+    most :data:`AUTO_MILP_MAX_NNZ` non-zeros); otherwise local search goes
+    on.
+    """
+    stop = deadline - _reserve_s(deadline - time.perf_counter())
+    mf = Rm.shape[1]
+    plain = p is not None and budget is None and (need is None or not np.any(need > 0))
+    cols = np.arange(mf)
+    if plain and method != "milp":
+        keep = _undominated_columns(Rm)
+        if keep.sum() >= p:
+            cols = np.flatnonzero(keep)
+    R = Rm[:, cols] if cols.size < mf else Rm
+    H = heur.greedy_swap_cover(R, wr, p=p, budget=budget,
+                               costs=cfree[cols] if cfree is not None else None,
+                               district=dfree[cols] if dfree is not None else None, need=need,
+                               deadline=stop)
+    sel, val, bound = H.selected, H.value, H.bound
+    tol = max(mip_rel_gap, 1e-9)
+
+    def done() -> bool:
+        return _gap(val, bound) <= tol
+
+    lag: dict = {}
+    if H.feasible and plain and not done():
+        left = stop - time.perf_counter()
+        bound = min(bound, heur.lagrangian_cover(
+            R, wr, p=p, lower=val, max_iter=150, state=lag,
+            deadline=time.perf_counter() + 0.05 * max(left, 0.0)))
+    if method == "milp" or not H.feasible:
+        milp = True
+    elif method == "heuristic":
+        milp = False
+    elif not plain:
+        milp = R.nnz <= AUTO_MILP_MAX_NNZ
+    else:
+        # a relaxation within 1 % says the LP is nearly integral: HiGHS then
+        # closes large models quickly, while a weak one leaves it stuck
+        milp = R.nnz <= MCLP_MILP_MAX_NNZ or (
+            R.nnz <= AUTO_MILP_MAX_NNZ and _gap(val, bound) <= 0.01)
+    if plain and H.feasible and not done() and not milp:
+        left = stop - time.perf_counter()
+        bound = min(bound, heur.lagrangian_cover(
+            R, wr, p=p, lower=val, state=lag,
+            deadline=time.perf_counter() + 0.15 * max(left, 0.0)))
+    if plain and H.feasible and not done() and sel.size < R.shape[1]:
+        left = stop - time.perf_counter()
+        s2, v2 = heur.ils_cover(R, wr, sel, deadline=time.perf_counter() + (
+            0.1 * left if milp else left),
+            stall_rounds=20 + 2 * p if milp else 200 + 20 * p)
+        if v2 > val:
+            sel, val = s2, v2
+    if plain:
+        sel = _fill_up(R, wr, sel, p)
+    if done() and method != "milp":
+        return _CoverSolution(cols[sel], val, max(bound, val), True, "greedy+swap", (0, 0, 0))
+    if not milp:
+        return _CoverSolution(cols[sel], val, max(bound, val), False, "greedy+swap", (0, 0, 0))
+    s3, v3, b3, status, size = _mclp_milp(
+        R, wr, p=p, budget=budget, cfree=cfree[cols] if cfree is not None else None,
+        dfree=dfree[cols] if dfree is not None else None, need=need,
+        start_sel=sel if H.feasible else None, time_limit_s=stop - time.perf_counter(),
+        mip_rel_gap=mip_rel_gap)
+    if not H.feasible or v3 > val:
+        sel, val = s3, v3
+    bound = min(bound, b3) if H.feasible else b3
+    optimal = status == "optimal" and v3 >= val or done()
+    return _CoverSolution(cols[sel], val, max(bound, val), optimal, "highs", size)
+
+
+def _fill_up(R: sp.csr_matrix, wr: np.ndarray, sel: np.ndarray, p: int) -> np.ndarray:
+    """``sel`` topped up to ``p`` columns with the columns reaching the most weight
+    (when the picks already cover everything they can, the extra sites add none)."""
+    if sel.size >= p:
+        return sel
+    reach_w = np.asarray(R.T.astype(float) @ wr).ravel()
+    reach_w[sel] = -np.inf
+    reach_w[np.diff(R.tocsc().indptr) == 0] = -np.inf
+    extra = np.argsort(-reach_w, kind="stable")[:p - sel.size]
+    extra = extra[np.isfinite(reach_w[extra])]
+    return np.sort(np.concatenate([sel, extra]).astype(np.int64))
+
+
+def _undominated_columns(R: sp.csr_matrix, max_cols: int = 50_000) -> np.ndarray:
+    """Mask of columns whose row set is not inside another column's row set
+    (of two equal columns the first is kept)."""
+    m = R.shape[1]
+    keep = np.ones(m, bool)
+    if m == 0 or m > max_cols:
+        return keep
+    Ct = R.T.tocsr().astype(np.float32)
+    csize = np.diff(Ct.indptr)
+    cint = (Ct @ Ct.T).tocoo()
+    inside = (cint.data == csize[cint.row]) & (cint.row != cint.col) & (
+        (csize[cint.row] < csize[cint.col])
+        | ((csize[cint.row] == csize[cint.col]) & (cint.row > cint.col)))
+    keep[cint.row[inside]] = False
+    return keep & (csize > 0)
 
 
 @dataclass(frozen=True)
@@ -998,7 +1259,10 @@ def _capacitated(inp: _Inputs, S: sp.csr_matrix, model: str, *, p: int | None,
                      np.concatenate([np.ones(m, bool), np.zeros(k, bool)]),
                      maximize=(model == "mclp"), time_limit_s=time_limit_s,
                      mip_rel_gap=mip_rel_gap)
-    if mip.status == "infeasible" or mip.x is None:
+    if mip.status != "infeasible" and mip.x is None:
+        raise InfeasibleError(f"no solution found within `time_limit_s`={time_limit_s:g} s. "
+                              "Fix: raise `time_limit_s`.")
+    if mip.status == "infeasible":
         if model == "lscp":
             raise InfeasibleError(
                 "`capacity` of the candidates within `threshold_s` cannot serve all coverable "
@@ -1107,7 +1371,8 @@ def lscp(
     w = inp.w
     uncoverable = (w > 0) & ~(np.diff(S.indptr) > 0) & ~inp.pre_covered
     if inp.capacity is not None:
-        return _capacitated(inp, S, "lscp", p=None, budget=None, time_limit_s=time_limit_s,
+        return _capacitated(inp, S, "lscp", p=None, budget=None,
+                            time_limit_s=max(_left(t0, time_limit_s), 0.01),
                             t0=t0, uncoverable=uncoverable, mip_rel_gap=mip_rel_gap)
     base = inp.pre_covered.copy()
     if inp.existing.size:
@@ -1146,7 +1411,8 @@ def lscp(
     start = np.zeros(nx)
     start[G] = 1
     mip = _solve_mip(cfree, A, np.concatenate(lo), np.concatenate(hi), np.zeros(nx), np.ones(nx),
-                     np.ones(nx, bool), maximize=False, time_limit_s=time_limit_s, start=start,
+                     np.ones(nx, bool), maximize=False, time_limit_s=_left(t0, time_limit_s),
+                     start=start,
                      mip_rel_gap=mip_rel_gap)
     sel = G
     if mip.x is not None:
@@ -1284,11 +1550,12 @@ def p_median(
     useful = None
     if dense is not None:
         C, bpen = dense
-        H, h_obj = heur.greedy_swap_median(C, D.w, p, base=bpen, district=D.dfree, need=inp.need)
-        if inp.need is None and p < mf:
+        H, h_obj = heur.greedy_swap_median(C, D.w, p, base=bpen, district=D.dfree, need=inp.need,
+                                           deadline=t0 + 0.5 * time_limit_s)
+        lag_s = min(0.25 * time_limit_s, deadline - time.perf_counter())
+        if inp.need is None and p < mf and lag_s > 0:
             lag_lb, useful, H, h_obj = heur.lagrangian_median(
-                C, D.w, p, base=bpen, incumbent=H, ub=h_obj,
-                time_budget_s=max(0.1, 0.25 * time_limit_s))
+                C, D.w, p, base=bpen, incumbent=H, ub=h_obj, time_budget_s=lag_s)
         del C
     elif method == "heuristic":
         raise _fail("method", f'"heuristic" needs a dense {nr} x {mf} matrix, too large.',
@@ -1414,7 +1681,9 @@ def p_median(
                     taken[pr[t]] = True
             sval = (~taken[s_rows]).astype(float)
             start = np.concatenate([xs, zval, sval])
-        remaining = max(deadline - time.perf_counter(), 0.5)
+        remaining = deadline - time.perf_counter()
+        if remaining <= 0:
+            break
         mip = _solve_mip(c, A, np.concatenate([np.asarray(v, float) for v in lo]),
                          np.concatenate([np.asarray(v, float) for v in hi]), np.zeros(nv),
                          np.ones(nv), integer, maximize=False, time_limit_s=remaining,
@@ -1479,15 +1748,8 @@ def _dominance(R: sp.csr_matrix, *, columns: bool, max_rows: int = 20_000
     redundant = np.zeros(R.shape[0], bool)
     redundant[inter.col[sub]] = True
     Rf = Rf[~redundant]
-    if columns and Rf.shape[1] <= max_rows:
-        Ct = Rf.T.tocsr()
-        csize = np.diff(Ct.indptr)
-        cint = (Ct @ Ct.T).tocoo()
-        inside = (cint.data == csize[cint.row]) & (cint.row != cint.col) & (
-            (csize[cint.row] < csize[cint.col])
-            | ((csize[cint.row] == csize[cint.col]) & (cint.row > cint.col)))
-        col_ok[cint.row[inside]] = False
-        col_ok &= csize > 0
+    if columns:
+        col_ok = _undominated_columns(Rf, max_cols=max_rows)
     return R[~redundant], col_ok
 
 
@@ -1556,7 +1818,8 @@ def p_center(
     dense = _dense(D)
     if dense is not None:
         C, bpen = dense
-        H, _ = heur.greedy_swap_center(C, p, base=bpen, district=D.dfree, need=inp.need)
+        H, _ = heur.greedy_swap_center(C, p, base=bpen, district=D.dfree, need=inp.need,
+                                       deadline=t0 + 0.5 * time_limit_s)
         del C
     elif method == "heuristic":
         raise _fail("method", f'"heuristic" needs a dense {nr} x {mf} matrix, too large.',
@@ -1622,6 +1885,9 @@ def p_center(
         return "?", None
 
     while lo_i < hi_i:
+        if time.perf_counter() >= deadline:
+            timed_out = True
+            break
         mid = (lo_i + hi_i) // 2
         ans, sel = cover_min(float(values[mid]))
         if ans == "yes":

@@ -41,6 +41,7 @@ together (one row, unit ``全市``).
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import re
 from dataclasses import dataclass, field
@@ -863,12 +864,12 @@ class Evaluation:
 
 TABLE_COLUMNS = [
     "unit", "unit_id", "unit_type", "pop", "rule_id", "rule_name_zh", "rule_name_en", "kind",
-    "measure", "required", "existing", "deficit", "surplus", "passed", "status",
+    "measure", "required", "existing", "planned", "deficit", "surplus", "passed", "status",
     "coverage_share", "source", "note",
 ]
 TOTAL_COLUMNS = [
     "rule_id", "rule_name_zh", "rule_name_en", "kind", "measure", "units", "units_passed",
-    "units_no_data", "pop", "required", "existing", "deficit", "surplus", "passed", "status",
+    "units_no_data", "pop", "required", "existing", "planned", "deficit", "surplus", "passed", "status",
     "coverage_share", "source", "note",
 ]
 CITY_UNIT = "全市"
@@ -967,6 +968,7 @@ def evaluate(units: pd.DataFrame, facilities: pd.DataFrame | None,
     table["passed"] = table["passed"].astype("boolean")
     for c in ("pop", "required", "existing", "deficit", "surplus", "coverage_share"):
         table[c] = pd.to_numeric(table[c], errors="coerce").astype(float)
+    table["planned"] = _no_planned(table["existing"])
     present = set(table["rule_id"])
     totals = _totals(table, [r for r in rules if r.id in present])
     params = {"data_date": data_date, "functional_zone_as": functional_zone_as,
@@ -1279,4 +1281,49 @@ def _totals(table: pd.DataFrame, rules: Sequence[Rule]) -> pd.DataFrame:
         out.append(rec)
     tot = pd.DataFrame(out, columns=TOTAL_COLUMNS)
     tot["passed"] = tot["passed"].astype("boolean")
+    tot["planned"] = _no_planned(pd.to_numeric(tot["existing"], errors="coerce"))
     return tot
+
+
+def _no_planned(existing: pd.Series) -> pd.Series:
+    """Planned amount 0 where the existing amount is known, NaN where it is not."""
+    return pd.Series(np.where(existing.notna(), 0.0, np.nan), index=existing.index, dtype=float)
+
+
+def split_planned(with_planned: Evaluation, without_planned: Evaluation) -> Evaluation:
+    """One evaluation with existing and planned facilities counted apart.
+
+    Parameters
+    ----------
+    with_planned
+        Evaluation of the existing plus the planned facilities (a scenario).
+    without_planned
+        Evaluation of the same units and rules with the existing facilities only.
+
+    Returns
+    -------
+    Evaluation
+        ``with_planned`` whose ``existing`` is the amount of the existing
+        facilities alone and whose ``planned`` is what the planned facilities
+        add (``existing + planned`` is the amount after the scenario);
+        ``deficit``, ``surplus`` and ``status`` stay those after the scenario.
+
+    Raises
+    ------
+    InputError
+        If the two evaluations are not of the same units and rules.
+    """
+    def split(a: pd.DataFrame, b: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
+        if len(a) != len(b) or not a[keys].astype(str).reset_index(drop=True).equals(
+                b[keys].astype(str).reset_index(drop=True)):
+            raise InputError("the evaluations with and without the planned facilities differ in units or rules.",
+                             fix="evaluate the same units and rules twice, once without the planned facilities")
+        out = a.copy()
+        base = b["existing"].to_numpy(float)
+        out["planned"] = a["existing"].to_numpy(float) - base
+        out["existing"] = base
+        return out
+
+    table = split(with_planned.table, without_planned.table, ["rule_id", "unit"])
+    totals = split(with_planned.totals, without_planned.totals, ["rule_id"])
+    return dataclasses.replace(with_planned, table=table, totals=totals)

@@ -7,6 +7,7 @@ areas are assembled from files by :func:`load_study_area`.
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,6 +23,7 @@ from .geo import CHENGDU_CRS, WGS84
 
 __all__ = [
     "CHENGDU_EXTENT_LONLAT",
+    "coordinate_notes",
     "DATA_DIR",
     "StudyArea",
     "load_default",
@@ -196,6 +198,10 @@ def load_study_area(config: Mapping[str, Any] | str | Path) -> StudyArea:
             raise InputError(Problem(f"not valid YAML ({exc}).", file=str(path),
                                      fix="fix the YAML syntax")) from exc
         base = path.parent
+        if not isinstance(config, Mapping):
+            raise InputError(Problem(f"the study config is a {type(config).__name__}, not a mapping.",
+                                     file=str(path),
+                                     fix="write `boundaries: FILE` and `population: FILE` as top-level keys"))
     from .boundaries import load_boundaries
     from .facilities import load_facilities
 
@@ -215,8 +221,8 @@ def load_study_area(config: Mapping[str, Any] | str | Path) -> StudyArea:
     b = spec("boundaries")
     crs = config.get("crs")
     if crs is None:
-        raw = gpd.read_file(b["path"], rows=50) if Path(b["path"]).is_file() else None
-        if raw is not None and raw.crs is not None:
+        raw = _peek_layer(b["path"])
+        if raw is not None and raw.crs is not None and len(raw):
             crs = str(raw.to_crs(WGS84).estimate_utm_crs())
     if crs is None:
         raise InputError(Problem("cannot choose a metric CRS: the boundaries file is missing or has no CRS.",
@@ -236,8 +242,71 @@ def load_study_area(config: Mapping[str, Any] | str | Path) -> StudyArea:
         fac = _facilities_from_table(pd.DataFrame(columns=["facility_id", "name", "name_en", "type", "capacity",
                                                            "floor_area_m2", "lon", "lat"]), crs)
     net = spec("network")["path"] if "network" in config else None
-    return StudyArea(name=str(config.get("name", "study-area")), crs=crs, boundaries=units, grid=grid,
+    area = StudyArea(name=str(config.get("name", "study-area")), crs=crs, boundaries=units, grid=grid,
                      facilities=fac, extent=extent, network_source=net, data_date=str(config.get("data_date", "")))
+    if "facilities" not in config:
+        return area
+    notes = [Problem(n) for n in fac.attrs.get("notes", [])]
+    notes += coordinate_notes(area, fac, file=Path(fpath).name)
+    return dataclasses.replace(area, notes=tuple(notes)) if notes else area
+
+
+_OSM_SUFFIXES = (".osm", ".pbf", ".bz2")
+
+
+def coordinate_notes(area: StudyArea, facilities: gpd.GeoDataFrame, *, file: str | None = None) -> list[Problem]:
+    """Notes on facilities read as WGS84 whose positions fit the area's mapped buildings only as GCJ-02/BD-09.
+
+    Parameters
+    ----------
+    area
+        The study area; its road data must be an OSM file (``.osm``,
+        ``.osm.bz2``, ``.osm.pbf``) for its buildings to be read (once per area).
+    facilities
+        Facilities from :func:`coverage.facilities.load_facilities`; tested
+        only when they were read as WGS84 longitude/latitude.
+    file
+        The facility file, for the message.
+
+    Returns
+    -------
+    list of Problem
+        Empty, or one note with the fix (see
+        :func:`coverage.facilities.coordinate_shift_problem`).
+    """
+    from .facilities import coordinate_shift_problem
+
+    src = area.network_source
+    if (facilities.attrs.get("coord_system") != "wgs84" or len(facilities) < 3
+            or not isinstance(src, (str, Path)) or not str(src).lower().endswith(_OSM_SUFFIXES)):
+        return []
+    with area._lock:
+        if "buildings" not in area._cache:
+            from .population import read_osm_ancillary
+
+            area._cache["buildings"] = read_osm_ancillary(src, crs=area.crs).buildings.to_numpy()
+        buildings = area._cache["buildings"]
+    problem = coordinate_shift_problem(facilities["lon"], facilities["lat"], buildings, area.crs, file=file)
+    return [] if problem is None else [problem]
+
+
+def _peek_layer(path: str) -> gpd.GeoDataFrame | None:
+    """The first features of a boundaries file, or None when it is missing; refuse broken files."""
+    p = Path(path)
+    if not p.is_file():
+        return None
+    if p.stat().st_size == 0:
+        raise InputError(Problem("the boundaries file is empty (0 bytes).", file=str(p),
+                                 fix="export the boundaries again (GeoJSON, GeoPackage or Shapefile)"))
+    try:
+        raw = gpd.read_file(p, rows=50)
+    except Exception as exc:  # pyogrio raises several types for broken files
+        raise InputError(Problem(f"the boundaries file cannot be read ({exc}).", file=str(p),
+                                 fix="check that it opens in QGIS and export it again")) from None
+    if len(raw) == 0:
+        raise InputError(Problem("the boundaries file has no features.", file=str(p),
+                                 fix="give a layer with one polygon per district, county, sub-district or town"))
+    return raw
 
 
 def _load_population(p: dict, *, crs: str, units: gpd.GeoDataFrame) -> gpd.GeoDataFrame:

@@ -9,7 +9,9 @@ functions; the array-level engines stay in :mod:`coverage.access`,
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Callable, Mapping, Sequence
 
 import geopandas as gpd
@@ -37,6 +39,8 @@ __all__ = [
     "build_candidates",
     "propose_sites",
     "add_facilities",
+    "facility_catchments",
+    "pop_basis",
 ]
 
 #: Facility types that count as a reading/culture space a resident can use
@@ -254,13 +258,153 @@ def evaluate_standards(area: StudyArea, preset: str = "zhengzhou-2022-culture-sp
     -------
     coverage.standards.Evaluation
     """
-    from .standards import evaluate
+    import dataclasses
+
+    from .standards import evaluate, split_planned
 
     fac = area.facilities if facilities is None else facilities
     if public_only and "public" in fac.columns:
         fac = select_facilities(fac, list(FACILITY_TYPES), public_only=True)
-    access = _access_fn(area, fac, settings or acc.TravelSettings(), public_only) if with_access else None
-    return evaluate(area.boundaries, fac, preset, access=access, data_date=area.data_date or None)
+    settings = settings or acc.TravelSettings()
+
+    def run(layer: gpd.GeoDataFrame):
+        access = _access_fn(area, layer, settings, public_only) if with_access else None
+        return evaluate(area.boundaries, layer, preset, access=access, data_date=area.data_date or None)
+
+    ev = run(fac)
+    planned = _planned_mask(fac)
+    if planned.any():
+        ev = split_planned(ev, run(fac[~planned]))
+    params = dict(ev.params, preset=str(preset) if isinstance(preset, (str, Path)) else None, pop_basis=pop_basis(area))
+    return dataclasses.replace(ev, params=params)
+
+
+def _planned_mask(facilities: pd.DataFrame) -> np.ndarray:
+    """True for facilities a scenario plans (``planned`` column truthy), False for existing ones."""
+    if "planned" not in facilities.columns:
+        return np.zeros(len(facilities), dtype=bool)
+    return facilities["planned"].astype(object).where(facilities["planned"].notna(), False).astype(bool).to_numpy()
+
+
+def pop_basis(area: StudyArea) -> str:
+    """How the units' ``pop`` was obtained: ``"area_share"`` (census scaled by area inside) or ``"census"``.
+
+    The units' population is scaled when they carry ``pop_census`` and it
+    differs from ``pop`` for some unit.
+    """
+    b = area.boundaries
+    if "pop_census" in b.columns:
+        census = pd.to_numeric(b["pop_census"], errors="coerce")
+        pop = pd.to_numeric(b["pop"], errors="coerce")
+        if bool(((census - pop).abs() > 0.5).any()):
+            return "area_share"
+    return "census"
+
+
+# ---------------------------------------------------------------------------- catchments
+#: Share of the reference load under which a facility is flagged as serving few.
+LOW_LOAD_SHARE = 0.25
+#: Fewest facilities compared by quartiles; with fewer, all are "ok".
+MIN_RANKED = 4
+
+
+def facility_catchments(area: StudyArea, params: AccessParams = AccessParams(), *,
+                        facilities: gpd.GeoDataFrame | None = None, preset: str | None = None,
+                        low_share: float = LOW_LOAD_SHARE) -> gpd.GeoDataFrame:
+    """Residents and area each facility serves within the threshold, and how loaded it is.
+
+    Parameters
+    ----------
+    area
+        The study area.
+    params
+        Facility types, mode and threshold (as for :func:`access_analysis`).
+    facilities
+        A facility layer to use instead of ``area.facilities`` (e.g. a scenario's).
+    preset
+        A standards preset whose per-capita count rules give the residents
+        one facility of a type should serve in its district's unit type
+        (e.g. 50,000 per city reading room in a 区).
+    low_share
+        A facility serving fewer than this share of its reference load is
+        flagged ``"low"``.
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        One row per counted facility (Point geometry, the area's CRS):
+        ``facility_id``, ``name``, ``type``, ``unit_id``, ``district``,
+        ``pop_nearest`` (non-overlapping: residents whose nearest facility it
+        is, within the threshold), ``area_km2``, ``mean_time_s``,
+        ``pop_within`` (overlapping: every resident within the threshold),
+        ``residents_per_facility`` (the reference load), ``load``
+        (``pop_nearest`` / reference), ``load_basis`` and ``load_flag``.
+        The reference is the facility's ``capacity`` when known
+        (``load_basis = "capacity"``), else the preset's rule
+        (``"standard"``); with either, ``load_flag`` is ``"overloaded"``
+        above 1, ``"low"`` under ``low_share``, else ``"ok"``. Without
+        both, a facility is compared with the other such facilities
+        (``"quantile"``): ``"high"`` above their upper quartile of
+        ``pop_nearest``, ``"low"`` below the lower quartile (all ``"ok"``
+        when fewer than :data:`MIN_RANKED` are compared). ``attrs``: ``uncovered_pop``,
+        ``total_pop``, ``threshold_min``, ``mode``.
+    """
+    fac_all = area.facilities if facilities is None else facilities
+    fac = select_facilities(fac_all, params.facility_types, public_only=params.public_only)
+    if len(fac) == 0:
+        raise InputError(Problem(f"no facility of the types {', '.join(params.facility_types)} to make "
+                                 "catchments for.", fix="choose facility types the layer has"))
+    graph = travel_graph_for(area, params.mode, params.settings)
+    cat = acc.facility_catchments(graph, area.grid, fac, float(params.threshold_min) * 60.0)
+    names = _unit_names(area)
+    j = gpd.sjoin(fac[["geometry"]], area.boundaries[["unit_id", "geometry"]], how="left", predicate="within")
+    uid = j[~j.index.duplicated(keep="first")]["unit_id"].reindex(fac.index).fillna("").astype(str)
+    out = gpd.GeoDataFrame({
+        "facility_id": fac["facility_id"].astype(str).to_numpy(),
+        "name": fac["name"].astype(str).to_numpy() if "name" in fac.columns else "",
+        "type": fac["type"].astype(str).to_numpy(),
+        "unit_id": uid.to_numpy(),
+        "district": [str(names["name"].get(u, "")) if u in names.index else "" for u in uid],
+    }, geometry=fac.geometry.to_numpy(), crs=fac.crs, index=fac.index)
+    for c in ("pop_nearest", "area_km2", "mean_time_s", "pop_within"):
+        out[c] = cat[c].to_numpy()
+    ref, basis = _reference_load(area, fac, out["unit_id"], preset)
+    out["residents_per_facility"] = ref
+    out["load"] = out["pop_nearest"] / ref
+    out["load_basis"] = basis
+    ranked = out.loc[basis == "quantile", "pop_nearest"]
+    q25, q75 = np.quantile(ranked, [0.25, 0.75]) if len(ranked) >= MIN_RANKED else (-np.inf, np.inf)
+    flag = np.where(out["load"] > 1.0, "overloaded", np.where(out["load"] < low_share, "low", "ok"))
+    by_rank = np.where(out["pop_nearest"] > q75, "high", np.where(out["pop_nearest"] < q25, "low", "ok"))
+    out["load_flag"] = np.where(basis == "quantile", by_rank, flag)
+    out = out.reset_index(drop=True)
+    out.attrs.update(uncovered_pop=cat.attrs["uncovered_pop"], total_pop=cat.attrs["total_pop"],
+                     threshold_min=float(params.threshold_min), mode=params.mode)
+    return out
+
+
+def _reference_load(area: StudyArea, fac: gpd.GeoDataFrame, unit_id: pd.Series,
+                    preset: str | None) -> tuple[np.ndarray, np.ndarray]:
+    """Residents each facility should serve (capacity, else the preset's rule) and the basis of it."""
+    ref = np.full(len(fac), np.nan)
+    basis = np.full(len(fac), "quantile", dtype=object)
+    if "capacity" in fac.columns:
+        cap = pd.to_numeric(fac["capacity"], errors="coerce").to_numpy(float)
+        has = np.isfinite(cap) & (cap > 0)
+        ref[has], basis[has] = cap[has], "capacity"
+    if preset:
+        from .standards import load_catalogue
+
+        rules = [r for r in load_catalogue(preset) if r.kind == "per_capita_count" and not r.citywide]
+        utype = dict(zip(area.boundaries["unit_id"].astype(str), area.boundaries["unit_type"].astype(str)))
+        for i, (ftype, uid) in enumerate(zip(fac["type"].astype(str), unit_id)):
+            if basis[i] != "quantile" or uid not in utype:
+                continue
+            for r in rules:
+                if ftype in r.facility_types and utype[uid] in r.unit_level:
+                    ref[i], basis[i] = r.divisor(utype[uid]), "standard"
+                    break
+    return ref, basis
 
 
 # ---------------------------------------------------------------------------- siting
@@ -339,6 +483,17 @@ class SitingParams:
             problems.append(Problem(f"`p` must be >= 1, got {self.p}.", fix="pass a number of new sites >= 1"))
         if self.budget is not None and self.budget <= 0:
             problems.append(Problem(f"`budget` must be > 0, got {self.budget}.", fix="pass a budget in yuan"))
+        if self.budget is not None and self.model != "mclp":
+            problems.append(Problem(f"`budget` only applies to the mclp model; {self.model} would ignore it.",
+                                    fix=f"pass the number of new sites (p, --p N) for {self.model}, or use "
+                                        "model 'mclp' (--model mclp) with the budget"))
+        if not math.isfinite(self.min_distance_m) or self.min_distance_m < 0:
+            problems.append(Problem(f"`min_distance_m` (--min-distance) must be >= 0 metres, got "
+                                    f"{self.min_distance_m:g}.",
+                                    fix="pass a distance in metres >= 0, e.g. 300, or 0 to keep every candidate"))
+        if self.unit_cost_yuan is not None and not self.unit_cost_yuan > 0:
+            problems.append(Problem(f"`unit_cost_yuan` (--unit-cost) must be > 0, got {self.unit_cost_yuan:g}.",
+                                    fix="pass the cost of one new facility in yuan"))
         if self.candidates not in ("cells", "kmeans", "given"):
             problems.append(Problem(f"`candidates` {self.candidates!r} is unknown.",
                                     fix="use 'cells', 'kmeans' or 'given'"))
@@ -483,6 +638,15 @@ def propose_sites(area: StudyArea, params: SitingParams = SitingParams(), *,
     progress = progress or _noop
     fac_all = area.facilities if facilities is None else facilities
     existing = select_facilities(fac_all, params.existing_types) if params.keep_existing else fac_all.iloc[:0]
+    unit_cost = params.unit_cost_yuan
+    if unit_cost is None:
+        unit_cost = float(load_costs(None).unit_cost[params.facility_type]) if params.budget is not None else None
+    if params.budget is not None and unit_cost is not None and params.budget < unit_cost:
+        raise InputError(Problem(
+            f"the budget of {params.budget:,.0f} yuan is below the cost of one new {params.facility_type} "
+            f"({unit_cost:,.0f} yuan, the cheapest site), so no site can be built.",
+            fix=f"raise the budget (--budget) to at least {unit_cost:,.0f} yuan, or give a lower unit cost "
+                "(--unit-cost, or data/standards/costs.yaml)"))
     grid = area.grid
     weights = grid["pop"].to_numpy(float)
     threshold_s = float(params.threshold_min) * 60.0
@@ -505,9 +669,6 @@ def propose_sites(area: StudyArea, params: SitingParams = SitingParams(), *,
         base_cov = np.isfinite(t) & (t <= threshold_s)
     base_pop = float(weights[base_cov].sum())
 
-    unit_cost = params.unit_cost_yuan
-    if unit_cost is None:
-        unit_cost = float(load_costs(None).unit_cost[params.facility_type]) if params.budget is not None else None
     costs = None if unit_cost is None else np.full(len(cand), float(unit_cost))
 
     quota = None

@@ -218,3 +218,13 @@ def test_batch_on_local_cluster_then_resume_from_the_command_line(batch_dir, cap
     assert len(merged) == len(table)
     again = merged[merged["rule_id"] == "rooms-per-capita"].set_index(["area", "unit"]).sort_index()
     assert again["required"].tolist() == exp["required"].tolist()
+
+
+def test_batch_config_that_is_a_yaml_list_exits_2_with_the_fix(tmp_path, capsys):
+    cfg = _write(tmp_path / "list.yaml", "- name: a\n  boundaries: a.geojson\n  population: a.tif\n")
+    with pytest.raises(InputError, match=r"list\.yaml.*a list, not a mapping.*Fix:.*areas:"):
+        load_batch_config(cfg)
+    code = main(["batch", str(cfg), "--out", str(tmp_path / "o")])
+    err = capsys.readouterr().err
+    assert code == 2, err
+    assert "areas:" in err and "internal error" not in err

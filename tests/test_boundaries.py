@@ -304,3 +304,40 @@ def test_detected_type_column_without_unit_types_falls_back_to_names(tmp_path):
     assert any("column 'type' holds no unit type" in n for n in units.attrs["notes"])
     with pytest.raises(InputError, match="unit type 'Feature' is not known"):
         load_boundaries(path, crs=CRS, unit_type_col="type")
+
+
+# ---------------------------------------------------------------------------
+# wrong CRS and overlapping units
+# ---------------------------------------------------------------------------
+
+@pytest.mark.parametrize("geoms, file_crs, name, expected", [
+    # UTM 48N metres written into a file that says EPSG:4326
+    ([shapely.box(404_000, 3_390_000, 410_000, 3_396_000), shapely.box(410_000, 3_390_000, 416_000, 3_396_000)],
+     "EPSG:4326", "metres.geojson", ("look like metres", "EPSG:4326", "Set CRS")),
+    # longitude/latitude written into a file that says UTM 48N
+    ([square(104.05, 30.65, 0.03), square(104.08, 30.65, 0.03)],
+     CRS, "degrees.gpkg", ("look like degrees", "EPSG:32648", "EPSG:4326")),
+], ids=["metres_declared_as_degrees", "degrees_declared_as_metres"])
+def test_a_wrong_declared_crs_is_refused_per_unit(tmp_path, geoms, file_crs, name, expected):
+    path = layer(tmp_path, [{"name": "锦江区"}, {"name": "青羊区"}], geoms, name=name, crs=file_crs)
+    with pytest.raises(InputError) as err:
+        load_boundaries(path, crs=CRS)
+    text = str(err.value)
+    assert f"{name}, row 1" in text and f"{name}, row 2" in text
+    assert all(e in text for e in expected), text
+
+
+def test_overlapping_units_are_refused_naming_both_and_the_overlap(tmp_path):
+    geoms = [square(104.05, 30.65, 0.03), square(104.07, 30.65, 0.03), square(104.12, 30.65, 0.03)]
+    path = layer(tmp_path, [{"name": "锦江区"}, {"name": "青羊区"}, {"name": "金牛区"}], geoms)
+    with pytest.raises(InputError) as err:
+        load_boundaries(path, crs=CRS)
+    text = str(err.value)
+    assert "units.geojson, row 2" in text
+    assert "'锦江区' (row 1) and '青羊区' (row 2) overlap by 3.1" in text  # 0.01° × 0.03° at 30.65°N and "km²" in text
+    assert "33%" in text and "金牛区" not in text
+
+
+def test_embedded_districts_do_not_overlap():
+    units = load_boundaries(RAW_DISTRICTS, crs=CRS)
+    assert len(units) == 5

@@ -186,9 +186,10 @@ def test_standards_prints_required_counts_and_writes_xlsx(tmp_path, capsys):
     assert f"required {total_required}," in out
 
     wb = load_workbook(target)
-    records = _sheet_records(wb[RULE], 6)
+    records = _sheet_records(wb[RULE], 15)
     row = next(r for r in records if r["单元"] == "成华区")
-    assert row["应有"] == required and row["现有"] == existing and row["常住人口"] == 458_444
+    assert row["应有"] == required and row["现有"] == existing
+    assert row["研究区内常住人口（按面积比例折算）"] == 458_444
     assert len([r for r in records if r["区划代码"]]) == 5
 
 
@@ -389,8 +390,19 @@ def test_file_options_and_gcj02_facilities(tmp_path, capsys):
 
     code, _, err = _run(capsys, "info", "--study", str(study), "--boundaries", str(files["boundaries"]))
     assert code == 2 and "--study" in err
+    # --facilities alone: the facility file replaces the default area's facilities (its
+    # reading room lies outside central Chengdu, so the file is refused naming the row).
     code, _, err = _run(capsys, "info", "--facilities", str(files["facilities"]))
-    assert code == 2 and "`--boundaries`" in err and "`--population`" in err
+    assert code == 2 and "fac.csv, row 2" in err and "outside the study area" in err
+
+
+def test_facilities_alone_replace_the_default_areas_facilities(tmp_path, capsys):
+    path = tmp_path / "书房.csv"
+    path.write_text("名称,类型,经度,纬度\n书房甲,城市书房,104.1040,30.6850\n", encoding="utf-8")
+    code, out, err = _run(capsys, "standards", "--facilities", str(path), "--no-access")
+    assert code == 0, err
+    chenghua = _line_of(out, "成华区")
+    assert (_parse_int(chenghua[4]), _parse_int(chenghua[5])) == (10, 1)
 
 
 # ---------------------------------------------------------------------- scenarios
@@ -433,8 +445,8 @@ def test_scenario_saved_with_the_api_is_exported_by_the_cli(tmp_path, capsys):
     assert code == 0
     base = _count_in(chenghua["geometry"], _embedded_culture_spaces())
     wb = load_workbook(target)
-    recs = {r["单元"]: r for r in _sheet_records(wb[RULE], 6) if r["区划代码"]}
-    assert recs["成华区"]["现有"] == base + 1
+    recs = {r["单元"]: r for r in _sheet_records(wb[RULE], 15) if r["区划代码"]}
+    assert recs["成华区"]["现有"] == base and recs["成华区"]["规划（方案）"] == 1
     assert recs["成华区"]["缺口"] == math.ceil(458_444 / 50_000) - base - 1
     assert recs["金牛区"]["现有"] == _count_in(_district("金牛区")["geometry"], _embedded_culture_spaces())
     props = [r for r in _sheet_records(wb["选址建议"], 5) if r["区划代码"]]
@@ -465,3 +477,117 @@ def _metric(lon: float, lat: float) -> tuple[float, float]:
 
     x, y = to_metric(np.array([lon]), np.array([lat]), CHENGDU_CRS)
     return float(x[0]), float(y[0])
+
+
+def test_site_refuses_a_negative_min_distance(capsys):
+    code = main(["site", "--min-distance", "-5", "-q"])
+    err = capsys.readouterr().err
+    assert code == 2, err
+    assert "min_distance" in err and "-5" in err and "Fix:" in err
+
+
+def test_site_refuses_budget_with_p_median_instead_of_ignoring_it(capsys):
+    code = main(["site", "--model", "p_median", "--budget", "3000000", "-q"])
+    err = capsys.readouterr().err
+    assert code == 2, err
+    assert "budget" in err and "p_median" in err and "--p" in err
+
+
+def test_site_budget_below_one_site_says_so_with_the_cheapest_cost(capsys):
+    code = main(["site", "--budget", "1000", "-q"])
+    captured = capsys.readouterr()
+    assert code == 2, captured.out + captured.err
+    assert "1,500,000" in captured.err and "1,000" in captured.err and "Fix:" in captured.err
+    assert "new sites" not in captured.out
+# ---------------------------------------------------------------------- unsafe targets
+def _full_disk_run(tmp_path, folder: Path, *args: str) -> subprocess.CompletedProcess:
+    cmd = [sys.executable, str(ROOT / "tests" / "_full_disk.py"), str(folder), *args]
+    return subprocess.run(cmd, capture_output=True, text=True, env=_subprocess_env(), cwd=tmp_path,
+                          timeout=300)
+
+
+@pytest.mark.parametrize("suffix", [".xlsx", ".csv"])
+def test_full_disk_is_a_clean_error_and_leaves_the_old_file(tmp_path, suffix):
+    full = tmp_path / "full"
+    full.mkdir()
+    target = full / f"list{suffix}"
+    target.write_bytes(b"previous list")
+    r = _full_disk_run(tmp_path, full, "standards", "--out", str(target))
+    assert r.returncode == 2, r.stderr
+    assert "Traceback" not in r.stderr and "Exception ignored" not in r.stderr, r.stderr
+    assert str(target) in r.stderr and "disk space" in r.stderr and "Fix:" in r.stderr
+    assert target.read_bytes() == b"previous list"
+    assert [p.name for p in full.iterdir()] == [target.name]
+
+
+def test_full_tmpfs_is_a_clean_error(tmp_path):
+    """The same on a real, full file system (needs permission to mount a tmpfs)."""
+    full = tmp_path / "tmpfs"
+    full.mkdir()
+    if subprocess.run(["mount", "-t", "tmpfs", "-o", "size=64k", "tmpfs", str(full)],
+                      capture_output=True).returncode != 0:
+        pytest.skip("cannot mount a tmpfs here")
+    try:
+        subprocess.run(["dd", "if=/dev/zero", f"of={full / 'filler'}", "bs=1k"], capture_output=True)
+        r = subprocess.run([sys.executable, "-m", "coverage.cli", "standards", "--out", str(full / "x.xlsx")],
+                           capture_output=True, text=True, env=_subprocess_env(), cwd=tmp_path, timeout=300)
+        assert r.returncode == 2, r.stderr
+        assert "Traceback" not in r.stderr and "Exception ignored" not in r.stderr, r.stderr
+        assert "disk space" in r.stderr
+        assert not (full / "x.xlsx").exists()
+        assert [p.name for p in full.iterdir()] == ["filler"]
+    finally:
+        subprocess.run(["umount", str(full)], capture_output=True)
+
+
+def test_exports_refuse_symlinks_and_read_only_files(tmp_path, capsys):
+    real = tmp_path / "real.xlsx"
+    real.write_bytes(b"someone else's file")
+    link = tmp_path / "link.xlsx"
+    link.symlink_to(real)
+    code, _, err = _run(capsys, "standards", "--out", str(link))
+    assert code == 2 and str(link) in err and "symbolic link" in err and "Fix:" in err
+    assert link.is_symlink() and real.read_bytes() == b"someone else's file"
+
+    ro = tmp_path / "ro.csv"
+    ro.write_bytes(b"kept")
+    ro.chmod(0o444)
+    code, _, err = _run(capsys, "standards", "--out", str(ro))
+    assert code == 2 and str(ro) in err and "read-only" in err and "Fix:" in err
+    assert ro.read_bytes() == b"kept"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["link.xlsx", "real.xlsx", "ro.csv"]
+
+    folder = tmp_path / "dir.gpkg"
+    folder.mkdir()
+    code, _, err = _run(capsys, "standards", "--out", str(folder))
+    assert code == 2 and str(folder) in err and "Traceback" not in err
+
+
+def test_site_csv_export_neutralises_formula_text(tmp_path):
+    import geopandas as gpd
+
+    from coverage.cli import _write_sites
+
+    sites = gpd.GeoDataFrame({"site_id": ["S1"], "district": ["=HYPERLINK(\"http://203.0.113.9\")"],
+                              "newly_covered_pop": [-0.0]},
+                             geometry=gpd.points_from_xy([104.08], [30.69]), crs="EPSG:4326")
+    path = _write_sites(sites, str(tmp_path / "s.csv"))
+    df = pd.read_csv(path, encoding="utf-8-sig")
+    assert df["district"].tolist() == ["'=HYPERLINK(\"http://203.0.113.9\")"]
+    assert df["newly_covered_pop"].tolist() == [0.0]
+
+
+def test_gcj02_facilities_read_as_wgs84_are_flagged_on_stderr(tmp_path, capsys):
+    from coverage.facilities import wgs84_to_gcj02
+
+    fac = pd.read_csv(CHENGDU / "facilities.csv")
+    fac["lon"], fac["lat"] = wgs84_to_gcj02(fac["lon"].to_numpy(), fac["lat"].to_numpy())
+    fac.to_csv(tmp_path / "amap.csv", index=False)
+    files = ["--boundaries", str(CHENGDU / "districts.geojson"), "--population", str(CHENGDU / "population_grid.gpkg"),
+             "--facilities", str(tmp_path / "amap.csv"), "--network", str(CHENGDU / "chengdu_core_2018.osm.pbf")]
+    code = main(["info", *files])
+    err = capsys.readouterr().err
+    assert code == 0, err
+    assert "note: amap.csv" in err and "GCJ-02" in err and "--coord-system gcj02" in err
+    assert main(["info", *files, "--coord-system", "gcj02"]) == 0
+    assert "GCJ-02" not in capsys.readouterr().err

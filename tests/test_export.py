@@ -65,26 +65,27 @@ def test_xlsx_chinese_sheet_per_rule_sorted_with_source(zhengzhou, tmp_path):
     assert ZZ_TITLE in ws["A2"].value and "专项工作3" in ws["A2"].value
     assert "50,000" in ws["A3"].value and "100,000" in ws["A3"].value
     assert "2020-11-01" in ws["A4"].value
-    header = [c.value for c in ws[6]]
-    assert header[:10] == ["单元", "区划代码", "单元类型", "常住人口", "计量", "应有", "现有", "缺口", "富余", "是否达标"]
-    assert ws.freeze_panes == "A7"
-    rows = sheet_rows(ws, 7)
+    header = [c.value for c in ws[15]]
+    assert header[:11] == ["单元", "区划代码", "单元类型", "常住人口", "计量", "应有", "现有", "规划（方案）", "缺口",
+                           "富余", "是否达标"]
+    assert ws.freeze_panes == "A16"
+    rows = sheet_rows(ws, 16)
     body, total = rows[:-1], rows[-1]
     assert len(body) == 15
-    deficits = [r[7] for r in body]
+    deficits = [r[8] for r in body]
     assert deficits == sorted(deficits, reverse=True)
-    assert body[0][0] == "金水区" and body[0][5] == 43 and body[0][7] == 43
+    assert body[0][0] == "金水区" and body[0][5] == 43 and body[0][8] == 43
     zhongyuan = next(r for r in body if r[0] == "中原区")
-    assert zhongyuan[5:9] == (20, 12, 8, 0)  # 962,642 / 50,000 -> 20 required, 12 exist
-    assert total[0] == "合计" and total[5] == 207 and total[7] == 207 - 12
-    assert {r[9] for r in body} == {"未达标"}
-    assert ws.cell(row=7, column=4).number_format == "#,##0"
+    assert zhongyuan[5:10] == (20, 12, 0, 8, 0)  # 962,642 / 50,000 -> 20 required, 12 exist, none planned
+    assert total[0] == "合计" and total[5] == 207 and total[8] == 207 - 12
+    assert {r[10] for r in body} == {"未达标"}
+    assert ws.cell(row=16, column=4).number_format == "#,##0"
     assert ws.column_dimensions["A"].width > 8
     summary = wb["汇总"]
-    assert summary.freeze_panes == "A5"
-    srows = sheet_rows(summary, 5)
-    assert srows[0][0] == "zz-culture-space-per-capita" and srows[0][8] == 195
-    assert ZZ_TITLE in srows[0][10]
+    assert summary.freeze_panes == "A13"
+    srows = sheet_rows(summary, 13)
+    assert srows[0][0] == "zz-culture-space-per-capita" and srows[0][9] == 195
+    assert ZZ_TITLE in srows[0][11]
     notes = "\n".join(str(v) for row in wb["说明"].iter_rows(values_only=True) for v in row if v is not None)
     assert ZZ_TITLE in notes and "四川省“十四五”公共文化服务体系建设规划" in notes
     assert "2020-11-01" in notes and "郑州市" in notes and "郑文广旅〔2022〕46号" in notes
@@ -94,12 +95,12 @@ def test_xlsx_english(zhengzhou, tmp_path):
     wb = openpyxl.load_workbook(export_xlsx(zhengzhou, tmp_path / "shortfall.xlsx", lang="en"))
     assert wb.sheetnames[0] == "Summary" and wb.sheetnames[-1] == "Notes"
     ws = wb["zz-culture-space-per-capita"]
-    assert [c.value for c in ws[6]][:4] == ["Unit", "Code", "Unit type", "Residents"]
+    assert [c.value for c in ws[15]][:4] == ["Unit", "Code", "Unit type", "Residents"]
     assert ws["A1"].value.startswith("zz-culture-space-per-capita  New-type public culture spaces")
     assert ws["A2"].value.startswith("Source: 《" + ZZ_TITLE)
     assert ws["A3"].value.startswith("Parameters: residents per facility")
-    assert sheet_rows(ws, 7)[-1][0] == "Total"
-    assert sheet_rows(ws, 7)[0][9] == "fail"
+    assert sheet_rows(ws, 16)[-1][0] == "Total"
+    assert sheet_rows(ws, 16)[0][10] == "fail"
     with pytest.raises(InputError, match="`lang`"):
         export_xlsx(zhengzhou, tmp_path / "x.xlsx", lang="fr")
 
@@ -109,7 +110,8 @@ def test_xlsx_write_is_atomic(zhengzhou, tmp_path, monkeypatch):
     target.write_bytes(b"previous report")
 
     def broken_save(self, filename):
-        Path(filename).write_bytes(b"PK\x03\x04 half a workbook")
+        data = b"PK\x03\x04 half a workbook"
+        filename.write(data) if hasattr(filename, "write") else Path(filename).write_bytes(data)
         raise OSError("disk full")
 
     monkeypatch.setattr(openpyxl.Workbook, "save", broken_save)
@@ -250,3 +252,91 @@ def test_proposals_are_validated():
         proposals_table(bad.drop(columns=["newly_covered_pop"]))
     with pytest.raises(InputError, match="no CRS"):
         proposals_table(bad.set_crs(None, allow_override=True).assign(facility_type="library"))
+
+
+# ------------------------------------------------------------------ spreadsheet-safe text
+FORMULAS = ('=HYPERLINK("http://203.0.113.9/","x")', "+SUM(1,2)", "-1+2", "@SUM(1)", "\t=1", "\r=2")
+
+
+@pytest.fixture(scope="module")
+def hostile():
+    """Units whose names and codes a spreadsheet would read as formulas."""
+    units = pd.DataFrame({"name": list(FORMULAS) + ["正常区"],
+                          "unit_id": ["=1", "410102", "410103", "410104", "410105", "410106", "-7"],
+                          "unit_type": ["区"] * 7,
+                          "pop": [100000, 200000, 50000, 80000, 90000, 60000, 70000]})
+    fac = pd.DataFrame({"type": ["city_reading_room"] * 3, "unit_id": ["410102"] * 3})
+    return evaluate(units, fac, list(load_catalogue("zhengzhou-2022-culture-space")), data_date="=1+1")
+
+
+def _sheet_xml(path: Path) -> str:
+    import zipfile
+
+    with zipfile.ZipFile(path) as z:
+        return "".join(z.read(n).decode("utf-8") for n in z.namelist()
+                       if n.startswith("xl/worksheets/"))
+
+
+def test_xlsx_writes_formula_like_text_as_text(hostile, tmp_path):
+    path = export_xlsx(hostile, tmp_path / "x.xlsx", meta={"study_area": "=cmd|' /C calc'!A0"})
+    assert "<f>" not in _sheet_xml(path)  # no cell of the workbook is a formula
+    wb = openpyxl.load_workbook(path)
+    texts = {}
+    for ws in wb.worksheets:
+        for row in ws.iter_rows():
+            for c in row:
+                if isinstance(c.value, str):
+                    texts[c.value] = c
+                    assert c.data_type == "s", (ws.title, c.coordinate, c.value)
+    # Shown unchanged (no added characters), marked as text for later edits too.
+    for text in FORMULAS + ("=1", "=cmd|' /C calc'!A0"):
+        text = text.replace("\r", "\n")  # XML keeps a carriage return as a line feed
+        assert text in texts, text
+        assert texts[text].quotePrefix
+    assert "正常区" in texts and not texts["正常区"].quotePrefix
+    # Numbers stay numbers.
+    ws = wb[hostile.rules[0].id]
+    shown = {f.replace("\r", "\n") for f in FORMULAS}
+    pops = [r[3] for r in ws.iter_rows(min_row=7, values_only=True) if r[0] in shown]
+    assert sorted(pops) == [50000, 60000, 80000, 90000, 100000, 200000]
+
+
+def test_csv_neutralises_formula_text_and_keeps_numbers(hostile, tmp_path):
+    import csv
+
+    path = export_csv(hostile, tmp_path / "x.csv", lang="en")
+    with open(path, encoding="utf-8-sig", newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    units = [r["Unit"] for r in rows if r["Rule id"] == hostile.rules[0].id]
+    for text in FORMULAS:
+        assert "'" + text in units, text
+    assert "正常区" in units
+    for r in rows:
+        for value in r.values():
+            assert not value.startswith(("=", "+", "@", "\t", "\r")), r
+            assert not (value.startswith("-") and not _is_number(value)), r
+    assert "'=1+1" in {r["Data date"] for r in rows}
+    assert {r["Code"] for r in rows} >= {"'=1", "-7"}  # "-7" is a number, left alone
+
+
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
+
+
+def test_spreadsheet_text_rule():
+    from coverage.safe_text import spreadsheet_frame, spreadsheet_text
+
+    assert spreadsheet_text("=1+1") == "'=1+1" and spreadsheet_text("-1+2") == "'-1+2"
+    assert spreadsheet_text("@x") == "'@x" and spreadsheet_text("\tx") == "'\tx"
+    assert spreadsheet_text("a=1") == "a=1" and spreadsheet_text(-3.5) == -3.5
+    assert spreadsheet_text("-3.5") == "-3.5" and spreadsheet_text("+86") == "+86"
+    assert spreadsheet_text(None) is None
+    frame = pd.DataFrame({"=a": ["=x", "ok", None], "n": [-1.0, 2.0, -3.0]})
+    out = spreadsheet_frame(frame)
+    assert list(out.columns) == ["'=a", "n"] and out["'=a"].tolist()[:2] == ["'=x", "ok"]
+    assert out["n"].tolist() == [-1.0, 2.0, -3.0] and out["n"].dtype == float
+    assert frame["=a"].tolist()[0] == "=x"  # the input is not changed

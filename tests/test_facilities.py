@@ -397,7 +397,8 @@ def test_no_coordinate_columns_lists_columns_and_accepted_names(tmp_path):
     (p,) = exc.value.problems
     assert "no longitude and no latitude column" in p.message
     assert "'名称', '地址'" in p.message
-    assert "经度" in p.fix and "`lon_col=`" in p.fix
+    assert "经度" in p.fix and "纬度" in p.fix
+    assert "lon_col" not in p.fix  # neither the page nor the CLI offers it
 
 
 def test_explicit_column_that_does_not_exist(tmp_path):
@@ -442,7 +443,7 @@ def test_all_rows_swapped_gives_one_problem_naming_the_columns(tmp_path):
         load_facilities(path, crs=CRS)
     (p,) = exc.value.problems
     assert "longitude and latitude look swapped in columns 经度/纬度" in p.message
-    assert "lon_col='纬度', lat_col='经度'" in p.fix
+    assert "swap the headers of columns '经度' and '纬度'" in p.fix and "lon_col" not in p.fix
 
 
 def test_one_swapped_row_is_named(tmp_path):
@@ -557,3 +558,67 @@ def test_embedded_facility_table_loads_like_pandas_reads_it():
     for col in ref.columns:
         if ref[col].dtype == bool:
             assert list(gdf[col]) == list(ref[col])
+
+
+def test_unterminated_quote_is_reported_as_such_with_its_line(tmp_path):
+    path = tmp_path / "quote.csv"
+    path.write_text('name,lon,lat\nA,104.06,30.67\n"B unterminated,104.07,30.68\nC,104.08,30.69\n',
+                    encoding="utf-8")
+    with pytest.raises(InputError) as err:
+        load_facilities(path, crs=CRS)
+    text = str(err.value)
+    assert "line 3" in text and "never closed" in text and "Fix:" in text
+    assert "coordinates are missing" not in text
+
+
+def test_a_csv_over_the_row_limit_is_refused_before_it_is_parsed(tmp_path):
+    from coverage.limits import MAX_TABLE_ROWS
+
+    path = tmp_path / "huge.csv"
+    n = MAX_TABLE_ROWS + 10
+    path.write_text("name,lon,lat\n" + "书房,104.06,30.67\n" * n, encoding="utf-8")
+    with pytest.raises(InputError) as err:
+        load_facilities(path, crs=CRS)
+    text = str(err.value)
+    assert "huge.csv" in text and f"{n + 1:,} rows" in text and f"{MAX_TABLE_ROWS:,}" in text
+    assert "cultcov batch" in text
+
+
+def test_an_xlsx_over_the_row_limit_is_refused_before_it_is_read(tmp_path):
+    import openpyxl
+
+    from coverage.limits import MAX_TABLE_ROWS
+
+    wb = openpyxl.Workbook(write_only=True)
+    ws = wb.create_sheet("sites")
+    ws.append(["name", "lon", "lat"])
+    for _ in range(MAX_TABLE_ROWS + 10):
+        ws.append(["书房", 104.06, 30.67])
+    path = tmp_path / "huge.xlsx"
+    wb.save(path)
+    with pytest.raises(InputError) as err:
+        load_facilities(path, crs=CRS)
+    text = str(err.value)
+    assert "huge.xlsx" in text and f"more than {MAX_TABLE_ROWS + 1:,} rows" in text and "cultcov batch" in text
+
+
+def test_xlsx_with_a_two_row_merged_header_keeps_names_and_types(tmp_path):
+    import openpyxl
+
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws["A1"], ws["B1"], ws["C1"] = "名称", "类型", "坐标（WGS84）"
+    ws.merge_cells("A1:A2")
+    ws.merge_cells("B1:B2")
+    ws.merge_cells("C1:D1")
+    ws["C2"], ws["D2"] = "经度", "纬度"
+    ws.append(["成都图书馆", "图书馆", LIB_LON, LIB_LAT])
+    ws.append(["宽窄巷子城市书房", "城市书房", 104.0545, 30.6700])
+    path = tmp_path / "merged.xlsx"
+    wb.save(path)
+    fac = load_facilities(path, crs=CRS)
+    assert list(fac["name"]) == ["成都图书馆", "宽窄巷子城市书房"]
+    assert list(fac["type"]) == ["library", "city_reading_room"]
+    assert fac["lon"].iloc[0] == pytest.approx(LIB_LON)
+    notes = " ".join(fac.attrs["notes"])
+    assert "rows 1–2" in notes and "名称" in notes

@@ -647,10 +647,66 @@ def test_foreign_files_are_rejected(tmp_path: Path) -> None:
     with pytest.raises(InputError, match="`path` is a folder"):
         ScenarioStore(tmp_path)
 
+
+
+def test_a_zero_byte_file_is_refused_and_left_alone(tmp_path: Path) -> None:
     empty = tmp_path / "empty.gpkg"
     empty.touch()
-    assert len(ScenarioStore(empty)) == 0  # a 0-byte file becomes a new store
-    assert {n for n, _ in pyogrio.list_layers(empty)} >= {"scenario_facilities"}
+    with pytest.raises(InputError, match=r"empty\.gpkg.*empty \(0 bytes\).*not a GeoPackage.*Fix:"):
+        ScenarioStore(empty)
+    assert empty.stat().st_size == 0
+
+
+def test_a_damaged_store_is_an_input_error_with_the_fix(tmp_path: Path) -> None:
+    path = tmp_path / "damaged.gpkg"
+    store = ScenarioStore(path)
+    store.save(full_scenario())
+    data = bytearray(path.read_bytes())
+    for i in range(4096, len(data), 7):  # keep the header page, scramble the rest
+        data[i] = 0xAB
+    path.write_bytes(bytes(data))
+    with pytest.raises(InputError, match=r"damaged\.gpkg.*damaged.*Fix:.*backup"):
+        ScenarioStore(path).list()
+
+
+READONLY_CHILD = textwrap.dedent("""
+    import os, sys
+    from coverage.errors import InputError
+    from coverage.scenario import Scenario, ScenarioStore
+    if os.geteuid() == 0:  # root writes any file: drop to an ordinary user after the imports
+        os.setgid(65534)
+        os.setuid(65534)
+    try:
+        ScenarioStore(sys.argv[1]).save(Scenario(name="second"))
+    except InputError as exc:
+        print("InputError:", exc)
+""")
+
+
+def test_a_read_only_store_is_an_input_error_with_the_fix() -> None:
+    import shutil
+    import tempfile
+
+    top = Path(tempfile.mkdtemp(prefix="cultcov-ro-"))  # outside pytest's private folder
+    folder = top / "ro"
+    folder.mkdir()
+    path = folder / "ro.gpkg"
+    ScenarioStore(path).save(Scenario(name="first"))
+    path.chmod(0o444)
+    folder.chmod(0o555)
+    top.chmod(0o755)
+    env = dict(os.environ, PYTHONPATH=str(REPO))
+    try:
+        proc = subprocess.run([sys.executable, "-c", READONLY_CHILD, str(path)], capture_output=True,
+                              text=True, env=env, cwd="/", timeout=120)
+        folder.chmod(0o755)
+        path.chmod(0o644)
+        assert "Traceback" not in proc.stderr, proc.stderr
+        assert "InputError:" in proc.stdout and "read-only" in proc.stdout and "Fix:" in proc.stdout
+        assert len(ScenarioStore(path)) == 1
+    finally:
+        folder.chmod(0o755)
+        shutil.rmtree(top)
 
 
 # --------------------------------------------------------------------------

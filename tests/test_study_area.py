@@ -65,22 +65,69 @@ def test_facilities_are_deduplicated_and_inside_the_extent(area):
     assert f["floor_area_m2"].isna().all()
 
 
-def test_embedded_build_is_reproducible(tmp_path, monkeypatch):
-    # rebuilding from the raw files gives the committed districts and grid totals
+def test_embedded_build_is_reproducible(tmp_path):
+    # rebuilding through the area-build code path gives the committed districts, grid and facilities
     import importlib.util
-    import sys
+
+    import geopandas as gpd
 
     spec = importlib.util.spec_from_file_location("build_chengdu", DATA_DIR.parent / "scripts" / "build_chengdu.py")
     mod = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(mod)
-    import geopandas as gpd
-    from coverage.geo import CHENGDU_CRS
-    ext = gpd.GeoSeries([shapely.box(*CHENGDU_EXTENT_LONLAT)], crs="EPSG:4326").to_crs(CHENGDU_CRS).iloc[0]
-    units = mod.build_districts(ext)
+    res = mod.build(tmp_path / "chengdu")
     shipped = gpd.read_file(DATA_DIR / "chengdu" / "districts.geojson")
-    assert list(units["pop"]) == list(shipped["pop"])
-    report: list[str] = []
-    grid = mod.build_grid(units, ext, report)
+    assert list(res.units["pop"]) == list(shipped["pop"])
+    assert list(res.units["unit_id"]) == list(shipped["unit_id"])
+    grid = gpd.read_file(res.out / "population_grid.gpkg")
     committed = load_default().grid
     assert len(grid) == len(committed)
     assert np.allclose(grid["pop"].to_numpy(), committed["pop"].to_numpy(), atol=1e-3)
+    fac = pd.read_csv(res.out / "facilities.csv")
+    shipped_fac = pd.read_csv(DATA_DIR / "chengdu" / "facilities.csv")
+    assert fac["facility_id"].tolist() == shipped_fac["facility_id"].tolist()
+    assert fac["name"].tolist() == shipped_fac["name"].tolist()
+
+
+@pytest.mark.parametrize("text, what", [
+    ("", "empty"),
+    ('{"type": "FeatureCollection", "features": [', "cannot be read"),
+    ('{"type": "FeatureCollection", "features": []}', "no features"),
+])
+def test_broken_boundaries_in_a_study_config_exit_2(tmp_path, capsys, text, what):
+    from coverage.cli import main
+
+    (tmp_path / "units.geojson").write_text(text, encoding="utf-8")
+    cfg = tmp_path / "study.yaml"
+    cfg.write_text("boundaries: units.geojson\npopulation: pop.tif\n", encoding="utf-8")
+    code = main(["info", "--study", str(cfg)])
+    err = capsys.readouterr().err
+    assert code == 2, err
+    assert "units.geojson" in err and what in err and "Fix:" in err
+
+
+def _chengdu_config(tmp_path, lonlat_to, **facility_options):
+    """A study config of the embedded files with the facilities written through ``lonlat_to``."""
+    chengdu = DATA_DIR / "chengdu"
+    fac = pd.read_csv(chengdu / "facilities.csv")
+    fac["lon"], fac["lat"] = lonlat_to(fac["lon"].to_numpy(), fac["lat"].to_numpy())
+    path = tmp_path / "facilities.csv"
+    fac.to_csv(path, index=False)
+    return {"name": "chengdu", "boundaries": str(chengdu / "districts.geojson"),
+            "population": str(chengdu / "population_grid.gpkg"),
+            "facilities": {"path": str(path), **facility_options},
+            "network": str(chengdu / "chengdu_core_2018.osm.pbf")}
+
+
+def test_gcj02_facilities_read_as_wgs84_are_flagged_with_the_fix(tmp_path):
+    from coverage.facilities import wgs84_to_gcj02
+    from coverage.study_area import load_study_area
+
+    area = load_study_area(_chengdu_config(tmp_path, wgs84_to_gcj02))
+    text = " ".join(str(p) for p in area.notes)
+    assert "facilities.csv" in text and "GCJ-02" in text and "360 m" in text
+    assert "--coord-system gcj02" in text and "coord_system" in text
+    # the same file declared as GCJ-02, and the true WGS84 positions, raise no such note
+    ok = load_study_area(_chengdu_config(tmp_path, wgs84_to_gcj02, coord_system="gcj02"))
+    assert not any("GCJ-02" in str(p) for p in ok.notes)
+    ok = load_study_area(_chengdu_config(tmp_path, lambda lon, lat: (lon, lat)))
+    assert not any("GCJ-02" in str(p) for p in ok.notes)

@@ -364,6 +364,10 @@ def child(args) -> dict:
     r_ours, r_nx, r_pd = nearest_three(rec, "nearest_chengdu", G, tg, pnet, cells, fac,
                                        prep=prep, rounds=(5, 5, 5), number=(25, 2, 5))
     leg = float(A.snap_points(tg, fac).snap_s.max())
+    # pykdtree's OpenMP threads are what a busy machine slows down most
+    w, c, _ = timed(lambda: A.snap_points(tg, cells), repeat=5, number=25)
+    print(f"    ours, snapping the {len(cells):,} cells alone: {w * 1e3:.2f} ms wall, "
+          f"{c * 1e3:.2f} ms CPU")
     ok = np.isfinite(r_ours)
     # the networkx peer starts at the facilities' nodes (no per-source offset),
     # so it is shorter by at most the longest facility off-network leg

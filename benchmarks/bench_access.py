@@ -284,12 +284,14 @@ class Recorder:
         self.setup, self.cores, self.rows = setup, cores, []
 
     def add(self, comparison: str, tool: str, G, sources: int, targets: int,
-            cutoff_s: float | None, wall_s: float, cpu_s: float, *, prep_s: float = np.nan,
+            cutoff_s: float | None, wall_s: float, cpu_s: float, *,
+            prep: tuple[float, float] = (np.nan, np.nan),
             cores: int | None = None, note: str = "") -> None:
         self.rows.append(dict(
             setup=self.setup, comparison=comparison, tool=tool, nodes=G.number_of_nodes(),
             edges=G.number_of_edges(), sources=sources, targets=targets, cutoff_s=cutoff_s,
-            cores=self.cores if cores is None else cores, prep_s=prep_s, wall_s=wall_s,
+            cores=self.cores if cores is None else cores, prep_s=prep[0], prep_cpu_s=prep[1],
+            wall_s=wall_s,
             cpu_s=cpu_s, note=note))
 
 
@@ -300,15 +302,15 @@ def nearest_three(rec: Recorder, name: str, G, tg, pnet, cells, fac, *,
         return A.nearest_facility(tg, cells, fac)["time_s"].to_numpy()
 
     w, c, r_ours = timed(ours, repeat=rounds[0], number=number[0])
-    rec.add(name, "ours", G, len(fac), len(cells), None, w, c, prep_s=prep["ours"])
+    rec.add(name, "ours", G, len(fac), len(cells), None, w, c, prep=prep["ours"])
     w, c, r_nx = timed(lambda: peer_nearest(G, cells, fac), repeat=rounds[1], number=number[1])
-    rec.add(name, "osmnx+networkx", G, len(fac), len(cells), None, w, c, prep_s=prep["nx"],
+    rec.add(name, "osmnx+networkx", G, len(fac), len(cells), None, w, c, prep=prep["nx"],
             cores=1)
     r_pd = None
     if pnet is not None:
         w, c, r_pd = timed(lambda: pandana_nearest(pnet, cells, fac, CUTOFF_S),
                            repeat=rounds[2], number=number[2])
-        rec.add(name, "pandana", G, len(fac), len(cells), CUTOFF_S, w, c, prep_s=prep["pd"])
+        rec.add(name, "pandana", G, len(fac), len(cells), CUTOFF_S, w, c, prep=prep["pd"])
     return r_ours, r_nx, r_pd
 
 
@@ -342,16 +344,16 @@ def child(args) -> dict:
 
     # 1. embedded Chengdu ---------------------------------------------------
     net, cells, fac = chengdu_case(rng)
-    t_tg, _, tg = timed(lambda: A.travel_graph(net, "walk"), repeat=5)
+    t_tg, c_tg, tg = timed(lambda: A.travel_graph(net, "walk"), repeat=5)
     G = nx_graph_with_times(tg)
-    t_pp, _, _ = timed(lambda: peer_prep(G), repeat=3)
-    prep = {"ours": t_tg, "nx": t_pp, "pd": np.nan}
+    t_pp, c_pp, _ = timed(lambda: peer_prep(G), repeat=3)
+    prep = {"ours": (t_tg, c_tg), "nx": (t_pp, c_pp), "pd": (np.nan, np.nan)}
     pnet = None
     if pandana is not None:
         tables = pandana_tables(G)
-        t_ch, _, pnet = timed(lambda: pandana_network(*tables), repeat=3)
+        t_ch, c_ch, pnet = timed(lambda: pandana_network(*tables), repeat=3)
         t_pre, _, _ = timed(lambda: pnet.precompute(CUTOFF_S))
-        prep["pd"] = t_ch
+        prep["pd"] = (t_ch, c_ch)
     print(f"[1] Chengdu walk network: {G.number_of_nodes():,} nodes, "
           f"{G.number_of_edges():,} edges; {len(cells):,} cells, {len(fac)} facilities")
     print(f"    preparation (not in the ratios): ours travel_graph {t_tg * 1e3:.1f} ms, "
@@ -362,6 +364,10 @@ def child(args) -> dict:
     r_ours, r_nx, r_pd = nearest_three(rec, "nearest_chengdu", G, tg, pnet, cells, fac,
                                        prep=prep, rounds=(5, 5, 5), number=(25, 2, 5))
     leg = float(A.snap_points(tg, fac).snap_s.max())
+    # pykdtree's OpenMP threads are what a busy machine slows down most
+    w, c, _ = timed(lambda: A.snap_points(tg, cells), repeat=5, number=25)
+    print(f"    ours, snapping the {len(cells):,} cells alone: {w * 1e3:.2f} ms wall, "
+          f"{c * 1e3:.2f} ms CPU")
     ok = np.isfinite(r_ours)
     # the networkx peer starts at the facilities' nodes (no per-source offset),
     # so it is shorter by at most the longest facility off-network leg
@@ -394,24 +400,24 @@ def child(args) -> dict:
     t_load = time.perf_counter() - t0
     del Gc
     gc.collect()
-    t_tg, _, tgc = timed(lambda: A.travel_graph(net_c, "walk"))
+    t_tg, c_tg, tgc = timed(lambda: A.travel_graph(net_c, "walk"))
     Gw = nx_graph_with_times(tgc)
     fac_c = cells_c[rng.choice(len(cells_c), 300, replace=False)]
-    prep = {"ours": t_tg, "nx": np.nan, "pd": np.nan}
+    prep = {"ours": (t_tg, c_tg), "nx": (np.nan, np.nan), "pd": (np.nan, np.nan)}
     pnet = None
     # the city's hierarchy takes minutes to build: only in the one-core run
     if pandana is not None and single:
         tables = pandana_tables(Gw)
-        t_ch, _, pnet = timed(lambda: pandana_network(*tables))
+        t_ch, c_ch, pnet = timed(lambda: pandana_network(*tables))
         del tables
-        t_pre, _, _ = timed(lambda: pnet.precompute(CUTOFF_S))
-        prep["pd"] = t_ch
+        t_pre, c_pre, _ = timed(lambda: pnet.precompute(CUTOFF_S))
+        prep["pd"] = (t_ch, c_ch)
     print(f"[2] generated city: {Gw.number_of_nodes():,} nodes, {Gw.number_of_edges():,} "
           f"directed edges, {len(cells_c):,} cells, {len(fac_c)} facilities (generated in "
           f"{t_gen:.1f} s, converted to RoadNetwork in {t_load:.1f} s)")
     print(f"    preparation (not in the ratios): ours travel_graph {t_tg:.2f} s"
-          + (f", pandana contraction hierarchy {t_ch:.2f} s + precompute({CUTOFF_S:.0f}) "
-             f"{t_pre:.2f} s" if pnet is not None else ""))
+          + (f", pandana contraction hierarchy {t_ch:.2f} s (CPU {c_ch:.1f} s) + "
+             f"precompute({CUTOFF_S:.0f}) {t_pre:.2f} s" if pnet is not None else ""))
     # every side best of the same number of runs
     r_ours, r_nx, r_pd = nearest_three(rec, "nearest_city", Gw, tgc, pnet, cells_c, fac_c,
                                        prep=prep, rounds=(3, 3, 3), number=(1, 1, 1))
@@ -468,12 +474,13 @@ def child(args) -> dict:
           f"({sub.nnz:,} vs {len(v):,})")
     if pnet is not None:
         pop = rng.integers(0, 60, len(cells_c)).astype(float)
-        w, c, _ = timed(lambda: population_within(A.reach_matrix(tgc, cand, cells_c, CUTOFF_S),
-                                                      pop))
+        w, c, _ = timed(lambda: population_within(
+            A.reach_matrix(tgc, cand, cells_c, CUTOFF_S), pop))
         rec.add("population_city", "ours", Gw, n_cand, len(cells_c), CUTOFF_S, w, c)
         w, c, p_pd = timed(lambda: pandana_population(pnet, cells_c, pop, cand, CUTOFF_S))
         rec.add("population_city", "pandana", Gw, n_cand, len(cells_c), CUTOFF_S, w, c,
-                prep_s=t_ch + t_pre, note="aggregate over every node; prep incl. precompute")
+                prep=(t_ch + t_pre, c_ch + c_pre),
+                note="aggregate over every node; prep incl. precompute")
         # same sums when cells and candidates sit on their nodes (pandana has no
         # off-network legs)
         pn, _ = pandana_cells(pnet, cells_c)
@@ -516,11 +523,11 @@ def fmt_s(s: float) -> str:
 
 def print_table(rows: list[dict]) -> None:
     head = ("setup", "comparison", "tool", "nodes", "edges", "sources", "targets",
-            "cutoff s", "cores", "prep s", "wall s", "CPU s", "note")
+            "cutoff s", "cores", "prep s", "prep CPU s", "wall s", "CPU s", "note")
     body = [(r["setup"], r["comparison"], r["tool"], f"{r['nodes']:,}", f"{r['edges']:,}",
              f"{r['sources']:,}", f"{r['targets']:,}",
              "none" if r["cutoff_s"] is None else f"{r['cutoff_s']:.0f}", str(r["cores"]),
-             fmt_s(r["prep_s"]), fmt_s(r["wall_s"]), fmt_s(r["cpu_s"]), r["note"])
+             *(fmt_s(r[k]) for k in ("prep_s", "prep_cpu_s", "wall_s", "cpu_s")), r["note"])
             for r in rows]
     widths = [max(len(str(x)) for x in col) for col in zip(head, *body)]
     for line in (head, *body):

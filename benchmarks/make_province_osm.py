@@ -6,7 +6,7 @@ longitude and 0.08° in latitude, centred on the original (which stays where
 it is, so 成华区 lies in the middle tile). Every copy gets its own id range
 (``tile × 10^10`` added to node, way and relation ids); tags are kept. The
 default 32 × 32 tiles give about 25 million nodes and 3.9 million ways
-(≈ 290 MB), the size of a Chinese province extract.
+(275 MB), the size of a Chinese province extract.
 
 Run ``python benchmarks/make_province_osm.py --out /tmp/province.osm.pbf``.
 """

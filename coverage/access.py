@@ -31,6 +31,7 @@ from __future__ import annotations
 import math
 import threading
 from dataclasses import dataclass, field, replace
+from functools import lru_cache
 from types import MappingProxyType
 from typing import Any, Callable, Iterable, Mapping, Sequence
 
@@ -40,6 +41,7 @@ import pyarrow as pa
 import scipy.sparse as sp
 from scipy.sparse.csgraph import dijkstra
 from pykdtree.kdtree import KDTree
+from threadpoolctl import ThreadpoolController
 
 from coverage._chains import Contraction, contract, min_csr, nearest_sources
 from coverage.errors import InputError, Problem, ProblemCollector
@@ -89,6 +91,9 @@ _ORDERED_QUERIES = 5_000
 #: Snapping at least this many places runs the search in a second thread, so
 #: that independent work (a Dijkstra) can go on meanwhile.
 _OVERLAP_QUERIES = 20_000
+#: Fewer queries than this run on one OpenMP thread: on a busy machine the
+#: threads of a small parallel search wait for a core longer than the search takes.
+_PARALLEL_QUERIES = 20_000
 
 
 def _positive(name: str, value: float) -> None:
@@ -386,8 +391,19 @@ class _PointIndex:
 
     def query(self, pts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Distance to and index of the nearest point, for every row of ``pts``."""
-        d, i = self._tree.query(np.ascontiguousarray(pts, dtype=float), k=1)
+        pts = np.ascontiguousarray(pts, dtype=float)
+        if len(pts) >= _PARALLEL_QUERIES:
+            d, i = self._tree.query(pts, k=1)
+        else:
+            with _openmp_threads().limit(limits=1, user_api="openmp"):
+                d, i = self._tree.query(pts, k=1)
         return d, i.astype(np.int64)
+
+
+@lru_cache(maxsize=1)
+def _openmp_threads() -> ThreadpoolController:
+    """The process's thread pools (found once; limiting them later is cheap)."""
+    return ThreadpoolController()
 
 
 def _morton(xy: np.ndarray, cell_m: float = 50.0) -> np.ndarray:

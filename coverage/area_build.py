@@ -174,6 +174,7 @@ def _counties(counties: Sequence[str | int] | None, boundaries: Any) -> gpd.GeoD
 def build_area(out: str | Path, *, osm: str | Path, counties: Sequence[str | int] | None = None,
                boundaries: Any = None, units_file: str | Path | None = None,
                facilities: str | Path | None = None, facilities_mode: str = "extend",
+               population: str | Path | None = None,
                census_pop: Mapping[str, float] | None = None, buffer_m: float = 3000.0,
                cell_m: float = 200.0, osm_bounds: Sequence[float] | None = None,
                data_date: str | None = None, name: str | None = None, crs: str | None = None,
@@ -204,6 +205,12 @@ def build_area(out: str | Path, *, osm: str | Path, counties: Sequence[str | int
         ``"extend"``: the file's rows are added to the OSM facilities (a row
         whose ``facility_id`` is an OSM id such as ``OSM-N123`` replaces that
         facility); ``"replace"``: only the file's facilities are used.
+    population
+        A population layer replacing the census-based dasymetric grid: a
+        WorldPop-style GeoTIFF of residents per pixel, or polygons/points with
+        a ``pop`` column (a finer census layer); the units' ``pop`` becomes
+        the layer's sum inside each, and the report sets it against the
+        census.
     census_pop
         Residents per adcode replacing the census table (for counties split
         after 2020).
@@ -325,9 +332,10 @@ def build_area(out: str | Path, *, osm: str | Path, counties: Sequence[str | int
             report.append(f"{r.unit_id} {r.name}: census {r.pop_census:,}, {r.share_in_extent:.1%} of its area "
                           f"inside the extract -> {r.pop:,} residents")
             if r.share_in_extent < PARTIAL_COVERAGE_SHARE:
-                warnings.append(f"PARTIAL COVERAGE: the OSM file covers only {r.share_in_extent:.1%} of {r.name} "
-                                f"({r.unit_id}); its census population is scaled to that share and the rest of "
-                                "the county is left out. Use an extract that covers the whole county.")
+                warnings.append(f"PARTIAL COVERAGE / OSM 数据仅覆盖{r.name} {r.share_in_extent:.1%}: the OSM file "
+                                f"covers only {r.share_in_extent:.1%} of {r.name} ({r.unit_id}); its census "
+                                "population is scaled to that share and the rest of the county is left out. Use an "
+                                "extract that covers the whole county / 请使用覆盖全区县的 OSM 文件.")
         cities = sorted({a[:4] + "00" for a in county["adcode"]})
         for c in cities:
             fz = functional_zones(c)
@@ -339,7 +347,10 @@ def build_area(out: str | Path, *, osm: str | Path, counties: Sequence[str | int
                                 "county polygons but are not in the counties' census figures used here.")
 
         step(0.62, "population grid")
-        grid = dasymetric_population(units, tmp / "roads.osm.pbf", extent_m, cell_m=cell_m, report=report)
+        if population is None:
+            grid = dasymetric_population(units, tmp / "roads.osm.pbf", extent_m, cell_m=cell_m, report=report)
+        else:
+            grid = _population_layer(units, population, extent_m, cell_m, report, warnings)
         if units_file is not None:
             units, grid = _sub_units(units, grid, units_file, crs, report, warnings)
 
@@ -371,7 +382,7 @@ def build_area(out: str | Path, *, osm: str | Path, counties: Sequence[str | int
         report.append(f"OSM file: {clip.n_ways_seen:,} ways read, {clip.n_ways:,} kept near the counties")
         if warnings:
             report.append("")
-            report.append("WARNINGS:")
+            report.append("WARNINGS / 警告:")
             report += [f"  {w}" for w in warnings]
 
         step(0.94, "writing")
@@ -406,6 +417,33 @@ def build_area(out: str | Path, *, osm: str | Path, counties: Sequence[str | int
     }
     return AreaBuild(out=out, config=out / "area.yaml", units=units.to_crs(WGS84), facilities=fac,
                      report=report, warnings=warnings, stats=stats)
+
+
+def _population_layer(units: gpd.GeoDataFrame, path: str | Path, extent_m: shapely.Geometry, cell_m: float,
+                      report: list[str], warnings: list[str]) -> gpd.GeoDataFrame:
+    """A user population layer on the grid, cut to the units; sets the units' ``pop``."""
+    from .study_area import _load_population
+
+    grid = _load_population({"path": str(path), "cell_m": cell_m}, crs=str(units.crs), units=units)
+    inside = grid["unit_id"].isin(set(units["unit_id"])) & shapely.contains_xy(
+        extent_m, grid["x"].to_numpy(), grid["y"].to_numpy())
+    grid = grid[inside.to_numpy()].reset_index(drop=True)
+    grid["cell_id"] = np.arange(len(grid), dtype=np.int64)
+    if len(grid) == 0:
+        raise InputError(Problem("the population layer holds nobody inside the counties.", file=str(path),
+                                 fix="check that the layer covers the county (WGS84 or a CRS in the file)"))
+    sums = grid.groupby("unit_id")["pop"].sum()
+    report.append(f"population from {Path(path).name} (not the census dasymetric grid):")
+    for i, r in enumerate(units.itertuples()):
+        layer = float(sums.get(r.unit_id, 0.0))
+        report.append(f"  {r.unit_id} {r.name}: layer {layer:,.0f}  census 2020 {r.pop_census:,}"
+                      f"  ({layer / r.pop_census - 1:+.1%})" if r.pop_census else "")
+        if r.pop_census and abs(layer / r.pop_census - 1) > 0.2:
+            warnings.append(f"population layer gives {r.name} {layer:,.0f} residents, "
+                            f"{layer / r.pop_census - 1:+.0%} against the 2020 census")
+    units["pop"] = units["unit_id"].map(sums).fillna(0.0).round().astype(np.int64).to_numpy()
+    grid["pop"] = grid["pop"].round(3)
+    return grid
 
 
 def _boundary_vintage(boundaries: Any) -> str:

@@ -28,6 +28,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--out", metavar="DIR", help="the study-area folder to create / 输出目录")
     p.add_argument("--units", metavar="FILE", help="sub-county units (街道/乡镇) polygons / 街道乡镇边界")
     p.add_argument("--facilities", metavar="FILE", help="your facility file / 设施文件")
+    p.add_argument("--population", metavar="FILE",
+                   help="population raster (WorldPop GeoTIFF) or polygons with `pop`, instead of the census grid")
     p.add_argument("--facilities-mode", choices=("extend", "replace"), default="extend",
                    help="extend: add to (or correct) the OSM facilities; replace: use only the file")
     p.add_argument("--census-pop", action="append", default=[], metavar="ADCODE=N",
@@ -110,6 +112,7 @@ def run(args: argparse.Namespace, out: TextIO, progress_factory: Callable | None
     try:
         res = build_area(Path(args.out), osm=Path(args.osm), counties=queries, units_file=args.units,
                          facilities=args.facilities, facilities_mode=args.facilities_mode,
+                         population=args.population,
                          census_pop=census_pop, buffer_m=args.buffer_km * 1000.0, cell_m=args.cell,
                          osm_bounds=bounds, name=args.name, overwrite=args.overwrite,
                          progress=bar.fraction if bar is not None else None)

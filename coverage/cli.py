@@ -7,7 +7,8 @@ Every analysis subcommand works on the embedded central-Chengdu study area
 unless told otherwise: ``--study CONFIG.yaml`` loads a study config (see
 :func:`coverage.study_area.load_study_area`), and ``--boundaries F
 --population F [--facilities F] [--network F] [--coord-system gcj02]``
-assemble one from files.
+assemble one from files; ``--facilities F`` alone replaces the facilities
+of the embedded (or ``--study``) area.
 
 Exit codes
 ----------
@@ -71,7 +72,8 @@ exit codes / 退出码:
 
 study area / 研究区: the embedded central-Chengdu data by default;
   --study CONFIG.yaml, or --boundaries F --population F [--facilities F]
-  [--network F] [--coord-system gcj02].
+  [--network F] [--coord-system gcj02]; --facilities F alone replaces the
+  facilities of the default or --study area.
 """
 
 
@@ -374,9 +376,21 @@ def _load_area_quietly(args: argparse.Namespace):
 
     files = {k: getattr(args, k, None) for k in ("boundaries", "population", "facilities", "network")}
     study = getattr(args, "study", None)
-    if study and any(files.values()):
+    area_files = any(v for k, v in files.items() if k != "facilities")
+    if study and area_files:
         raise InputError(Problem("`--study` and the file options (--boundaries, --population, ...) were both given.",
                                  fix="use either --study CONFIG.yaml or the file options"))
+    if files["facilities"] and not area_files:
+        # Own facilities on the default (or --study) area, as the page accepts them.
+        from .facilities import load_facilities
+
+        if not Path(files["facilities"]).exists():
+            raise InputError(Problem("`--facilities` file not found.", file=str(files["facilities"]),
+                                     fix="check the path"))
+        area = load_study_area(study) if study else load_default()
+        return area.with_facilities(load_facilities(
+            files["facilities"], crs=str(area.crs), coord_system=getattr(args, "coord_system", None) or "wgs84",
+            bounds_lonlat=area.bounds_lonlat))
     if study:
         return load_study_area(study)
     if any(files.values()):

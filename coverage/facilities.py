@@ -42,9 +42,9 @@ from .limits import MAX_TABLE_ROWS, SPLIT_FIX
 
 __all__ = [
     "FACILITY_TYPES",
-    "coordinate_shift_problem",
     "FacilityType",
     "bd09_to_gcj02",
+    "coordinate_shift_problem",
     "gcj02_to_bd09",
     "gcj02_to_wgs84",
     "load_facilities",
@@ -1120,8 +1120,8 @@ def load_facilities(
             pc.add(
                 f"no {' and no '.join(missing)} column found; the columns are "
                 f"{', '.join(repr(str(c)) for c in columns)}.",
-                fix="name the coordinate columns lon/lng/longitude/x/经度 and lat/latitude/y/纬度, "
-                    "or pass `lon_col=` and `lat_col=`.",
+                fix="name the coordinate columns 经度 (or lon/lng/longitude/x) and 纬度 "
+                    "(or lat/latitude/y) in the header row.",
             )
         if lon_c is not None and lon_c == lat_c:
             pc.add(f"`lon_col` and `lat_col` are the same column {lon_c!r}.",
@@ -1188,7 +1188,8 @@ def load_facilities(
     swapped_china = ~in_china & _in_box(lat_raw, lon_raw, CHINA_LONLAT)
     where = f"columns {coord_cols[0]}/{coord_cols[1]}" if coord_cols[0] != "geometry" \
         else "the geometry"
-    swap_fix = (f"swap them, or pass lon_col={coord_cols[1]!r}, lat_col={coord_cols[0]!r}."
+    swap_fix = (f"swap the headers of columns {coord_cols[0]!r} and {coord_cols[1]!r} (in China "
+                "longitudes lie between 73 and 135, latitudes between 18 and 54)."
                 if coord_cols[0] != "geometry" else
                 "write points as (longitude, latitude), the GeoJSON order.")
     if swapped_china.all() and n > 1:

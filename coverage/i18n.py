@@ -14,8 +14,12 @@ Examples
 
 from __future__ import annotations
 
+import re
 from types import MappingProxyType
-from typing import Mapping
+from typing import TYPE_CHECKING, Mapping
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .errors import Problem
 
 #: Supported interface languages, default first.
 LANGS: tuple[str, ...] = ("zh", "en")
@@ -87,6 +91,8 @@ _STRINGS: dict[str, tuple[str, str]] = {
     "time_min_label": ("出行时间（分钟）", "Travel time (minutes)"),
     "show_uncovered": ("显示未覆盖人口", "Show residents not covered"),
     "choropleth": ("分区着色指标", "District colouring"),
+    "grid_hidden_for_fill": ("分区着色时不显示格网图层，以免颜色混杂。",
+                             "The grid layer is hidden while districts are coloured, so the colours stay readable."),
     "none": ("无", "None"),
     "m_covered": ("覆盖人口", "Residents covered"),
     "m_total": ("总人口", "Total residents"),
@@ -183,6 +189,7 @@ _STRINGS: dict[str, tuple[str, str]] = {
     "solver": ("求解器", "Solver"),
     "optimal": ("最优解", "optimal"),
     "not_optimal": ("非最优（时间限制内的最好解）", "not proven optimal (best within the time limit)"),
+    "solver_gap": ("与最优解相差至多 {gap}", "at most {gap} from the optimum"),
     "infeasible": ("约束无法同时满足：", "The constraints cannot all hold:"),
     "col_site_id": ("站点", "Site"),
     "col_district": ("行政区", "District"),
@@ -192,7 +199,7 @@ _STRINGS: dict[str, tuple[str, str]] = {
     "col_lat": ("纬度 WGS84", "Lat WGS84"),
     "col_lon_gcj02": ("经度 GCJ-02", "Lon GCJ-02"),
     "col_lat_gcj02": ("纬度 GCJ-02", "Lat GCJ-02"),
-    "col_unit_cost": ("单价（元）", "Unit cost (yuan)"),
+    "col_unit_cost": ("单价（万元）", "Unit cost (10,000 yuan)"),
     "curve_title": ("覆盖率随新增设施数的变化", "Coverage against number of new sites"),
     "curve_p": ("新增设施数", "New sites"),
     "curve_share": ("覆盖率（%）", "Covered (%)"),
@@ -204,6 +211,12 @@ _STRINGS: dict[str, tuple[str, str]] = {
     "working_scenario": ("当前方案", "Working scenario"),
     "saved": ("已保存", "Saved"),
     "difference": ("差异", "Difference"),
+    "covered_in": ("方案 {s} 覆盖人口", "Covered in {s}"),
+    "pop_gained": ("新增覆盖人口", "Residents gained"),
+    "pop_lost": ("失去覆盖人口", "Residents lost"),
+    "all_districts": ("合计", "All districts"),
+    "cmp_maps": ("并排显示两个方案的地图", "Show both scenarios on maps side by side"),
+    "gains_title": ("各区覆盖人口的得失（B 相对 A）", "Residents gained and lost per district (B against A)"),
     "n_planned": ("规划新增设施", "Planned facilities"),
     "n_closed": ("关闭设施", "Closed facilities"),
     "scenarios": ("方案保存与载入", "Save and load scenarios"),
@@ -245,6 +258,27 @@ _STRINGS: dict[str, tuple[str, str]] = {
     "up_fac": ("设施名录（替换当前研究区的现状设施）", "Facility list (replaces the existing facilities)"),
     "up_fac_file": ("CSV 或 XLSX 文件", "CSV or XLSX file"),
     "up_coord": ("坐标系", "Coordinate system"),
+    "up_template": ("下载模板：", "Templates:"),
+    "template_csv": ("CSV 模板", "CSV template"),
+    "template_xlsx": ("Excel 模板", "Excel template"),
+    "template_file": ("设施名录模板", "facility-template"),
+    "template_sheet": ("设施", "facilities"),
+    "template_notes_sheet": ("说明", "notes"),
+    "template_notes": (
+        "每行一个设施，第一行为表头。\n"
+        "必填：名称、类型、经度、纬度；编号、英文名称、座位数、建筑面积可留空。\n"
+        "类型可填：公共图书馆/图书馆、文化馆、综合文化站、城市书房、博物馆、美术馆、剧院、科技馆、工人文化宫。\n"
+        "经度、纬度填十进制度数，坐标系在上传时选择（WGS84、GCJ-02 高德/腾讯、BD-09 百度）。\n"
+        "示例行可删除或改写。",
+        "One facility per row under the header row.\n"
+        "Required: 名称 (name), 类型 (type), 经度 (longitude), 纬度 (latitude); 编号 (id), 英文名称 "
+        "(English name), 座位数 (seats), 建筑面积 (floor area) may be empty.\n"
+        "Types: library, cultural_centre, culture_station, city_reading_room, museum, art_gallery, "
+        "theatre, science_museum, workers_palace (or their Chinese names).\n"
+        "Longitude and latitude in decimal degrees; choose the coordinate system when uploading "
+        "(WGS84, GCJ-02 Amap/Tencent, BD-09 Baidu).\n"
+        "Replace or delete the example rows.",
+    ),
     "coord_wgs84": ("WGS84（GPS、天地图、OSM）", "WGS84 (GPS, Tianditu, OSM)"),
     "coord_gcj02": ("GCJ-02（高德、腾讯）", "GCJ-02 (Amap, Tencent)"),
     "coord_bd09": ("BD-09（百度）", "BD-09 (Baidu)"),
@@ -267,6 +301,9 @@ _STRINGS: dict[str, tuple[str, str]] = {
     "p_column": ("列", "Column"),
     "p_message": ("问题", "Problem"),
     "p_fix": ("修改方法", "How to fix"),
+    "fix": ("修改方法：", "Fix: "),
+    "at_row": ("第 {row} 行", "row {row}"),
+    "at_column": ("“{column}”列", "column '{column}'"),
     # basemaps
     "basemap_offline": ("离线底图（OSM 路网）", "Offline (OSM roads)"),
     "basemap_tianditu": ("天地图（需密钥，联网）", "Tianditu (key, online)"),
@@ -291,6 +328,8 @@ _STRINGS: dict[str, tuple[str, str]] = {
     "new_pop_covered": ("新增覆盖人口", "Newly covered residents"),
     "proposal": ("建议站点", "Proposed site"),
     "unknown": ("未知", "unknown"),
+    "nonpublic_library": ("非公共图书馆（高校等）", "Non-public library (university etc.)"),
+    "nonpublic_type": ("非公共{type}", "Non-public {type}"),
     "roads_major": ("主干道", "Major roads"),
     "water": ("水体", "Water"),
     "green": ("绿地", "Green space"),
@@ -378,6 +417,9 @@ _STRINGS: dict[str, tuple[str, str]] = {
     "na_done": ("已生成并打开研究区 {name}（{path}），警告 {n} 条，详见构建报告。",
                 "Built and opened the study area {name} ({path}); {n} warning(s), see the build report."),
     "na_report": ("构建报告", "Build report"),
+    "na_open_path": ("打开已生成的研究区（area.yaml 或其目录）", "Open a study area built before (area.yaml or its folder)"),
+    "na_open_btn": ("打开", "Open"),
+    "na_opened": ("已打开研究区 {path}", "Opened the study area {path}"),
 }
 
 _FACILITY_TYPES: dict[str, tuple[str, str]] = {
@@ -440,10 +482,20 @@ def t(key: str, lang: str = "zh") -> str:
 
 
 def facility_type_label(facility_type: str, lang: str = "zh") -> str:
-    """Label of a canonical facility type; unknown types show as they are."""
+    """Label of a canonical facility type; unknown types show as they are.
+
+    ``"nonpublic:<type>"`` labels a facility of that type that is not public
+    (e.g. a university library), which no standard counts.
+    """
     i = _check_lang(lang)
-    pair = _FACILITY_TYPES.get(str(facility_type))
-    return pair[i] if pair else str(facility_type)
+    kind = str(facility_type)
+    if kind.startswith("nonpublic:"):
+        base = kind.split(":", 1)[1]
+        if base == "library":
+            return t("nonpublic_library", lang)
+        return t("nonpublic_type", lang).format(type=facility_type_label(base, lang))
+    pair = _FACILITY_TYPES.get(kind)
+    return pair[i] if pair else kind
 
 
 def mode_label(mode: str, lang: str = "zh") -> str:
@@ -455,6 +507,165 @@ def unit_type_label(unit_type: str, lang: str = "zh") -> str:
     """Label of a district unit type (区, 县, 县级市, 街道, 乡镇)."""
     _check_lang(lang)
     return unit_type if lang == "zh" else _UNIT_TYPES.get(unit_type, unit_type)
+
+
+# --------------------------------------------------------------------------- messages
+# Messages of the loaders and models that a page user meets, in page wording:
+# (pattern, Chinese, English or None to keep the original). Groups named ``ids``
+# hold quoted unit ids, shown as district names.
+_MESSAGES: tuple[tuple[re.Pattern[str], str, str | None], ...] = tuple(
+    (re.compile(p), zh, en) for p, zh, en in (
+        (r"'(?P<v>.*)' is not a number in coordinate column '(?P<c>.*)'\.",
+         "“{v}”不是数字（坐标列“{c}”）。", None),
+        (r"write decimal degrees such as (?P<v>\S+) \(or (?P<w>[^)]*)\)\.",
+         "请填写十进制度数，例如 {v}（或 {w}）。", None),
+        (r"\((?P<x>[-\d.]+), (?P<y>[-\d.]+)\) is outside the study area (?P<box>.*) by more than "
+         r"(?P<d>\d+) m\.",
+         "（{x}, {y}）在研究区 {box} 之外超过 {d} 米。", None),
+        (r"correct the coordinates, check `coord_system` \(wgs84/gcj02/bd09\), or delete facilities "
+         r"that lie outside the study area\.",
+         "请更正坐标，检查所选坐标系（WGS84/GCJ-02/BD-09），或删除研究区外的设施。",
+         "correct the coordinates, check the coordinate system chosen (WGS84/GCJ-02/BD-09), or "
+         "delete facilities that lie outside the study area."),
+        (r"no longitude and no latitude column found; the columns are (?P<cols>.*)\.",
+         "未找到经度列和纬度列；现有列为 {cols}。", None),
+        (r"no longitude column found; the columns are (?P<cols>.*)\.",
+         "未找到经度列；现有列为 {cols}。", None),
+        (r"no latitude column found; the columns are (?P<cols>.*)\.",
+         "未找到纬度列；现有列为 {cols}。", None),
+        (r"name the coordinate columns 经度 .*",
+         "请在表头中将坐标列命名为“经度”和“纬度”（或 lon/lat）。", None),
+        (r"longitude and latitude look swapped in columns (?P<cols>[^:(]*?)(?::.*| \((?P<v>.*)\))?\.",
+         "经度与纬度似乎填反了（列 {cols}）。", None),
+        (r"swap the headers of columns '(?P<a>.*)' and '(?P<b>.*)' .*",
+         "请交换“{a}”和“{b}”两列的表头（我国经度在 73–135 之间，纬度在 18–54 之间）。", None),
+        (r"facility id (?P<v>.*) appears in (?P<n>\d+) rows: (?P<rows>.*)\.",
+         "设施编号 {v} 出现在 {n} 行：{rows}。", None),
+        (r"give every facility its own id\.", "请为每个设施设置不同的编号。", None),
+        (r"the same problem in (?P<n>\d+) more rows: (?P<rows>.*)\.",
+         "另有 {n} 行存在同样的问题：{rows}。", None),
+        (r"the uploaded file is empty\.", "上传的文件是空的。", None),
+        (r"upload the facility table again", "请重新上传设施表。", None),
+        (r"this row has (?P<a>\d+) values but the header has (?P<b>\d+) columns\.",
+         "该行有 {a} 个值，但表头有 {b} 列。", None),
+        (r"put values that contain the delimiter .*",
+         "含逗号的值（如地址）请加英文双引号，或删除多余的值。", None),
+        (r"the file is neither UTF-8 nor GBK/GB18030 text\.",
+         "文件既不是 UTF-8 也不是 GBK/GB18030 编码的文本。", None),
+        (r"save it from Excel as 'CSV UTF-8'.*", "请在 Excel 中另存为“CSV UTF-8”。",
+         "save it from Excel as 'CSV UTF-8'."),
+        (r"the file cannot be read as an Excel workbook \((?P<e>.*)\)\.",
+         "文件无法作为 Excel 工作簿读取（{e}）。", None),
+        (r"open it in Excel or WPS and save it again as \.xlsx\.",
+         "请用 Excel 或 WPS 打开后另存为 .xlsx。", None),
+        (r"the table has no facility rows\.", "表中没有设施。", None),
+        (r"add at least one facility .*", "请在表头下每行填写一个设施。", None),
+        (r"\((?P<x>[-\d.]+), (?P<y>[-\d.]+)\) lies outside the study area\.",
+         "（{x}, {y}）在研究区之外。", None),
+        (r"choose a point inside the study area \(lon (?P<a>.*), lat (?P<b>.*)\)",
+         "请在研究区内选点（经度 {a}，纬度 {b}）。", None),
+        (r"`lon`, `lat` = \((?P<v>.*)\) are not (?:numbers|WGS84 degrees)\.",
+         "经纬度（{v}）不是有效的 WGS84 度数。", "longitude and latitude ({v}) are not WGS84 degrees."),
+        (r"enter longitude.*", "请输入经度和纬度（度），例如 104.08 和 30.69。",
+         "enter longitude and latitude in degrees, e.g. 104.08 and 30.69."),
+        (r"study area `(?P<a>.*)` has no road network\.", "研究区“{a}”没有路网。", None),
+        (r"pass `network=` .*", "请同时上传路网文件（.osm/.osm.pbf/.graphml）。",
+         "upload a road file (.osm/.osm.pbf/.graphml) as well."),
+        # siting constraints
+        (r"`quota` needs (?P<n>\d+) new sites \((?P<ids>.*)\) but `p`=(?P<p>\d+)\.",
+         "最低配额共需新增 {n} 处（{ids}），但新增设施数 p = {p}。",
+         "The minimum quotas need {n} new sites ({ids}) but p = {p}."),
+        (r"raise `p` to at least (?P<n>\d+) or lower the quotas\.",
+         "将新增设施数 p 提高到至少 {n}，或不设最低配额。",
+         "raise the number of new sites p to at least {n}, or choose no minimum quota."),
+        (r"`quota` cannot be met: (?P<ids>.*)\.", "最低配额无法满足：{ids}。",
+         "The minimum quotas cannot be met: {ids}."),
+        (r"add candidates in these districts or lower their quota\.",
+         "候选点改用“全部人口格网”，或不设最低配额。",
+         "use every populated grid cell as candidate sites, or choose no minimum quota."),
+        (r"`quota` needs new sites costing at least (?P<c>[\d.e+]+) but `budget`=(?P<b>[\d.e+]+)\.",
+         "最低配额所需新增设施至少需 {c} 元，但预算为 {b} 元。",
+         "The minimum quotas need new sites costing at least {c} yuan but the budget is {b} yuan."),
+        (r"raise `budget` or lower the quotas\.", "提高预算，或不设最低配额。",
+         "raise the budget, or choose no minimum quota."),
+        (r"`quota` cannot be met together with `p`/`budget`\.",
+         "最低配额与新增设施数（或预算）无法同时满足。",
+         "The minimum quotas cannot be met with this number of sites or budget."),
+        (r"raise `p` or `budget`, or lower the quotas\.",
+         "提高新增设施数 p 或预算，或不设最低配额。",
+         "raise the number of new sites p or the budget, or choose no minimum quota."),
+    ))
+_QUOTED_ID = re.compile(r"'([^']*)'(?:: (\d+))?")
+_QUOTA_SHORT = re.compile(r"district '(?P<d>[^']*)' needs (?P<q>\d+) site\(s\) but (?:has only (?P<ex>\d+) "
+                          r"existing and (?P<new>\d+) candidate site\(s\), (?P<s>\d+) short|"
+                          r"(?P<none>no candidate lies in it))")
+
+
+def _names(ids: str, lang: str, names: Mapping[str, str]) -> str:
+    """Quoted unit ids (with counts) as district names, e.g. ``'510107': 1`` -> ``武侯区 1``."""
+    def short(m: re.Match[str]) -> str:
+        d, q = names.get(m["d"], m["d"]), m["q"]
+        if m["none"]:
+            return (f"{d} 需 {q} 处，但区内没有候选点" if lang == "zh"
+                    else f"{d} needs {q} site(s) but no candidate site lies in it")
+        if lang == "zh":
+            return f"{d} 需 {q} 处，现有 {m['ex']} 处、候选点 {m['new']} 个，缺 {m['s']} 处"
+        return (f"{d} needs {q} site(s) but has {m['ex']} existing and {m['new']} candidate "
+                f"site(s), {m['s']} short")
+
+    if _QUOTA_SHORT.search(ids):
+        return ("；" if lang == "zh" else "; ").join(short(m) for m in _QUOTA_SHORT.finditer(ids))
+    parts = [f"{names.get(m[1], m[1])} {m[2] or ''}".strip() for m in _QUOTED_ID.finditer(ids)]
+    return ("、" if lang == "zh" else ", ").join(parts) if parts else ids
+
+
+def message_text(text: str, lang: str = "zh", *, names: Mapping[str, str] | None = None) -> str:
+    """A loader's or model's message in page wording and in ``lang``.
+
+    Known messages are translated; district ids in them become the names in
+    ``names``. An unknown message is returned as it is.
+    """
+    _check_lang(lang)
+    text = str(text).strip()
+    for pattern, zh, en in _MESSAGES:
+        m = pattern.fullmatch(text)
+        if m is None:
+            continue
+        template = zh if lang == "zh" else en
+        if template is None:
+            return text
+        values = m.groupdict(default="")
+        if "ids" in values:
+            values["ids"] = _names(values["ids"], lang, names or {})
+        return template.format(**values)
+    return text
+
+
+def error_text(text: str, lang: str = "zh", *, names: Mapping[str, str] | None = None) -> str:
+    """A model error of the form ``"<what>. Fix: <how>"`` in ``lang`` (see :func:`message_text`)."""
+    what, _, fix = str(text).partition(" Fix: ")
+    out = message_text(what, lang, names=names)
+    if fix:
+        out += f" {t('fix', lang)}{message_text(fix, lang, names=names)}"
+    return out
+
+
+def problem_text(problem: "Problem", lang: str = "zh", *,
+                 names: Mapping[str, str] | None = None) -> str:
+    """One input problem in ``lang``: where (file, row, column), what, and the fix."""
+    where = []
+    if problem.file:
+        where.append(str(problem.file))
+    if problem.row is not None:
+        where.append(t("at_row", lang).format(row=problem.row))
+    if problem.column is not None:
+        where.append(t("at_column", lang).format(column=problem.column))
+    text = message_text(problem.message, lang, names=names)
+    if where:
+        text = ("，" if lang == "zh" else ", ").join(where) + ("：" if lang == "zh" else ": ") + text
+    if problem.fix:
+        text += f" {t('fix', lang)}{message_text(problem.fix, lang, names=names)}"
+    return text
 
 
 def keys() -> tuple[str, ...]:

@@ -32,6 +32,7 @@ import io
 import json
 import math
 import re
+from collections import OrderedDict
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -65,6 +66,7 @@ __all__ = [
     "load_basemap",
     "new_offline_map",
     "offline_assets_html",
+    "public_mask",
     "static_dir",
     "wgs84_to_gcj02",
 ]
@@ -85,6 +87,12 @@ FACILITY_COLOURS: Mapping[str, str] = {
     "workers_palace": "#bcbd22",
     "other": "#7f7f7f",
 }
+
+#: Colour of the residents not covered (stripes over the population ramp).
+UNCOVERED_COLOUR = "#3f007d"
+#: Type prefix and marker colour of facilities that are not public (they count for no standard).
+NONPUBLIC_PREFIX = "nonpublic:"
+NONPUBLIC_COLOUR = "#bdbdbd"
 
 _PALETTES: dict[str, tuple[str, ...]] = {
     "YlOrRd": ("#ffffcc", "#ffeda0", "#fed976", "#feb24c", "#fd8d3c", "#fc4e2a",
@@ -508,7 +516,7 @@ def grid_raster(grid: gpd.GeoDataFrame, *, pixel_m: float | None = None,
 def grid_to_png(grid: gpd.GeoDataFrame, column: str, *, cmap: str | Sequence[str] = "YlOrRd",
                 vmin: float | None = None, vmax: float | None = None,
                 pixel_m: float | None = None, max_pixels: int = 2048,
-                gcj: bool = False, raster: GridRaster | None = None,
+                gcj: bool = False, raster: GridRaster | None = None, hatch_px: int = 0,
                 ) -> tuple[bytes, list[list[float]]]:
     """Render grid-cell values into a PNG for a Leaflet image overlay.
 
@@ -536,6 +544,10 @@ def grid_to_png(grid: gpd.GeoDataFrame, column: str, *, cmap: str | Sequence[str
         A :class:`GridRaster` of a grid whose rows include every row of
         ``grid`` (same index labels); reused instead of sampling the cells
         again (``pixel_m``, ``max_pixels`` and ``gcj`` are then ignored).
+
+    hatch_px
+        Draw only diagonal stripes with this period in pixels (0: fill every
+        cell), so that a layer below stays visible.
 
     Returns
     -------
@@ -576,6 +588,10 @@ def grid_to_png(grid: gpd.GeoDataFrame, column: str, *, cmap: str | Sequence[str
         raster = grid_raster(grid, pixel_m=pixel_m, max_pixels=max_pixels, gcj=gcj)
     sampled = raster.sample(grid, column)
     rgba = colorize(sampled, cmap=cmap, vmin=vmin, vmax=vmax)
+    if hatch_px > 1:
+        # Diagonal stripes: a third of each period drawn, the layer below shows between them.
+        rows, cols = np.indices(rgba.shape[:2])
+        rgba[(rows + cols) % int(hatch_px) >= max(1, int(hatch_px) // 3), 3] = 0
     buf = io.BytesIO()
     Image.fromarray(rgba, mode="RGBA").save(buf, format="PNG", optimize=True)
     return buf.getvalue(), [list(b) for b in raster.bounds]
@@ -639,6 +655,21 @@ def _geojson_layer(gdf: gpd.GeoDataFrame, *, name: str, style: dict[str, Any],
                           interactive=False, control=False)
 
 
+# Display frames of basemap layers, by layer object: the same layers are drawn on every map.
+_BASEMAP_FRAMES: "OrderedDict[int, tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]]" = OrderedDict()
+
+
+def _basemap_frame(layer: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    hit = _BASEMAP_FRAMES.get(id(layer))
+    if hit is not None and hit[0] is layer:
+        return hit[1]
+    frame = _display_frame(layer, gcj=False, decimals=5)
+    _BASEMAP_FRAMES[id(layer)] = (layer, frame)
+    while len(_BASEMAP_FRAMES) > 16:
+        _BASEMAP_FRAMES.popitem(last=False)
+    return frame
+
+
 def _add_offline_basemap(m: folium.Map, layers: Mapping[str, gpd.GeoDataFrame],
                          lang: str) -> None:
     # Basemap coordinates are rounded to 1e-5 degrees (about 1 m); each road
@@ -647,12 +678,12 @@ def _add_offline_basemap(m: folium.Map, layers: Mapping[str, gpd.GeoDataFrame],
     group = folium.FeatureGroup(name=t("layer_basemap", lang), control=True, show=True)
     for name in ("green", "water", "waterways"):
         if name in layers and not layers[name].empty:
-            frame = _display_frame(layers[name], gcj=False, decimals=5)
+            frame = _basemap_frame(layers[name])
             _geojson_layer(frame, name=name, style=_BASEMAP_STYLE[name],
                            merge=name == "waterways").add_to(group)
     roads = layers.get("roads")
     if roads is not None and not roads.empty:
-        frame = _display_frame(roads, gcj=False, decimals=5)
+        frame = _basemap_frame(roads)
         classes = frame["road_class"] if "road_class" in frame else pd.Series(
             "minor", index=frame.index)
         for cls in _ROAD_ORDER:
@@ -838,6 +869,10 @@ def _swatch(colour: str, label: str, *, shape: str = "circle") -> str:
     elif shape == "star":
         mark = _star_svg(14, colour).replace("<svg ", '<svg style="vertical-align:-2px;'
                                              'margin-right:4px" ')
+    elif shape == "hatch":
+        stripes = (f"repeating-linear-gradient(135deg,{colour} 0 2px,transparent 2px 5px)")
+        mark = (f'<span style="display:inline-block;width:13px;height:10px;background:{stripes};'
+                'margin-right:6px;vertical-align:-1px;border:1px solid #999"></span>')
     else:
         mark = (f'<span style="display:inline-block;width:13px;height:10px;background:{colour};'
                 'margin-right:6px;vertical-align:-1px;border:1px solid #999"></span>')
@@ -1105,19 +1140,20 @@ def build_map(
             folium.GeoJson(
                 json.loads(frame[[frame.geometry.name]].to_json(drop_id=True)),
                 marker=folium.CircleMarker(radius=2, weight=0, fill=True,
-                                           fill_color="#c0392b", fill_opacity=0.8),
+                                           fill_color=UNCOVERED_COLOUR, fill_opacity=0.8),
                 interactive=False, control=False).add_to(group)
             group.add_to(m)
         else:
+            # Stripes in a colour the population ramp does not use: both stay readable.
             mark = uncovered.assign(_one=1.0)
-            png, bounds = grid_to_png(mark, "_one", cmap=["#c0392b", "#c0392b"],
+            png, bounds = grid_to_png(mark, "_one", cmap=[UNCOVERED_COLOUR, UNCOVERED_COLOUR],
                                       vmin=0.0, vmax=1.0, gcj=gcj,
-                                      raster=_usable(raster, mark, gcj))
+                                      raster=_usable(raster, mark, gcj), hatch_px=6)
             folium.raster_layers.ImageOverlay(
-                image=_data_uri(png, "image/png"), bounds=bounds, opacity=0.45,
+                image=_data_uri(png, "image/png"), bounds=bounds, opacity=0.8,
                 name=html_text(label), pixelated=True, interactive=False, zindex=3,
                 pane=raster_pane).add_to(m)
-        legend.append(_swatch("#c0392b", label, shape="square"))
+        legend.append(_swatch(UNCOVERED_COLOUR, label, shape="hatch"))
 
     # Boundaries.
     if ok_b and not boundaries.empty:
@@ -1205,17 +1241,32 @@ def _add_boundaries(m: folium.Map, boundaries: gpd.GeoDataFrame, *, lang: str, g
     ).add_to(m)
 
 
+def public_mask(facilities: pd.DataFrame) -> np.ndarray:
+    """Public facilities (no ``public`` column, or a missing value, counts as public)."""
+    if "public" not in facilities.columns:
+        return np.ones(len(facilities), dtype=bool)
+    from .workflow import _is_public
+
+    return _is_public(facilities["public"]).to_numpy(bool)
+
+
 def _add_facilities(m: folium.Map, facilities: gpd.GeoDataFrame, *, lang: str, gcj: bool,
                     legend: list[str]) -> None:
     frame = _display_frame(facilities, gcj=gcj)
     types = (frame["type"].astype("string").fillna("other") if "type" in frame
              else pd.Series("other", index=frame.index, dtype="string"))
+    # Non-public facilities (e.g. university libraries) count for no standard, so they get
+    # their own legend entry instead of the public type's.
+    public = public_mask(frame)
+    types = types.where(public, NONPUBLIC_PREFIX + types)
     order = [tp for tp in FACILITY_TYPES if (types == tp).any()]
+    order += [NONPUBLIC_PREFIX + tp for tp in FACILITY_TYPES if (types == NONPUBLIC_PREFIX + tp).any()]
     order += sorted(set(types) - set(order))
     group = folium.FeatureGroup(name=t("layer_facilities", lang))
     for tp in order:
-        part = frame[types == tp]
-        colour = FACILITY_COLOURS.get(tp, FACILITY_COLOURS["other"])
+        part = frame[(types == tp).to_numpy()]
+        colour = FACILITY_COLOURS.get(tp, NONPUBLIC_COLOUR if tp.startswith(NONPUBLIC_PREFIX)
+                                      else FACILITY_COLOURS["other"])
         label = facility_type_label(tp, lang)
         props = pd.DataFrame({"f_name": _label_column(part, lang),
                               "f_type": label}, index=part.index)

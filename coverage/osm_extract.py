@@ -33,6 +33,9 @@ __all__ = ["ClipResult", "clip_osm", "coverage_polygon", "culture_facilities", "
 
 #: Side of the raster that records where the file has data, in degrees (~1 km).
 FOOTPRINT_DEG = 0.01
+#: Ways with none of their first, last and middle node this near the box (degrees, ~5 km) are skipped
+#: without looking at their other nodes.
+NEAR_DEG = 0.05
 _NODE_KEYS = ("name", "amenity", "tourism", "name:zh", "name:en")
 _RELATION_KEYS = {"landuse", "building", "natural", "leisure", "waterway", "amenity", "tourism", "name"}
 _OSM_SUFFIXES = (".osm", ".osm.bz2", ".osm.pbf", ".pbf", ".osm.gz")
@@ -141,6 +144,7 @@ def clip_osm(src: str | Path, bbox_lonlat: Sequence[float], dst: str | Path, *,
     rels: list[tuple] = []
     newest = 0
     seen = 0
+    nminlon, nminlat, nmaxlon, nmaxlat = minlon - NEAR_DEG, minlat - NEAR_DEG, maxlon + NEAR_DEG, maxlat + NEAR_DEG
     lo_x, lo_y, hi_x, hi_y = 180.0, 90.0, -180.0, -90.0
     est_ways = max(1.0, src.stat().st_size / 1024 * 13.0)
     step = 200_000
@@ -157,24 +161,29 @@ def clip_osm(src: str | Path, bbox_lonlat: Sequence[float], dst: str | Path, *,
                 n = len(nodes)
                 if n < 2:
                     continue
+                # a cheap test on three nodes first: most ways of a province are far away. Only a way
+                # with one of them within NEAR_DEG of the box is looked at node by node.
+                near = False
                 first = nodes[0].location
                 if first.valid():
                     x, y = first.lon, first.lat
                     lo_x, hi_x = (x if x < lo_x else lo_x), (x if x > hi_x else hi_x)
                     lo_y, hi_y = (y if y < lo_y else lo_y), (y if y > hi_y else hi_y)
-                # a cheap test on a few nodes first: most ways of a province are far away
+                    near = nminlon <= x <= nmaxlon and nminlat <= y <= nmaxlat
+                if not near:
+                    for k in (n - 1, n // 2):
+                        loc = nodes[k].location
+                        if loc.valid() and nminlon <= loc.lon <= nmaxlon and nminlat <= loc.lat <= nmaxlat:
+                            near = True
+                            break
+                if not near:
+                    continue
                 hit = False
-                for k in (0, n - 1, n // 2):
-                    loc = nodes[k].location
+                for nd in nodes:
+                    loc = nd.location
                     if loc.valid() and minlon <= loc.lon <= maxlon and minlat <= loc.lat <= maxlat:
                         hit = True
                         break
-                if not hit and n > 3:
-                    for nd in nodes:
-                        loc = nd.location
-                        if loc.valid() and minlon <= loc.lon <= maxlon and minlat <= loc.lat <= maxlat:
-                            hit = True
-                            break
                 if not hit:
                     continue
                 refs, lons, lats = [], [], []
@@ -435,10 +444,10 @@ def culture_facilities(path: str | Path, *, crs: str, extent_lonlat: shapely.Geo
             if not is_campus and classify_culture(tags) is None:
                 return
             try:
-                g = shapely.from_wkb(bytes.fromhex(wkb.create_multipolygon(a)) if isinstance(
-                    wkb.create_multipolygon(a), str) else wkb.create_multipolygon(a))
+                blob = wkb.create_multipolygon(a)
             except RuntimeError:
                 return
+            g = shapely.from_wkb(bytes.fromhex(blob) if isinstance(blob, str) else blob)
             if is_campus:
                 campuses.append(g)
             if classify_culture(tags) is not None:

@@ -705,7 +705,7 @@ def report_pdf_bytes(data: ReportData, lang: str = "zh", *, today: dt.date | Non
                          _text(en_names.get(dist, dist) if lang == "en" else dist, lang, font, rec["unit_id"]),
                          _num(rec["pop_nearest"]), _num(rec["pop_within"]), _num(rec["area_km2"], 2),
                          _num(rec["residents_per_facility"]), t(f"rp_flag_{rec['load_flag']}", lang)])
-        widths = [width * w for w in (0.22, 0.13, 0.11, 0.12, 0.13, 0.09, 0.10, 0.10)]
+        widths = [width * w for w in (0.19, 0.15, 0.15, 0.11, 0.12, 0.08, 0.10, 0.10)]
         story.append(_table(_wrap_header([head] + body, st["cell"]), widths, font_name, bold_name,
                             numeric_from=3))
 

@@ -304,6 +304,8 @@ def pop_basis(area: StudyArea) -> str:
 # ---------------------------------------------------------------------------- catchments
 #: Share of the reference load under which a facility is flagged as serving few.
 LOW_LOAD_SHARE = 0.25
+#: Fewest facilities compared by quartiles; with fewer, all are "ok".
+MIN_RANKED = 4
 
 
 def facility_catchments(area: StudyArea, params: AccessParams = AccessParams(), *,
@@ -343,7 +345,8 @@ def facility_catchments(area: StudyArea, params: AccessParams = AccessParams(), 
         above 1, ``"low"`` under ``low_share``, else ``"ok"``. Without
         both, a facility is compared with the other such facilities
         (``"quantile"``): ``"high"`` above their upper quartile of
-        ``pop_nearest``, ``"low"`` below the lower quartile. ``attrs``: ``uncovered_pop``,
+        ``pop_nearest``, ``"low"`` below the lower quartile (all ``"ok"``
+        when fewer than :data:`MIN_RANKED` are compared). ``attrs``: ``uncovered_pop``,
         ``total_pop``, ``threshold_min``, ``mode``.
     """
     fac_all = area.facilities if facilities is None else facilities
@@ -370,7 +373,7 @@ def facility_catchments(area: StudyArea, params: AccessParams = AccessParams(), 
     out["load"] = out["pop_nearest"] / ref
     out["load_basis"] = basis
     ranked = out.loc[basis == "quantile", "pop_nearest"]
-    q25, q75 = np.quantile(ranked, [0.25, 0.75]) if len(ranked) else (np.nan, np.nan)
+    q25, q75 = np.quantile(ranked, [0.25, 0.75]) if len(ranked) >= MIN_RANKED else (-np.inf, np.inf)
     flag = np.where(out["load"] > 1.0, "overloaded", np.where(out["load"] < low_share, "low", "ok"))
     by_rank = np.where(out["pop_nearest"] > q75, "high", np.where(out["pop_nearest"] < q25, "low", "ok"))
     out["load_flag"] = np.where(basis == "quantile", by_rank, flag)

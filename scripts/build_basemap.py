@@ -74,8 +74,8 @@ LABEL_TAGS = {
     ("amenity", "hospital"): "landmark", ("amenity", "library"): "landmark",
 }
 #: Web-map zoom level from which each kind of label is shown.
-LABEL_MIN_ZOOM = {"district": 12, "road_major": 13, "road_secondary": 14, "park": 14,
-                  "station": 15, "landmark": 15, "road_minor": 16, "neighbourhood": 16}
+LABEL_MIN_ZOOM = {"district": 12, "road_major": 13, "road_secondary": 15, "park": 15,
+                  "station": 16, "landmark": 16, "road_minor": 17, "neighbourhood": 17}
 #: Shortest named road part that gets a label, metres.
 ROAD_LABEL_MIN_M = 300.0
 #: Labels of one road name closer than this are drawn once, metres.

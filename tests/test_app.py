@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import io
 import math
+import re
 import sys
 from pathlib import Path
 
@@ -32,6 +33,9 @@ APP = str(ROOT / "app.py")
 T = i18n.t
 PRESET = "zhengzhou-2022-culture-space"
 RULE = "zz-culture-space-per-capita"
+#: The rule's deficit column: named by the rule, not by its id.
+DEFICIT = f"{T('deficit')}：新型公共文化空间（城市书房、文化驿站）"
+DEFICIT_EN = f"{T('deficit', 'en')}: New-type public culture spaces (city reading rooms, culture stations)"
 CHENGHUA = "510108"
 
 
@@ -62,7 +66,13 @@ def _frame(at: AppTest, column: str) -> pd.DataFrame:
 
 
 def _district_table(at: AppTest) -> pd.DataFrame:
-    return _frame(at, f"{T('deficit')}: {RULE}")
+    """The district table, indexed by district id (the page shows names only)."""
+    from coverage.study_area import load_default
+
+    table = _frame(at, DEFICIT)
+    assert T("district") in table.columns and "unit_id" not in table.columns
+    ids = {name: uid for uid, name in logic.unit_names(load_default()).items()}
+    return table.set_index(table[T("district")].map(ids))
 
 
 def _ok(at: AppTest) -> AppTest:
@@ -77,7 +87,12 @@ def _run(at: AppTest) -> AppTest:
 def _texts(at: AppTest) -> str:
     parts = [e.value for e in at.error] + [e.value for e in at.success] + [e.value for e in at.markdown]
     parts += [e.value for e in at.info] + [e.value for e in at.warning] + [e.value for e in at.caption]
-    return "\n".join(map(str, parts))
+    return "\n".join(_visible_source(str(p)) for p in parts)
+
+
+def _errors(at: AppTest) -> str:
+    """The error boxes' text (Markdown escapes resolved)."""
+    return "\n".join(_visible_source(e.value) for e in at.error)
 
 
 def _inside_point(area, unit_id: str) -> tuple[float, float]:
@@ -142,8 +157,8 @@ def test_district_table_matches_summary_and_hand_computed_deficits(app, area):
     # no culture space of that kind exists in the embedded data.
     pops = area.boundaries.set_index("unit_id")["pop"]
     for uid, row in table.iterrows():
-        assert row[f"{T('deficit')}: {RULE}"] == math.ceil(pops[uid] / 50_000)
-    assert table.at[CHENGHUA, f"{T('deficit')}: {RULE}"] == 10
+        assert row[DEFICIT] == math.ceil(pops[uid] / 50_000)
+    assert table.at[CHENGHUA, DEFICIT] == 10
 
 
 def test_parameters_update_metrics_table_and_map(app, area):
@@ -162,7 +177,9 @@ def test_parameters_update_metrics_table_and_map(app, area):
         _widget(app, "grid_layer").set_value(layer)
         _run(app)
     assert _widget(app, "choropleth").value == "none"
+    assert T("grid_hidden_for_fill") not in _texts(app)
     _run(_widget(app, "choropleth").set_value(f"deficit__{RULE}"))
+    assert T("grid_hidden_for_fill") in _texts(app)
     _widget(app, "choropleth").set_value("uncovered_share")
     _widget(app, "show_uncovered").uncheck()
     _run(app)
@@ -180,7 +197,7 @@ def test_switching_language_changes_labels_and_keeps_choices(app):
     assert _widget(app, "mode").value == "bike"
     assert _widget(app, "threshold_min").value == 10
     _metric(app, "m_share", "en")
-    assert f"{T('deficit', 'en')}: {RULE}" in _frame(app, T("district", "en")).columns
+    assert DEFICIT_EN in _frame(app, T("district", "en")).columns
     _run(_widget(app, "lang").set_value("zh"))
     assert app.title[0].value == T("app_title", "zh")
 
@@ -211,8 +228,8 @@ def test_adding_a_reading_room_by_lonlat_lowers_the_chenghua_deficit(app, area):
     _run(_widget(app, "add_btn").click())
     assert not app.error
     table = _district_table(app)
-    assert table.at[CHENGHUA, f"{T('deficit')}: {RULE}"] == 10 - 1
-    assert table.at["510106", f"{T('deficit')}: {RULE}"] == math.ceil(
+    assert table.at[CHENGHUA, DEFICIT] == 10 - 1
+    assert table.at["510106", DEFICIT] == math.ceil(
         area.boundaries.set_index("unit_id").at["510106", "pop"] / 50_000)
     planned = _frame(app, T("lon"))
     assert list(planned.index) == ["P001"]
@@ -227,7 +244,7 @@ def test_adding_a_reading_room_by_lonlat_lowers_the_chenghua_deficit(app, area):
 
     # Remove it again with its button: back to the current state.
     _run(_widget(app, "del_P001").click())
-    assert _district_table(app).at[CHENGHUA, f"{T('deficit')}: {RULE}"] == 10
+    assert _district_table(app).at[CHENGHUA, DEFICIT] == 10
     assert _metric(app, "m_share") == f"{_access(area).covered_share:.1%}"
 
 
@@ -235,8 +252,8 @@ def test_a_point_outside_the_study_area_is_refused_with_a_message(app, area):
     _widget(app, "add_lon").set_value(110.0)
     _widget(app, "add_lat").set_value(35.0)
     _run(_widget(app, "add_btn").click())
-    text = "\n".join(e.value for e in app.error)
-    assert "outside the study area" in text and "Fix:" in text
+    text = _errors(app)
+    assert "（110.00000, 35.00000）在研究区之外" in text and "修改方法：请在研究区内选点" in text
     assert T("no_planned") in _texts(app)
 
 
@@ -280,13 +297,94 @@ def test_siting_shows_three_sites_curve_and_can_be_accepted(app, area):
     assert not app.get("vega_lite_chart")
 
 
-def test_infeasible_quota_is_explained(app):
+def test_infeasible_quota_is_explained_with_district_names(app, area):
     _widget(app, "sit_p").set_value(2)
+    _widget(app, "sit_cand").set_value("kmeans")
+    _run(_widget(app, "sit_run").click())
+    assert _metric(app, "n_sites") == "2"
+    # The failed run below leaves no sites of the earlier question on the page or the map.
     _widget(app, "sit_quota").set_value(PRESET)
     _widget(app, "sit_cand").set_value("kmeans")
     _run(_widget(app, "sit_run").click())
-    text = "\n".join(_visible_source(e.value) for e in app.error)
-    assert T("infeasible") in text and "`quota`" in text and "Fix:" in text
+    text = _errors(app)
+    # 武侯区 (2,325 residents here) needs one site, and no k-means candidate lies in it.
+    assert T("infeasible") in text and "武侯区 需 1 处" in text and "修改方法" in text
+    assert "510107" not in text and "`quota`" not in text and "Fix" not in text
+    assert T("n_sites") not in [m.label for m in app.metric]
+    assert T("sit_hint") in _texts(app)
+    _run(_widget(app, "lang").set_value("en"))
+    _run(_widget(app, "sit_run").click())
+    text = _errors(app)
+    assert "Wuhou District needs 1 site" in text and "510107" not in text and "Fix: use every" in text
+
+
+# --------------------------------------------------------------------------- languages
+CJK = re.compile(r"[\u3000-\u303f\u3400-\u9fff\uff00-\uffef]+")
+
+
+def _page_strings(at: AppTest) -> list[str]:
+    """Every string the page shows: texts, labels, options, metric labels, table headers and cells."""
+    out: list[str] = []
+    for kind in ("title", "header", "subheader", "caption", "markdown", "error", "success", "info",
+                 "warning", "text"):
+        out += [_visible_source(str(e.value)) for e in getattr(at, kind)]
+    out += [f"{m.label} {m.value}" for m in at.metric]
+    for kind in ("radio", "selectbox", "multiselect", "select_slider", "checkbox", "text_input",
+                 "number_input", "button", "tabs", "expander"):
+        for w in getattr(at, kind):
+            out.append(str(getattr(w.proto, "label", "")))
+            out += [str(o) for o in getattr(w.proto, "options", [])]
+    out += [b.proto.label for b in at.get("download_button")]
+    out += [str(w.proto.label) for w in at.get("file_uploader")]
+    for d in at.dataframe:
+        frame = d.value
+        out += [str(c) for c in frame.columns] + [str(i) for i in frame.index]
+        out += [str(v) for col in frame.columns if not pd.api.types.is_numeric_dtype(frame[col])
+                for v in frame[col]]
+    return out
+
+
+def _foreign(strings: list[str], lang: str, allowed: set[str]) -> list[str]:
+    if lang == "en":
+        found = []
+        for s in strings:
+            for a in sorted(allowed, key=len, reverse=True):
+                s = s.replace(a, " ")
+            found += CJK.findall(s)
+        return sorted(set(found))
+    english = [T(k, "en") for k in i18n.keys()] + [i18n.facility_type_label(k, "en") for k in i18n.FACILITY_TYPES]
+    return sorted({e for e in english if len(e) >= 8 for s in strings if e in s})
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_every_string_of_the_page_is_in_its_language(store, area, lang):
+    """Every widget, message and table of the page, after siting and a bad upload, in one language."""
+    at = AppTest.from_file(APP, default_timeout=90)
+    _run(at)
+    _run(_widget(at, "lang").set_value(lang))
+    _widget(at, "sit_p").set_value(2)
+    _widget(at, "sit_cand").set_value("kmeans")
+    _run(_widget(at, "sit_run").click())
+    strings = _page_strings(at)
+    _run(_widget(at, "up_fac").set_value(("bad.csv", BAD_CSV, "text/csv")))
+    strings += _page_strings(at)
+    _widget(at, "sit_quota").set_value(PRESET)
+    _run(_widget(at, "sit_run").click())
+    strings += _page_strings(at)
+    assert any(T("infeasible", lang) in s for s in strings)
+    assert any(T("up_fac_failed", lang) in s for s in strings), [e.value for e in at.error]
+    fac = area.facilities
+    no_en = fac["name_en"].astype("string").fillna("").str.strip() == ""
+    allowed = {"语言 / Language", "中文"} | set(fac.loc[no_en, "name"].astype(str))
+    # Place names of the administrative-region lists have no English names in their data.
+    allowed |= {str(o) for w in at.selectbox if w.key in ("na_province", "na_city", "na_county")
+                for o in w.proto.options}
+    assert not _foreign(strings, lang, allowed)
+    # Districts by name, never by code, in this language.
+    codes = set(area.boundaries["unit_id"].astype(str))
+    assert not [s for s in strings if s in codes]
+    names = logic.unit_names(area, lang=lang)
+    assert any(names["510108"] in s for s in strings)
 
 
 # --------------------------------------------------------------------------- comparison and store
@@ -307,7 +405,28 @@ def test_compare_current_state_with_the_edited_scenario(app, area):
 
     assert diff.loc[T("cost_wan"), "B − A"] == pytest.approx(
         load_costs().unit_cost["city_reading_room"] / 1e4)
-    assert diff.loc[f"成华区 · {T('deficit')}: {RULE}", "B − A"] == -1
+    assert diff.loc[f"成华区 · {DEFICIT}", "B − A"] == -1
+
+    # Residents gained and lost per district, from the cells each scenario covers.
+    ref_a = _access(area)
+    ref_b = _access(area, workflow.add_facilities(area.facilities, new))
+    cov_a = (ref_a.times["time_s"] <= 900).to_numpy() & ref_a.times["reachable"].to_numpy(bool)
+    cov_b = (ref_b.times["time_s"] <= 900).to_numpy() & ref_b.times["reachable"].to_numpy(bool)
+    grid = area.grid.assign(gain=area.grid["pop"] * (cov_b & ~cov_a), loss=area.grid["pop"] * (cov_a & ~cov_b))
+    by_unit = grid.groupby(grid["unit_id"].astype(str))[["gain", "loss"]].sum()
+    gains = _frame(app, T("pop_gained")).set_index(T("district"))
+    assert gains.at["成华区", T("pop_gained")] == round(by_unit.at[CHENGHUA, "gain"]) > 0
+    assert gains[T("pop_lost")].sum() == 0  # adding a facility loses nobody
+    assert gains.at[T("all_districts"), T("pop_gained")] == pytest.approx(
+        ref_b.covered_pop - ref_a.covered_pop, abs=len(by_unit))
+    assert gains.at["成华区", T("covered_in").format(s="B")] - gains.at["成华区", T("covered_in").format(s="A")] \
+        == pytest.approx(by_unit.at[CHENGHUA, "gain"], abs=1)
+
+    # Both scenarios side by side on maps.
+    n_maps = len(app.get("component_instance"))
+    _run(_widget(app, "cmp_maps").check())
+    assert not app.error
+    assert len(app.get("component_instance")) == n_maps + 2
 
 
 def test_save_load_and_conflicting_sessions(app, area, store):
@@ -325,7 +444,7 @@ def test_save_load_and_conflicting_sessions(app, area, store):
     # A new empty scenario forgets the planned facility; loading restores it.
     _run(_widget(app, "scn_new").click())
     assert T("no_planned") in _texts(app)
-    assert _district_table(app).at[CHENGHUA, f"{T('deficit')}: {RULE}"] == 10
+    assert _district_table(app).at[CHENGHUA, DEFICIT] == 10
     _run(_widget(app, "mode").set_value("drive"))
     _widget(app, "scn_pick").set_value("成华区加一处书房")
     _run(_widget(app, "scn_load").click())
@@ -333,7 +452,7 @@ def test_save_load_and_conflicting_sessions(app, area, store):
     planned = _frame(app, T("lon"))
     assert planned.iloc[0][T("lon")] == pytest.approx(lon, abs=1e-6)
     assert planned.iloc[0][T("lat")] == pytest.approx(lat, abs=1e-6)
-    assert _district_table(app).at[CHENGHUA, f"{T('deficit')}: {RULE}"] == 9
+    assert _district_table(app).at[CHENGHUA, DEFICIT] == 9
 
     # A second browser session loads the same scenario, edits and saves it first ...
     other = AppTest.from_file(APP, default_timeout=90)
@@ -345,7 +464,7 @@ def test_save_load_and_conflicting_sessions(app, area, store):
     assert T("scenario_saved").format(name="成华区加一处书房", rev=2) in _texts(other)
     # ... so the first session's save is refused with a readable message, not overwritten.
     _run(_widget(app, "scn_save").click())
-    assert T("scenario_conflict").format(name="成华区加一处书房") in "\n".join(e.value for e in app.error)
+    assert T("scenario_conflict").format(name="成华区加一处书房") in _errors(app)
     from coverage.scenario import ScenarioStore
 
     stored = ScenarioStore(store).load("成华区加一处书房")
@@ -442,6 +561,25 @@ def test_upload_processing_reports_rows_and_columns(area):
         logic.load_facilities_upload("empty.csv", b"", area=area)
 
 
+@pytest.mark.parametrize("kind", ["csv", "xlsx"])
+def test_upload_templates_load_through_the_facility_loader(app, area, media, kind):
+    """The templates beside the upload box: Chinese headers, and they load as they are."""
+    _run(app)
+    name = f"{T('template_file')}.{kind}"
+    data = media[name]
+    assert data == logic.facility_template(kind)
+    fac = logic.load_facilities_upload(name, data, area=area)
+    assert list(fac["name"]) == [r[1] for r in logic.FACILITY_TEMPLATE_ROWS]
+    assert list(fac["type"]) == ["city_reading_room", "cultural_centre", "library"]
+    assert fac["lon"].tolist() == pytest.approx([r[4] for r in logic.FACILITY_TEMPLATE_ROWS])
+    assert fac["capacity"].iloc[0] == 40 and np.isnan(fac["capacity"].iloc[1])
+    assert {"名称", "类型", "经度", "纬度"} <= set(logic.FACILITY_TEMPLATE_HEADER)
+    # Uploaded through the page, the template replaces the facility layer without a problem.
+    _run(_widget(app, "up_fac").set_value((name, data, "application/octet-stream")))
+    assert not app.error
+    assert _metric(app, "n_facilities") == "3"
+
+
 def test_save_upload_keeps_the_name_but_not_the_folder(tmp_path):
     p = logic.save_upload("../../etc/城市书房.csv", b"x", tmp_path)
     assert p == tmp_path / "城市书房.csv" and p.read_bytes() == b"x"
@@ -449,10 +587,10 @@ def test_save_upload_keeps_the_name_but_not_the_folder(tmp_path):
 
 def test_uploading_a_broken_facility_file_lists_the_problems(app):
     _run(_widget(app, "up_fac").set_value(("bad.csv", BAD_CSV, "text/csv")))
-    text = "\n".join(e.value for e in app.error)
+    text = _errors(app)
     assert T("up_fac_failed") in text
-    assert "bad.csv, row 3, column 'lat'" in text
-    assert "bad.csv, row 4, column 'lon/lat'" in text
+    assert "bad.csv，第 3 行，“lat”列：“abc”不是数字" in text
+    assert "bad.csv，第 4 行，“lon/lat”列：（116.400000, 39.900000）在研究区" in text
     assert "Traceback" not in text
     problems = _frame(app, T("p_row"))
     assert problems[T("p_row")].tolist() == ["3", "4"]
@@ -497,7 +635,7 @@ def test_study_area_upload_needs_boundaries_and_population(app, tmp_path):
     assert len(info.value.problems) == 2
     _run(_widget(app, "up_bnd").set_value(("districts.geojson", b"{not json", "application/geo+json")))
     _run(_widget(app, "up_area_btn").click())
-    text = "\n".join(e.value for e in app.error)
+    text = _errors(app)
     assert T("up_area_failed") in text
     assert "Traceback" not in text
 
@@ -531,8 +669,8 @@ def test_uploaded_area_without_roads_explains_and_can_be_undone(app, area, area_
     _widget(app, "up_bnd").set_value((*area_files["boundaries"], "application/geo+json"))
     _widget(app, "up_pop").set_value((*area_files["population"], "image/tiff"))
     _run(_widget(app, "up_area_btn").click())
-    text = "\n".join(e.value for e in app.error)
-    assert "no road network" in text and "Fix:" in text
+    text = _errors(app)
+    assert "没有路网" in text and "修改方法：请同时上传路网文件" in text
     # The upload section stays reachable, and the built-in area comes back.
     _run(_widget(app, "up_area_reset").click())
     assert not app.error
@@ -558,8 +696,9 @@ def test_data_errors_are_listed_without_traceback(monkeypatch, store):
         assert not at.exception
         text = at.error[0].value
         assert T("data_error", "zh") in text
-        assert "population_grid.gpkg, row 7, column 'pop': population is negative" in text
-        assert "districts.geojson, row 3" in text
+        # Where in the page's language; a message without a translation as it is.
+        assert "population_grid.gpkg，第 7 行，“pop”列：population is negative" in text
+        assert "districts.geojson，第 3 行" in text
         assert "Traceback" not in text
 
         def crash():
@@ -711,7 +850,7 @@ def test_problem_messages_show_hostile_cells_literally(app):
     for body in bodies:
         _assert_literal(body)
     text = "\n".join(_visible(b) for b in bodies)
-    assert f"'{HOSTILE_CELLS[0]}' is not a number" in text
+    assert f"“{HOSTILE_CELLS[0]}”不是数字" in text
 
 
 def test_flash_and_scenario_names_are_literal(app, store):
@@ -741,7 +880,7 @@ def test_uploaded_area_folders_are_removed_when_no_longer_used(app, area_files, 
     _widget(app, "up_bnd").set_value(("districts.geojson", b"{not json", "application/geo+json"))
     _widget(app, "up_pop").set_value((*area_files["population"], "image/tiff"))
     _run(_widget(app, "up_area_btn").click())
-    assert T("up_area_failed") in "\n".join(e.value for e in app.error)
+    assert T("up_area_failed") in _errors(app)
     assert _area_folders(root) == []
     # A working upload keeps its files while the area is in use (roads are read from there) ...
     _widget(app, "up_bnd").set_value((*area_files["boundaries"], "application/geo+json"))

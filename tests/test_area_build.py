@@ -198,6 +198,15 @@ def test_built_area_loads_and_runs_standards_from_the_cli(heping):
     assert " 8 " in row
 
 
+def test_built_area_runs_siting_and_the_report(heping, tmp_path):
+    code, out, err = _cli("site", "--study", str(heping.config), "--p", "2", "--out", str(tmp_path / "s.gpkg"))
+    assert code == 0, err
+    assert len(gpd.read_file(tmp_path / "s.gpkg")) == 2
+    code, out, err = _cli("report", "--study", str(heping.config), "--p", "2", "--out", str(tmp_path / "r.pdf"))
+    assert code == 0, err
+    assert (tmp_path / "r.pdf").read_bytes()[:4] == b"%PDF"
+
+
 def test_cli_builds_chengdu_district_and_warns_of_partial_coverage(tmp_path):
     out = tmp_path / "chenghua"
     code, text, err = _cli("area", "build", "--county", "成华区", "--osm", str(CHENGDU_PBF), "--out", str(out))
@@ -317,3 +326,82 @@ def test_page_builds_a_county_from_a_local_osm_file_and_opens_it(heping_osm, tmp
     tables = [d.value for d in at.dataframe]
     assert any(tab.astype(str).apply(lambda c: c.str.contains("和平区")).any().any() for tab in tables)
     assert i18n.t("na_title", "en") == "New study area"
+    # back to the embedded area, then open the built one again from its folder
+    other = AppTest.from_file(app, default_timeout=180).run()
+    other.text_input(key="na_open_path").input(str(tmp_path / "heping"))
+    other.button(key="na_open_btn").click().run()
+    assert not other.exception, [e.value for e in other.exception]
+    assert other.session_state["area"].name == "和平区"
+
+
+# ------------------------------------------------------------------ other population sources and units
+def test_sub_county_units_from_a_user_file(heping_osm, tmp_path):
+    poly = region_polygons(resolve_counties([HEPING])).geometry.iloc[0]
+    w, s, e, n = poly.bounds
+    mid = (w + e) / 2
+    halves = gpd.GeoDataFrame({"name": ["甲街道", "乙街道"], "adcode": ["120101001", "120101002"]},
+                              geometry=[shapely.box(w - 0.01, s - 0.01, mid, n + 0.01),
+                                        shapely.box(mid, s - 0.01, e + 0.01, n + 0.01)], crs="EPSG:4326")
+    f = tmp_path / "streets.geojson"
+    halves.to_file(f, driver="GeoJSON")
+    res = build_area(tmp_path / "streets", osm=heping_osm, counties=[HEPING], buffer_m=500, units_file=f)
+    u = res.units.set_index("name")
+    assert list(u.index) == ["甲街道", "乙街道"]
+    assert set(u["unit_type"]) == {"街道"}
+    assert u["pop"].sum() == pytest.approx(355_000, abs=2)  # the county's census spread on its streets
+    grid = gpd.read_file(res.out / "population_grid.gpkg")
+    assert set(grid["unit_id"]) == {"120101001", "120101002"}
+    # with a population column the file's figures are used
+    halves["pop"] = [100_000, 200_000]
+    halves.to_file(f, driver="GeoJSON")
+    res = build_area(tmp_path / "streets2", osm=heping_osm, counties=[HEPING], buffer_m=500, units_file=f)
+    grid = gpd.read_file(res.out / "population_grid.gpkg")
+    sums = grid.groupby("unit_id")["pop"].sum()
+    assert sums["120101001"] == pytest.approx(100_000, abs=1) and sums["120101002"] == pytest.approx(200_000, abs=1)
+    assert load_study_area(res.config).total_pop == pytest.approx(300_000, abs=2)
+
+
+def test_a_population_raster_replaces_the_census_grid(heping_osm, tmp_path):
+    import rasterio
+    from rasterio.transform import from_origin
+
+    w, s, e, n = region_polygons(resolve_counties([HEPING])).total_bounds
+    px = 0.001
+    ncol, nrow = int((e - w) / px) + 20, int((n - s) / px) + 20
+    data = np.full((nrow, ncol), 10.0, dtype="float32")
+    tif = tmp_path / "worldpop.tif"
+    with rasterio.open(tif, "w", driver="GTiff", width=ncol, height=nrow, count=1, dtype="float32",
+                       crs="EPSG:4326", transform=from_origin(w - 10 * px, n + 10 * px, px, px)) as dst:
+        dst.write(data, 1)
+    res = build_area(tmp_path / "wp", osm=heping_osm, counties=[HEPING], buffer_m=500, population=tif)
+    grid = gpd.read_file(res.out / "population_grid.gpkg")
+    pop = float(res.units["pop"].iloc[0])
+    assert grid["pop"].sum() == pytest.approx(pop, abs=1)
+    # 10 residents per 0.001° pixel (~9,600 m²) over ~10 km²: about 10,400, not the census 355,000
+    assert 8_000 < pop < 13_000
+    report = (res.out / "build_report.txt").read_text(encoding="utf-8")
+    assert "worldpop.tif" in report and "census 2020 355,000" in report
+    assert any("against the 2020 census" in x for x in res.warnings)
+
+
+def test_page_shows_a_markdown_like_path_as_text(tmp_path, monkeypatch):
+    from markdown_it import MarkdownIt
+    from streamlit.testing.v1 import AppTest
+
+    from ui import logic
+
+    monkeypatch.setenv(logic.STORE_ENV, str(tmp_path / "scenarios.gpkg"))
+    app = str(Path(__file__).resolve().parent.parent / "app.py")
+    at = AppTest.from_file(app, default_timeout=180).run()
+    at.selectbox(key="na_province").select("120000").run()
+    at.selectbox(key="na_county").select(HEPING).run()
+    at.text_input(key="na_osm").input(str(tmp_path / "![t](x.png)[a](b)missing.osm.pbf"))
+    at.text_input(key="na_out").input(str(tmp_path / "heping"))
+    at.button(key="na_build").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    bodies = [m.value for m in at.markdown if "missing.osm.pbf" in m.value]
+    assert bodies
+    for body in bodies:
+        html = MarkdownIt("commonmark").render(body)
+        assert "<img" not in html and "<a " not in html, html
+        assert "![t](x.png)[a](b)missing.osm.pbf" in html

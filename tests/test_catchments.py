@@ -98,6 +98,9 @@ def test_load_flags_fall_back_to_capacity_then_quantiles(area):
     q25, q75 = np.quantile(cat["pop_nearest"], [0.25, 0.75])
     assert (cat.loc[cat["pop_nearest"] > q75, "load_flag"] == "high").all()
     assert (cat.loc[cat["pop_nearest"] < q25, "load_flag"] == "low").all()
+    # fewer than four facilities compared: no quartile flags
+    two = wf.facility_catchments(area, wf.AccessParams(facility_types=("library",)))
+    assert len(two) == 2 and set(two["load_flag"]) == {"ok"}
     fac = area.facilities.copy()
     fac["capacity"] = 1_000.0
     cat = wf.facility_catchments(area, params, facilities=fac)

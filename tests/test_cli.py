@@ -390,8 +390,19 @@ def test_file_options_and_gcj02_facilities(tmp_path, capsys):
 
     code, _, err = _run(capsys, "info", "--study", str(study), "--boundaries", str(files["boundaries"]))
     assert code == 2 and "--study" in err
+    # --facilities alone: the facility file replaces the default area's facilities (its
+    # reading room lies outside central Chengdu, so the file is refused naming the row).
     code, _, err = _run(capsys, "info", "--facilities", str(files["facilities"]))
-    assert code == 2 and "`--boundaries`" in err and "`--population`" in err
+    assert code == 2 and "fac.csv, row 2" in err and "outside the study area" in err
+
+
+def test_facilities_alone_replace_the_default_areas_facilities(tmp_path, capsys):
+    path = tmp_path / "书房.csv"
+    path.write_text("名称,类型,经度,纬度\n书房甲,城市书房,104.1040,30.6850\n", encoding="utf-8")
+    code, out, err = _run(capsys, "standards", "--facilities", str(path), "--no-access")
+    assert code == 0, err
+    chenghua = _line_of(out, "成华区")
+    assert (_parse_int(chenghua[4]), _parse_int(chenghua[5])) == (10, 1)
 
 
 # ---------------------------------------------------------------------- scenarios

@@ -17,7 +17,9 @@ step go to ``tests/artifacts/``; every wait is bounded.
 
 from __future__ import annotations
 
+import contextlib
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -105,6 +107,12 @@ def _overlay_sources(frame) -> list[str]:
     return [f"{len(s)}:{s[-64:]}" for s in srcs]
 
 
+def _view(frame) -> tuple[float, float, float]:
+    """Zoom, centre latitude and longitude of the Leaflet map in the component frame."""
+    return tuple(frame.locator(".leaflet-container").evaluate(
+        "() => [window.map.getZoom(), window.map.getCenter().lat, window.map.getCenter().lng]"))
+
+
 def _wait_until(check, timeout_s: float, what: str) -> float:
     """Poll ``check()`` until true; return the seconds it took (bounded)."""
     t0 = time.monotonic()
@@ -116,6 +124,26 @@ def _wait_until(check, timeout_s: float, what: str) -> float:
             pass
         time.sleep(0.05)
     raise AssertionError(f"{what} did not happen within {timeout_s:.0f} s")
+
+
+@contextlib.contextmanager
+def _browser_page(sync_api, route):
+    """A page in a fresh headless chromium whose every request goes through ``route``."""
+    with sync_api.sync_playwright() as pw:
+        browser = pw.chromium.launch(
+            executable_path=CHROMIUM,
+            args=["--headless", "--no-sandbox", "--disable-gpu",
+                  "--disable-background-networking", "--disable-component-update",
+                  "--disable-sync", "--no-first-run"])
+        try:
+            context = browser.new_context(viewport={"width": 1400, "height": 1000}, accept_downloads=True)
+            # Routing on the context covers the page and its component iframes.
+            context.route("**/*", route)
+            page = context.new_page()
+            page.route("**/*", route)
+            yield page
+        finally:
+            browser.close()
 
 
 def test_planning_page_offline_end_to_end(server, tmp_path):
@@ -136,22 +164,8 @@ def test_planning_page_offline_end_to_end(server, tmp_path):
             attempted_remote.append(url)
             r.abort()
 
-    with sync_api.sync_playwright() as pw:
-        browser = pw.chromium.launch(
-            executable_path=CHROMIUM,
-            args=["--headless", "--no-sandbox", "--disable-gpu",
-                  "--disable-background-networking", "--disable-component-update",
-                  "--disable-sync", "--no-first-run"])
+    with _browser_page(sync_api, route) as page:
         try:
-            context = browser.new_context(viewport={"width": 1400, "height": 1000}, accept_downloads=True)
-            # Routing on the context covers the page and its component iframes.
-            context.route("**/*", route)
-            page = context.new_page()
-        except Exception:
-            browser.close()
-            raise
-        try:
-            page.route("**/*", route)
             page.on("pageerror", lambda e: page_errors.append(str(e)))
             t0 = time.monotonic()
             page.goto(server["url"], timeout=MAP_TIMEOUT_MS)
@@ -179,6 +193,14 @@ def test_planning_page_offline_end_to_end(server, tmp_path):
             page.get_by_text("覆盖率").first.wait_for(timeout=MAP_TIMEOUT_MS)
             page.screenshot(path=str(ARTIFACTS / "e2e_offline_map.png"), full_page=True)
 
+            # The planner zooms in: the view is kept by the redraws below.
+            frame.locator(".leaflet-control-zoom-in").click()
+            _wait_until(lambda: _view(frame)[0] == 14, 10, "zoom in")
+            # The component reports the view 250 ms after the map stops moving.
+            time.sleep(1.0)
+            _settle(page)
+            zoomed = _view(frame)
+
             # A parameter change (travel mode) redraws the map.
             before = _overlay_sources(frame)
             t1 = time.monotonic()
@@ -187,6 +209,7 @@ def test_planning_page_offline_end_to_end(server, tmp_path):
                 lambda: _overlay_sources(frame) not in ([], before), 30, "map redraw")
             timings["parameter_change_click_s"] = time.monotonic() - t1
             frame.locator(".cultcov-legend").wait_for(timeout=MAP_TIMEOUT_MS)
+            views = {"after_parameter_change": _view(frame)}
             page.screenshot(path=str(ARTIFACTS / "e2e_parameter_change.png"), full_page=True)
             before = _overlay_sources(frame)
             page.locator('[data-testid="stSidebar"]').get_by_text("步行", exact=True).click()
@@ -199,6 +222,9 @@ def test_planning_page_offline_end_to_end(server, tmp_path):
             page.mouse.click(box["x"] + box["width"] * 0.5, box["y"] + box["height"] * 0.5)
             page.get_by_text("最近点击位置").wait_for(timeout=MAP_TIMEOUT_MS)
             page.get_by_text("已新增规划设施 P001").wait_for(timeout=MAP_TIMEOUT_MS)
+            _settle(page)
+            frame.locator(".cultcov-legend").wait_for(timeout=MAP_TIMEOUT_MS)
+            views["after_click"] = _view(frame)
 
             # Siting: progress, proposed sites on the map, the coverage curve drawn offline by Vega.
             page.get_by_role("tab", name="选址优化").click()
@@ -206,6 +232,7 @@ def test_planning_page_offline_end_to_end(server, tmp_path):
             page.get_by_text("选址完成").first.wait_for(state="attached", timeout=90_000)
             frame.locator(".cultcov-proposal").first.wait_for(timeout=MAP_TIMEOUT_MS)
             n_sites = frame.locator(".cultcov-proposal").count()
+            _settle(page)
             # Charts are drawn when scrolled into view.
             page.get_by_role("button", name="将建议站点加入方案").scroll_into_view_if_needed()
             chart = page.locator('[data-testid="stVegaLiteChart"]').first
@@ -236,13 +263,11 @@ def test_planning_page_offline_end_to_end(server, tmp_path):
             bad.write_text(BROKEN_CSV, encoding="utf-8")
             page.locator('[data-testid="stFileUploader"]').first.locator(
                 'input[type="file"]').set_input_files(str(bad))
-            page.get_by_text("broken.csv, row 3, column 'lat'").first.wait_for(timeout=MAP_TIMEOUT_MS)
+            page.get_by_text("broken.csv，第 3 行，“lat”列：“abc”不是数字").first.wait_for(timeout=MAP_TIMEOUT_MS)
             page.screenshot(path=str(ARTIFACTS / "e2e_upload_error.png"), full_page=True)
         except Exception:
             page.screenshot(path=str(ARTIFACTS / "e2e_failure.png"), full_page=True)
             raise
-        finally:
-            browser.close()
 
     print("timings: " + ", ".join(f"{k} {v:.2f}" for k, v in timings.items()))
     assert not attempted_remote, "requests to the network were attempted:\n" + "\n".join(
@@ -250,6 +275,9 @@ def test_planning_page_offline_end_to_end(server, tmp_path):
     # The route handler did see the component iframe's own files (routing works there).
     assert any("/component/streamlit_folium" in u for u in seen_local)
     assert not page_errors, page_errors
+    for when, view in views.items():  # the map did not jump back to its default view
+        assert view[0] == zoomed[0], (when, view, zoomed)
+        assert view[1:] == pytest.approx(zoomed[1:], abs=1e-4), (when, view, zoomed)
     assert n_sites == 5  # default p
     assert chart_box is not None and chart_box["height"] > 50
     assert vertices == n_sites  # the curve runs from 1 to p sites
@@ -262,21 +290,122 @@ def test_planning_page_offline_end_to_end(server, tmp_path):
     assert timings["parameter_change_to_map_s"] < 10
 
 
+# --------------------------------------------------------------------------- languages
+CJK = re.compile(r"[\u3000-\u303f\u3400-\u9fff\uff00-\uffef]+")
+#: Chinese text an English page may show: the language chooser.
+EN_PAGE_CJK = ("语言 / Language", "中文")
+
+
+def _settle(page, timeout_s: float = 60) -> None:
+    """Wait until the script run triggered by the last action has finished."""
+    time.sleep(0.3)
+    page.wait_for_function(
+        "() => document.querySelector('[data-testid=stApp]')?.getAttribute('data-test-script-state')"
+        " === 'notRunning'", timeout=timeout_s * 1000)
+    time.sleep(0.2)
+
+
+def _radio_choices(page) -> dict[str, list[str]]:
+    """Every radio group of the page (all tabs): its text -> the labels of its checked options."""
+    groups = page.locator('[data-testid="stRadio"]').evaluate_all(
+        "els => els.map(e => [e.innerText.slice(0, 60), [...e.querySelectorAll('label')]"
+        ".filter(l => l.querySelector('input:checked')).map(l => l.innerText.trim())])")
+    return {name: checked for name, checked in groups}
+
+
+def _interface_strings(lang: str) -> list[str]:
+    from coverage import i18n
+
+    out = [i18n.t(k, lang) for k in i18n.keys() if k != "language"]
+    out += [i18n.facility_type_label(k, lang) for k in i18n.FACILITY_TYPES]
+    return out
+
+
+def _foreign_text(text: str, lang: str) -> list[str]:
+    """Pieces of ``text`` in the other language than ``lang``."""
+    if lang == "en":
+        for allowed in EN_PAGE_CJK:
+            text = text.replace(allowed, " ")
+        return CJK.findall(text)
+    # Whole English interface strings (short ones such as "Site" also occur in data).
+    return [s for s in _interface_strings("en") if len(s) >= 8 and s in text]
+
+
+def _walk_tabs(page, lang: str) -> tuple[list[str], dict[str, list[str]]]:
+    """Open every tab; the foreign text seen in the page and the radio groups' choices."""
+    from coverage import i18n
+
+    foreign: list[str] = []
+    for key in ("tab_districts", "tab_edit", "tab_siting", "tab_compare", "tab_store",
+                "tab_download", "tab_upload"):
+        page.get_by_role("tab", name=i18n.t(key, lang), exact=True).click()
+        time.sleep(0.3)
+        foreign += _foreign_text(page.locator('[data-testid="stApp"]').inner_text(), lang)
+    page.get_by_role("tab", name=i18n.t("tab_districts", lang), exact=True).click()
+    return sorted(set(foreign)), _radio_choices(page)
+
+
+def test_language_switch_keeps_every_choice_and_translates_the_page(server):
+    """中文 → English → 中文 in one session: choices kept, labels and messages in the page's language."""
+    sync_api = pytest.importorskip("playwright.sync_api")
+    from coverage import i18n
+
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    T = i18n.t
+    blocked: list[str] = []
+
+    def route(r):
+        parsed = urlparse(r.request.url)
+        if parsed.scheme in ("data", "blob") or parsed.hostname in LOCAL_HOSTS:
+            r.continue_()
+        else:
+            blocked.append(r.request.url)
+            r.abort()
+
+    with _browser_page(sync_api, route) as page:
+        try:
+            page.goto(server["url"], timeout=MAP_TIMEOUT_MS)
+            frame = page.frame_locator('iframe[title="streamlit_folium.st_folium"]').last
+            frame.locator(".cultcov-legend").wait_for(timeout=MAP_TIMEOUT_MS)
+            sidebar = page.locator('[data-testid="stSidebar"]')
+            sidebar.get_by_text(i18n.mode_label("bike", "zh"), exact=True).click()
+            _settle(page)
+            seen: dict[str, tuple] = {}
+            for lang in ("en", "zh"):
+                sidebar.get_by_text(i18n.LANG_NAMES[lang], exact=True).click()
+                page.get_by_text(T("app_title", lang), exact=True).wait_for(timeout=MAP_TIMEOUT_MS)
+                _settle(page)
+                alerts = page.locator('[data-testid="stAlert"]').all_inner_texts()
+                assert not [a for a in alerts if T("data_error", lang) in a], (lang, alerts)
+                frame.locator(".cultcov-legend").wait_for(timeout=MAP_TIMEOUT_MS)
+                page.screenshot(path=str(ARTIFACTS / f"e2e_lang_{lang}.png"), full_page=True)
+                tags = sidebar.locator("[data-testid=stMultiSelectTagsContainer] [data-tag]").evaluate_all(
+                    "els => els.map(e => e.getAttribute('aria-label'))")
+                legend = frame.locator(".cultcov-legend").inner_text()
+                foreign, radios = _walk_tabs(page, lang)
+                seen[lang] = (tags, legend, foreign, radios)
+        except Exception:
+            page.screenshot(path=str(ARTIFACTS / "e2e_lang_failure.png"), full_page=True)
+            raise
+
+    assert not blocked, blocked
+    from coverage.workflow import READING_SPACE_TYPES
+
+    for lang, (tags, legend, foreign, radios) in seen.items():
+        assert [x.strip() for x in tags] == [i18n.facility_type_label(v, lang) for v in READING_SPACE_TYPES]
+        assert not _foreign_text(legend, lang), (lang, legend)
+        assert not foreign, (lang, foreign)
+        # Every radio group shows one chosen option; the travel mode is still "bike".
+        assert radios and all(len(c) == 1 for c in radios.values()), (lang, radios)
+        mode = [c for name, c in radios.items() if name.startswith(T("mode", lang))]
+        assert mode == [[i18n.mode_label("bike", lang)]], (lang, radios)
+
+
 HOSTILE_NAME = "<img src=x onerror=alert(1)>"
 HOSTILE_CSV = ("name,type,lon,lat\n"
                f"{HOSTILE_NAME},city_reading_room,104.08,30.69\n")
 MARKDOWN_CSV = ("name,type,lon,lat\n"
                 "[x](http://203.0.113.9/),city_reading_room,104.08,![t](http://203.0.113.9/p.png)\n")
-
-
-def _launch(pw, route):
-    browser = pw.chromium.launch(
-        executable_path=CHROMIUM,
-        args=["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-              "--disable-component-update", "--disable-sync", "--no-first-run"])
-    context = browser.new_context(viewport={"width": 1400, "height": 1000})
-    context.route("**/*", route)
-    return browser, context.new_page()
 
 
 def _marker_point(page, frame_element, lat: float, lon: float) -> tuple[float, float]:
@@ -308,8 +437,7 @@ def test_hostile_names_show_as_text_in_map_and_messages(server, tmp_path):
             attempted_remote.append(r.request.url)
             r.abort()
 
-    with sync_api.sync_playwright() as pw:
-        browser, page = _launch(pw, route)
+    with _browser_page(sync_api, route) as page:
 
         def on_dialog(d):
             dialogs.append(d.message)
@@ -354,15 +482,16 @@ def test_hostile_names_show_as_text_in_map_and_messages(server, tmp_path):
             md = tmp_path / "md.csv"
             md.write_text(MARKDOWN_CSV, encoding="utf-8")
             upload.set_input_files(str(md))
-            alert = page.locator('[data-testid="stAlert"]').filter(has_text="md.csv, row 2").first
+            alert = page.locator('[data-testid="stAlert"]').filter(has_text="md.csv，第 2 行").first
             alert.wait_for(timeout=MAP_TIMEOUT_MS)
             time.sleep(1.0)
             page.screenshot(path=str(ARTIFACTS / "e2e_markdown_message.png"), full_page=True)
             shown = alert.inner_text()
             links = alert.locator("a").count()
             images = alert.locator("img").count()
-        finally:
-            browser.close()
+        except Exception:
+            page.screenshot(path=str(ARTIFACTS / "e2e_hostile_failure.png"), full_page=True)
+            raise
 
     assert not dialogs, dialogs
     assert "![t](http://203.0.113.9/p.png)" in shown.replace("\u2060", ""), shown

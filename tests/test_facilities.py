@@ -397,7 +397,8 @@ def test_no_coordinate_columns_lists_columns_and_accepted_names(tmp_path):
     (p,) = exc.value.problems
     assert "no longitude and no latitude column" in p.message
     assert "'名称', '地址'" in p.message
-    assert "经度" in p.fix and "`lon_col=`" in p.fix
+    assert "经度" in p.fix and "纬度" in p.fix
+    assert "lon_col" not in p.fix  # neither the page nor the CLI offers it
 
 
 def test_explicit_column_that_does_not_exist(tmp_path):
@@ -442,7 +443,7 @@ def test_all_rows_swapped_gives_one_problem_naming_the_columns(tmp_path):
         load_facilities(path, crs=CRS)
     (p,) = exc.value.problems
     assert "longitude and latitude look swapped in columns 经度/纬度" in p.message
-    assert "lon_col='纬度', lat_col='经度'" in p.fix
+    assert "swap the headers of columns '经度' and '纬度'" in p.fix and "lon_col" not in p.fix
 
 
 def test_one_swapped_row_is_named(tmp_path):

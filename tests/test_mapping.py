@@ -321,6 +321,38 @@ def test_facilities_grouped_by_type_with_i18n_labels_and_legend():
         assert i18n.facility_type_label("museum", lang) not in legend
 
 
+def test_non_public_libraries_have_their_own_legend_entry():
+    fac = _facilities()
+    fac["public"] = [True, True, False]  # 城市书房 (f3) stands in for a university library
+    for lang in ("zh", "en"):
+        m = mapping.build_map(boundaries=_units(), facilities=fac, basemap_layers={}, lang=lang)
+        layers = {gj.layer_name: gj for gj in _children(m, folium.GeoJson)}
+        lib = layers[i18n.facility_type_label("library", lang)]
+        assert [f["properties"]["f_name"] for f in lib.data["features"]] == [
+            "市图书馆" if lang == "zh" else "City Library"]
+        other = layers[i18n.t("nonpublic_library", lang)]
+        assert [f["properties"]["f_name"] for f in other.data["features"]] == ["城市书房"]
+        assert other.data["features"][0]["properties"]["f_type"] == i18n.t("nonpublic_library", lang)
+        assert other.marker.options["fillColor"] == mapping.NONPUBLIC_COLOUR
+        legend = _children(m, mapping._Legend)[0].body_html
+        assert i18n.t("nonpublic_library", lang) in legend
+    assert i18n.t("nonpublic_library", "zh") == "非公共图书馆（高校等）"
+
+
+def test_embedded_map_calls_public_libraries_what_the_standards_count():
+    """On the embedded data the map's 公共图书馆 are exactly the libraries the metrics count."""
+    from coverage.study_area import load_default
+    from coverage.workflow import select_facilities
+
+    area = load_default()
+    m = mapping.build_map(boundaries=area.boundaries, facilities=area.facilities, basemap_layers={})
+    layers = {gj.layer_name: gj for gj in _children(m, folium.GeoJson)}
+    drawn = {f["properties"]["f_name"] for f in layers["公共图书馆"].data["features"]}
+    counted = set(select_facilities(area.facilities, ["library"])["name"])
+    assert drawn == counted and len(counted) == 2
+    assert len(layers["非公共图书馆（高校等）"].data["features"]) == 2
+
+
 def test_boundary_tooltip_shows_name_pop_and_deficit_columns():
     m = mapping.build_map(boundaries=_units(), basemap_layers={}, lang="en")
     gj = next(g for g in _children(m, folium.GeoJson)
@@ -364,6 +396,22 @@ def test_grid_and_uncovered_become_image_overlays_not_polygons():
     assert all(len(g.data["features"]) < 50 for g in _children(m, folium.GeoJson))
     legend = _children(m, mapping._Legend)[0].body_html
     assert "人口" in legend and i18n.t("layer_uncovered", "zh") in legend
+
+
+def test_uncovered_cells_are_stripes_so_the_population_ramp_stays_visible():
+    grid = _grid(20, 20)
+    m = mapping.build_map(boundaries=_units(), grid=grid, uncovered=grid, basemap_layers={})
+    pop, unc = _children(m, folium.raster_layers.ImageOverlay)
+    img = np.asarray(Image.open(io.BytesIO(base64.b64decode(unc.url.split(",", 1)[1]))))
+    inside = np.asarray(Image.open(io.BytesIO(base64.b64decode(pop.url.split(",", 1)[1]))))[..., 3] > 0
+    drawn = img[..., 3] > 0
+    # Every uncovered cell is drawn as stripes: about a third of its pixels, in the uncovered colour,
+    # which is not a colour of the population ramp.
+    assert 0.2 < drawn[inside].mean() < 0.45
+    rows, cols = np.nonzero(drawn)
+    assert set(((rows + cols) % 6).tolist()) <= {0, 1}
+    colour = "#%02x%02x%02x" % tuple(img[rows[0], cols[0], :3])
+    assert colour == mapping.UNCOVERED_COLOUR and colour not in mapping._PALETTES["YlOrRd"]
 
 
 def test_default_offline_basemap_is_drawn_from_the_gpkg():
@@ -465,7 +513,8 @@ def test_every_string_exists_in_both_languages():
     for key in i18n.keys():
         zh, en = i18n.t(key, "zh"), i18n.t(key, "en")
         assert zh.strip() and en.strip()
-        if key not in ("language", "basemap_amap"):
+        # The template notes name the template's Chinese column headers in both languages.
+        if key not in ("language", "basemap_amap", "template_notes"):
             assert not cjk.search(en), key
     for tp in i18n.FACILITY_TYPES:
         assert cjk.search(i18n.facility_type_label(tp, "zh"))

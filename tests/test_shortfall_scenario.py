@@ -111,3 +111,13 @@ def test_without_scenario_the_header_says_so(area):
     top = "\n".join(str(c) for row in ws.iter_rows(max_row=header_row(ws, "单元"), values_only=True)
                     for c in row if c is not None)
     assert "现状（无规划方案）" in top
+
+
+def test_page_export_meta_names_the_scenario_only_with_edits(area, six_planned):
+    sc, _ = six_planned
+    opts = {"mode": "bike", "threshold_min": 10.0}
+    meta = logic.export_meta(area, sc, opts)
+    assert meta["scenario"] == "方案六室" and meta["mode"] == "bike" and meta["threshold_min"] == 10.0
+    assert meta["study_area"] == area.name and meta["data_date"] == area.data_date
+    empty = Scenario(name="未命名", study_area=area.name, crs=str(area.crs))
+    assert "scenario" not in logic.export_meta(area, empty, opts)

@@ -24,7 +24,7 @@ import shapely
 
 from coverage.errors import InputError, Problem
 from coverage.geo import WGS84
-from coverage.i18n import facility_type_label, t
+from coverage.i18n import LANGS, facility_type_label, message_text, t
 from coverage.scenario import (AddedFacility, Scenario, ScenarioResults, SelectedSite, SitingResult,
                                scenario_layer)
 
@@ -34,28 +34,39 @@ __all__ = [
     "accept_proposals",
     "add_planned",
     "compare_table",
+    "deficit_label",
+    "covered_cells",
+    "district_gains",
     "district_table",
     "export_meta",
     "facilities_key",
+    "facility_names",
+    "facility_template",
     "load_area_upload",
     "literal",
     "load_facilities_upload",
     "map_boundaries",
+    "map_view",
     "planned_table",
     "problems_table",
     "proposals_geojson_bytes",
     "proposals_gpkg_bytes",
     "remove_planned",
+    "rule_labels",
     "rule_legend",
     "save_upload",
     "scenario_facilities",
     "scenario_figures",
+    "scenario_label",
     "scenario_results",
     "shortfall_csv_bytes",
     "shortfall_xlsx_bytes",
     "shortfall_rows",
     "siting_record",
+    "sites_table",
+    "solver_status",
     "store_path",
+    "unit_names",
 ]
 
 #: Environment variable naming the scenario store file (overrides the per-user default).
@@ -198,6 +209,13 @@ def accept_proposals(scenario: Scenario, base: gpd.GeoDataFrame, sites: gpd.GeoD
     return out
 
 
+def scenario_label(scenario: Scenario, lang: str = "zh") -> str:
+    """The scenario's name; the default name of an unnamed scenario in ``lang``."""
+    if scenario.name in {t("untitled_scenario", x) for x in LANGS}:
+        return t("untitled_scenario", lang)
+    return scenario.name
+
+
 def planned_table(scenario: Scenario, *, lang: str = "zh") -> pd.DataFrame:
     """The planned facilities of a scenario as a display table (index = facility id)."""
     rows = [{"facility_id": a.facility_id, t("name", lang): a.name,
@@ -208,7 +226,48 @@ def planned_table(scenario: Scenario, *, lang: str = "zh") -> pd.DataFrame:
     return pd.DataFrame(rows, columns=cols).set_index("facility_id")
 
 
+def map_view(state: Mapping[str, Any] | None, *, initial: Any = None,
+             ) -> tuple[tuple[float, float], int] | None:
+    """``((lat, lon), zoom)`` of the map as the browser last reported it, or None.
+
+    A report of exactly the map's ``initial`` view ``((lat, lon), zoom)`` is
+    ignored: a new map can report its built-in view before it moves to the
+    view it was asked for.
+    """
+    state = state or {}
+    center, zoom = state.get("center"), state.get("zoom")
+    try:
+        lat, lon, zoom = float(center["lat"]), float(center["lng"]), int(zoom)
+    except (TypeError, KeyError, ValueError):
+        return None
+    if not (np.isfinite(lat) and np.isfinite(lon) and -90 <= lat <= 90 and -180 <= lon <= 180):
+        return None
+    if initial is not None and ((lat, lon), zoom) == (tuple(initial[0]), initial[1]):
+        return None
+    return (lat, lon), zoom
+
+
 # --------------------------------------------------------------------------- tables
+def _names_in(frame: pd.DataFrame, lang: str) -> pd.Series:
+    """``name``, or in English ``name_en`` where it is given."""
+    name = frame["name"].astype(str)
+    if lang == "en" and "name_en" in frame.columns:
+        en = frame["name_en"].astype("string").str.strip()
+        name = en.where(en.notna() & (en != ""), name).astype(str)
+    return name
+
+
+def unit_names(area: Any, *, lang: str = "zh") -> dict[str, str]:
+    """District ``unit_id`` -> its name in ``lang`` (the Chinese name where no English one is given)."""
+    units = _units(area)
+    return dict(zip(units.index.astype(str), _names_in(units, lang)))
+
+
+def facility_names(facilities: gpd.GeoDataFrame, *, lang: str = "zh") -> dict[str, str]:
+    """Facility id -> its name in ``lang`` (the Chinese name where no English one is given)."""
+    return dict(zip(facilities["facility_id"].astype(str), _names_in(facilities, lang)))
+
+
 def _units(area: Any) -> pd.DataFrame:
     b = area.boundaries
     cols = [c for c in ("unit_id", "name", "name_en", "pop") if c in b.columns]
@@ -235,24 +294,43 @@ def _unit_deficits(evaluation: Any, unit_ids: Sequence[str]) -> pd.DataFrame:
     return piv
 
 
+def _people(values: Any) -> pd.Series:
+    """Head counts as whole numbers (missing stays missing)."""
+    return pd.Series(values, dtype=float).round(0).astype("Int64")
+
+
+def rule_labels(evaluation: Any, *, lang: str = "zh") -> dict[str, str]:
+    """Rule id -> a short name in ``lang`` (the name up to its first colon; the full name if
+    two rules would share it)."""
+    full = {r.id: str(getattr(r, "name_en" if lang == "en" else "name_zh", "") or r.id)
+            for r in evaluation.rules}
+    short = {rid: re.split(r"[：:]", name, maxsplit=1)[0].strip() or name for rid, name in full.items()}
+    counts = pd.Series(list(short.values()), dtype=object).value_counts()
+    return {rid: name if counts[name] == 1 else full[rid] for rid, name in short.items()}
+
+
+def deficit_label(rule_label: str, lang: str = "zh") -> str:
+    """Column label of a rule's deficit, e.g. ``缺口：新型公共文化空间``."""
+    return f"{t('deficit', lang)}{'：' if lang == 'zh' else ': '}{rule_label}"
+
+
 def district_table(area: Any, access: Any, evaluation: Any, *, lang: str = "zh") -> pd.DataFrame:
     """One row per district: residents, covered residents and share, deficit per rule.
 
-    The index is the district's ``unit_id``; deficit columns are named
-    ``"<deficit label>: <rule id>"`` (see :func:`rule_legend`).
+    The index is the district's ``unit_id``; deficit columns are named by
+    :func:`deficit_label` of the rule's short name (see :func:`rule_labels`).
     """
     units = _units(area)
     cov = _unit_coverage(access).reindex(units.index)
-    name = units["name_en"].where(units["name_en"].astype(str).str.strip() != "", units["name"]) \
-        if lang == "en" and "name_en" in units.columns else units["name"]
     out = pd.DataFrame(index=units.index)
-    out[t("district", lang)] = name.astype(str)
-    out[t("pop", lang)] = units["pop"].astype(float).round(0) if "pop" in units.columns else np.nan
-    out[t("covered_pop", lang)] = cov["covered_pop"].round(0)
+    out[t("district", lang)] = pd.Series(unit_names(area, lang=lang)).reindex(units.index)
+    out[t("pop", lang)] = _people(units["pop"]) if "pop" in units.columns else pd.NA
+    out[t("covered_pop", lang)] = _people(cov["covered_pop"])
     out[t("covered_share_pct", lang)] = (cov["covered_share"] * 100).round(1)
     deficits = _unit_deficits(evaluation, units.index)
+    names = rule_labels(evaluation, lang=lang)
     for rid in deficits.columns:
-        out[f"{t('deficit', lang)}: {rid}"] = deficits[rid].to_numpy(float)
+        out[deficit_label(names[rid], lang)] = deficits[rid].to_numpy(float)
     out.index.name = "unit_id"
     return out
 
@@ -280,13 +358,18 @@ _MEASURES = ("facilities", "residents", "m2", "units", "floor_area_m2", "volumes
              "new_volumes_per_year", "book_budget_yuan", "art_teams")
 
 
-def shortfall_rows(evaluation: Any, *, lang: str = "zh") -> pd.DataFrame:
-    """The evaluation table with the columns a planner reads, largest deficit first."""
+def shortfall_rows(evaluation: Any, *, lang: str = "zh",
+                   names: Mapping[str, str] | None = None) -> pd.DataFrame:
+    """The evaluation table with the columns a planner reads, largest deficit first.
+
+    ``names`` maps district ids to the names shown (see :func:`unit_names`).
+    """
     tab = evaluation.table
     name_col = "rule_name_en" if lang == "en" else "rule_name_zh"
+    names = names or {}
+    district = [names.get(str(uid), str(unit)) for uid, unit in zip(tab["unit_id"], tab["unit"])]
     out = pd.DataFrame({
-        t("district", lang): tab["unit"].astype(str),
-        t("rule_id", lang): tab["rule_id"].astype(str),
+        t("district", lang): district,
         t("rule_name", lang): tab[name_col].astype(str),
         t("required", lang): tab["required"].astype(float),
         t("existing", lang): tab["existing"].astype(float),
@@ -314,11 +397,29 @@ def map_boundaries(area: Any, access: Any, evaluation: Any, *, lang: str = "zh",
     labels = {"covered_pop": t("covered_pop", lang), "covered_share": t("covered_share_pct", lang),
               "uncovered_share": t("uncovered_share_pct", lang)}
     deficits = _unit_deficits(evaluation, units.index)
+    names = rule_labels(evaluation, lang=lang)
     for rid in deficits.columns:
         col = f"deficit__{rid}"
         b[col] = deficits[rid].reindex(b["unit_id"]).to_numpy(float)
-        labels[col] = f"{t('deficit', lang)}: {rid}"
+        labels[col] = deficit_label(names[rid], lang)
     return b, labels
+
+
+def sites_table(sites: gpd.GeoDataFrame, *, lang: str = "zh",
+                names: Mapping[str, str] | None = None) -> pd.DataFrame:
+    """Proposed sites for display: district names, type labels, whole residents, cost in 10,000 yuan."""
+    cols = [c for c in ("site_id", "district", "facility_type", "newly_covered_pop", "lon", "lat",
+                        "lon_gcj02", "lat_gcj02", "unit_cost") if c in sites.columns]
+    table = pd.DataFrame(sites[cols]).copy()
+    if "district" in table.columns and "unit_id" in sites.columns and names:
+        table["district"] = [names.get(str(u), str(d)) for u, d in zip(sites["unit_id"], table["district"])]
+    if "facility_type" in table.columns:
+        table["facility_type"] = table["facility_type"].map(lambda v: facility_type_label(v, lang))
+    if "newly_covered_pop" in table.columns:
+        table["newly_covered_pop"] = _people(table["newly_covered_pop"])
+    if "unit_cost" in table.columns:
+        table["unit_cost"] = table["unit_cost"].astype(float) / 1e4
+    return table.rename(columns={c: t(f"col_{c}", lang) for c in cols})
 
 
 # --------------------------------------------------------------------------- scenarios
@@ -350,6 +451,18 @@ def siting_record(proposal: Any) -> SitingResult:
                         gap=getattr(res, "gap", None), model=proposal.params.model)
 
 
+def solver_status(result: Any, *, lang: str = "zh") -> str:
+    """How good a siting result is: optimal, or the proven gap to the optimum."""
+    if getattr(result, "optimal", False):
+        status = t("optimal", lang)
+    else:
+        gap = getattr(result, "gap", None)
+        status = t("not_optimal", lang)
+        if gap is not None and np.isfinite(gap):
+            status += " · " + t("solver_gap", lang).format(gap=f"{float(gap):.1%}")
+    return f"{t('solver', lang)}: {status}"
+
+
 @dataclass(frozen=True)
 class ScenarioFigures:
     """What one scenario achieves, for a side-by-side comparison.
@@ -365,8 +478,11 @@ class ScenarioFigures:
     cost_yuan
         Cost of the planned facilities at the unit costs.
     districts
-        Per ``unit_id``: ``district``, ``covered_share`` (0..1) and one
-        ``deficit: <rule id>`` column per rule.
+        Per ``unit_id``: ``district`` (name in the figures' language),
+        ``covered_pop``, ``covered_share`` (0..1) and one deficit column per
+        rule, named by :func:`deficit_label`.
+    covered
+        Per grid cell (in grid order): covered or not.
     """
 
     name: str
@@ -377,21 +493,56 @@ class ScenarioFigures:
     n_removed: int
     cost_yuan: float
     districts: pd.DataFrame
+    covered: np.ndarray | None = None
+
+
+def covered_cells(access: Any) -> np.ndarray:
+    """Per grid cell: reached within the access result's threshold."""
+    times = access.times
+    ok = times["reachable"].to_numpy(bool) if "reachable" in times.columns else np.ones(len(times), bool)
+    t_s = times["time_s"].to_numpy(float)
+    return ok & np.isfinite(t_s) & (t_s <= float(access.params.threshold_min) * 60.0)
 
 
 def scenario_figures(name: str, area: Any, scenario: Scenario, access: Any, evaluation: Any,
-                     unit_cost: Mapping[str, float]) -> ScenarioFigures:
+                     unit_cost: Mapping[str, float], *, lang: str = "zh") -> ScenarioFigures:
     """Figures of one scenario (its access result and evaluation are computed by the caller)."""
     units = _units(area)
     cov = _unit_coverage(access).reindex(units.index)
-    d = pd.DataFrame({"district": units["name"].astype(str), "covered_share": cov["covered_share"]},
+    d = pd.DataFrame({"district": pd.Series(unit_names(area, lang=lang)).reindex(units.index),
+                      "covered_pop": cov["covered_pop"], "covered_share": cov["covered_share"]},
                      index=units.index)
     deficits = _unit_deficits(evaluation, units.index)
+    names = rule_labels(evaluation, lang=lang)
     for rid in deficits.columns:
-        d[f"deficit: {rid}"] = deficits[rid].to_numpy(float)
+        d[deficit_label(names[rid], lang)] = deficits[rid].to_numpy(float)
     cost = float(sum(float(unit_cost.get(a.type, np.nan)) for a in scenario.added)) if scenario.added else 0.0
     return ScenarioFigures(name, float(access.covered_pop), float(access.total_pop),
-                           float(access.covered_share), len(scenario.added), len(scenario.removed), cost, d)
+                           float(access.covered_share), len(scenario.added), len(scenario.removed), cost, d,
+                           covered_cells(access))
+
+
+def district_gains(area: Any, a: ScenarioFigures, b: ScenarioFigures, *, lang: str = "zh") -> pd.DataFrame:
+    """Per district: residents covered in A and in B, and those B covers that A does not (gained)
+    and those A covers that B does not (lost); a last row sums them."""
+    grid = area.grid
+    pop = grid["pop"].to_numpy(float)
+    unit = grid["unit_id"].astype(str).to_numpy()
+    gained = pd.Series(pop * (b.covered & ~a.covered)).groupby(unit).sum()
+    lost = pd.Series(pop * (a.covered & ~b.covered)).groupby(unit).sum()
+    ids = list(a.districts.index)
+    out = pd.DataFrame({
+        t("district", lang): a.districts["district"].to_numpy(),
+        t("covered_in", lang).format(s="A"): a.districts["covered_pop"].to_numpy(float),
+        t("covered_in", lang).format(s="B"): b.districts["covered_pop"].reindex(ids).to_numpy(float),
+        t("pop_gained", lang): gained.reindex(ids).fillna(0.0).to_numpy(float),
+        t("pop_lost", lang): lost.reindex(ids).fillna(0.0).to_numpy(float),
+    }, index=pd.Index(ids, name="unit_id"))
+    total = out.drop(columns=[t("district", lang)]).sum()
+    out.loc["all"] = [t("all_districts", lang), *total.to_numpy()]
+    num = out.columns[1:]
+    out[num] = out[num].astype(float).round(0).astype("int64")
+    return out
 
 
 def compare_table(a: ScenarioFigures, b: ScenarioFigures, *, lang: str = "zh") -> pd.DataFrame:
@@ -408,10 +559,9 @@ def compare_table(a: ScenarioFigures, b: ScenarioFigures, *, lang: str = "zh") -
         dname = da.at[uid, "district"]
         rows.append((f"{dname} · {t('covered_share_pct', lang)}",
                      da.at[uid, "covered_share"] * 100, db.at[uid, "covered_share"] * 100))
-    for col in [c for c in da.columns if c.startswith("deficit: ")]:
-        rid = col.split(": ", 1)[1]
+    for col in [c for c in da.columns if c not in ("district", "covered_pop", "covered_share")]:
         for uid in da.index:
-            rows.append((f"{da.at[uid, 'district']} · {t('deficit', lang)}: {rid}",
+            rows.append((f"{da.at[uid, 'district']} · {col}",
                          da.at[uid, col], db.at[uid, col] if col in db.columns else np.nan))
     out = pd.DataFrame(rows, columns=[t("indicator", lang), "A", "B"])
     out["A"] = out["A"].astype(float).round(2)
@@ -510,12 +660,53 @@ def load_area_upload(files: Mapping[str, tuple[str, bytes]], *, folder: str | Pa
     return area
 
 
-def problems_table(problems: Sequence[Problem], *, lang: str = "zh") -> pd.DataFrame:
-    """Problems as a table: file, row, column, what is wrong, how to fix it."""
+#: Header and example rows of the facility upload template (the headers the loader detects).
+FACILITY_TEMPLATE_HEADER = ("编号", "名称", "英文名称", "类型", "经度", "纬度", "座位数", "建筑面积")
+FACILITY_TEMPLATE_ROWS = (
+    ("F001", "示例城市书房", "Sample city reading room", "城市书房", 104.0800, 30.6900, 40, 200),
+    ("F002", "示例文化馆", "Sample cultural centre", "文化馆", 104.1000, 30.6700, "", 3000),
+    ("F003", "示例图书馆分馆", "", "图书馆", 104.0650, 30.7100, 120, ""),
+)
+
+
+def facility_template(kind: str, *, lang: str = "zh") -> bytes:
+    """An upload template for facilities: ``"csv"`` (UTF-8 with BOM, opens in Excel) or ``"xlsx"``.
+
+    One facility per row under the header; 类型 in Chinese or English
+    (城市书房, city_reading_room, ...); 经度/纬度 in the coordinate system
+    chosen beside the upload box. The XLSX has a second sheet with notes.
+    """
+    if kind == "csv":
+        frame = pd.DataFrame(list(FACILITY_TEMPLATE_ROWS), columns=list(FACILITY_TEMPLATE_HEADER))
+        return frame.to_csv(index=False).encode("utf-8-sig")
+    if kind != "xlsx":
+        raise InputError(Problem(f"`kind` = {kind!r} is not a template format.", fix="use 'csv' or 'xlsx'"))
+    import io
+
+    from openpyxl import Workbook
+
+    wb = Workbook()
+    ws = wb.active
+    ws.title = t("template_sheet", lang)
+    ws.append(list(FACILITY_TEMPLATE_HEADER))
+    for row in FACILITY_TEMPLATE_ROWS:
+        ws.append([None if v == "" else v for v in row])
+    notes = wb.create_sheet(t("template_notes_sheet", lang))
+    for line in t("template_notes", lang).split("\n"):
+        notes.append([line])
+    buf = io.BytesIO()
+    wb.save(buf)
+    return buf.getvalue()
+
+
+def problems_table(problems: Sequence[Problem], *, lang: str = "zh",
+                   names: Mapping[str, str] | None = None) -> pd.DataFrame:
+    """Problems as a table: file, row, column, what is wrong, how to fix it (in ``lang``)."""
     return pd.DataFrame(
         [{t("p_file", lang): p.file or "", t("p_row", lang): "" if p.row is None else str(p.row),
-          t("p_column", lang): p.column or "", t("p_message", lang): p.message,
-          t("p_fix", lang): p.fix} for p in problems],
+          t("p_column", lang): p.column or "",
+          t("p_message", lang): message_text(p.message, lang, names=names),
+          t("p_fix", lang): message_text(p.fix, lang, names=names) if p.fix else ""} for p in problems],
         columns=[t(k, lang) for k in ("p_file", "p_row", "p_column", "p_message", "p_fix")])
 
 

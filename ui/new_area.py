@@ -4,7 +4,8 @@ Pick province → city → county from the boundary index, give the path of a
 local OSM file (province extracts are hundreds of MB, so the file is read
 from disk, not uploaded through the browser), build with a progress bar
 (:func:`coverage.area_build.build_area`), and open the new area in the
-session. The panel only sets session state; the page draws the area.
+session; or open an area built before from its ``area.yaml``. The panel only
+sets session state; the page draws the area.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import streamlit as st
 
 from coverage.errors import InputError, Problem
 from coverage.i18n import t
+from ui.logic import literal
 
 __all__ = ["new_area_panel", "default_area_dir", "open_area"]
 
@@ -60,16 +62,22 @@ def new_area_panel(lang: str) -> None:
     """Draw the panel in the sidebar."""
     ss = st.session_state
     with st.sidebar.expander(t("na_title", lang), expanded=bool(ss.get("na_open"))):
+        existing = st.text_input(t("na_open_path", lang), key="na_open_path", placeholder="ziyang/area.yaml")
+        if st.button(t("na_open_btn", lang), key="na_open_btn") and existing.strip():
+            ss["na_open"] = True
+            _open_existing(existing.strip(), lang)
+        st.divider()
         try:
             provinces = _regions("province", None)
         except InputError as exc:
-            st.warning("\n".join(str(p) for p in exc.problems))
+            st.warning("\n\n".join(literal(p) for p in exc.problems))
             return
         names = dict(provinces)
         prov = st.selectbox(t("na_province", lang), list(names), key="na_province",
                             format_func=names.__getitem__, index=None, placeholder=t("na_pick", lang))
         if prov is None:
             st.caption(t("na_help", lang))
+            _show_outcome(lang)
             return
         cities = dict(_regions("city", prov)) or {prov: names[prov]}
         city = st.selectbox(t("na_city", lang), list(cities), key="na_city", format_func=cities.__getitem__)
@@ -88,13 +96,38 @@ def new_area_panel(lang: str) -> None:
         if st.button(t("na_build", lang), key="na_build", type="primary"):
             ss["na_open"] = True
             _build(code, osm.strip(), out.strip() or str(default_area_dir(code)), overwrite, lang)
-        if ss.get("na_problems"):
-            st.error(t("na_failed", lang))
-            for p in ss["na_problems"]:
-                st.markdown(f"- {p}")
-        if ss.get("na_report"):
-            with st.expander(t("na_report", lang), expanded=False):
-                st.code(ss["na_report"], language=None)
+        _show_outcome(lang)
+
+
+def _show_outcome(lang: str) -> None:
+    ss = st.session_state
+    if ss.get("na_problems"):
+        st.error(t("na_failed", lang))
+        for p in ss["na_problems"]:
+            st.markdown(f"- {literal(p)}")
+    if ss.get("na_report"):
+        with st.expander(t("na_report", lang), expanded=False):
+            st.code(ss["na_report"], language=None)
+
+
+def _open_existing(path: str, lang: str) -> None:
+    ss = st.session_state
+    p = Path(path).expanduser()
+    if p.is_dir():
+        p = p / "area.yaml"
+    try:
+        open_area(p)
+    except InputError as exc:
+        ss["na_problems"] = tuple(exc.problems)
+        return
+    except Exception as exc:  # noqa: BLE001 - the page never shows a traceback
+        ss["na_problems"] = (Problem(f"{type(exc).__name__}: {exc}", file=str(p)),)
+        return
+    ss["na_problems"] = ()
+    report = p.parent / "build_report.txt"
+    ss["na_report"] = report.read_text(encoding="utf-8") if report.is_file() else ""
+    ss.setdefault("_flash", []).append(("success", t("na_opened", lang).format(path=literal(p))))
+    st.rerun()
 
 
 def _build(code: str, osm: str, out: str, overwrite: bool, lang: str) -> None:
@@ -125,6 +158,6 @@ def _build(code: str, osm: str, out: str, overwrite: bool, lang: str) -> None:
     ss["na_report"] = "\n".join(res.report)
     ss.setdefault("_flash", []).append(
         ("warning" if res.warnings else "success",
-         t("na_done", lang).format(name=res.units["name"].iloc[0] if len(res.units) == 1 else code,
-                                   path=res.config, n=len(res.warnings))))
+         t("na_done", lang).format(name=literal(res.units["name"].iloc[0] if len(res.units) == 1 else code),
+                                   path=literal(res.config), n=len(res.warnings))))
     st.rerun()

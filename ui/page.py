@@ -13,7 +13,6 @@ server-wide LRU. Widget keys are stable so that tests can drive the page.
 
 from __future__ import annotations
 
-import copy
 import hashlib
 import threading
 from collections import OrderedDict
@@ -24,16 +23,17 @@ from typing import Any, Callable
 import numpy as np
 import pandas as pd
 import streamlit as st
-from streamlit_folium import st_folium
 
 from coverage.errors import InfeasibleError, InputError, Problem
-from coverage.i18n import FACILITY_TYPES, LANG_NAMES, LANGS, MODES, facility_type_label, mode_label, t
-from coverage.mapping import BASEMAPS, build_map
-from ui import logic, report_view
+from coverage.i18n import (FACILITY_TYPES, LANG_NAMES, LANGS, MODES, error_text, facility_type_label,
+                           mode_label, problem_text, t)
+from coverage.mapping import BASEMAPS, build_map, public_mask
+from ui import folium_view, logic, report_view
 from ui.new_area import new_area_panel
 
 THRESHOLDS_MIN = (5, 10, 15, 20, 30)
 MAP_HEIGHT = 620
+COMPARE_MAP_HEIGHT = 380
 #: Preset chosen at start: per-capita new public culture spaces (Zhengzhou 2022).
 DEFAULT_PRESET = "zhengzhou-2022-culture-space"
 DEFAULT_TOKEN = "default:chengdu-core"
@@ -126,9 +126,9 @@ def _csv(token: str, fkey: tuple, preset: str, lang: str, _ev: Any) -> bytes:
 
 
 @st.cache_resource(show_spinner=False, max_entries=16)
-def _map_figure(key: tuple, _build: Callable[[], Any]) -> Any:
-    """The folium map for ``key`` (every input of the map), built once."""
-    return _build()
+def _map_payload(key: tuple, _build: Callable[[], Any]) -> folium_view.MapPayload:
+    """The browser payload of the folium map for ``key`` (every input of the map), built once."""
+    return folium_view.prepare(_build())
 
 
 def _proposal_key(prop: Any) -> Any:
@@ -174,10 +174,21 @@ def _propose(key: tuple, area: Any, fac: Any, params: Any, progress: Callable[[f
 
 
 # --------------------------------------------------------------------------- messages
+def _unit_names(lang: str) -> dict[str, str]:
+    """District id -> name in ``lang`` for the session's study area (empty if it cannot load)."""
+    try:
+        return logic.unit_names(_area_and_token()[0], lang=lang)
+    except Exception:  # noqa: BLE001 - names only improve a message
+        return {}
+
+
 def _problem_text(problems: tuple[Problem, ...] | list[Problem], lang: str, *,
                   header: str | None = None) -> str:
-    """Markdown of a header and one list item per problem (the problems shown as written)."""
-    return (header or t("data_error", lang)) + "\n\n" + "\n".join(f"- {logic.literal(p)}" for p in problems)
+    """Markdown of a header and one list item per problem (where, what, fix) in the page's
+    language, each shown as written."""
+    names = _unit_names(lang)
+    return (header or t("data_error", lang)) + "\n\n" + "\n".join(
+        f"- {logic.literal(problem_text(p, lang, names=names))}" for p in problems)
 
 
 def _show_problems(problems: tuple[Problem, ...] | list[Problem], lang: str, *,
@@ -185,7 +196,7 @@ def _show_problems(problems: tuple[Problem, ...] | list[Problem], lang: str, *,
     """List problems (file, row, column, fix) as an error box and a table, never a traceback."""
     st.error(_problem_text(problems, lang, header=header))
     if any(p.row is not None or p.column is not None for p in problems):
-        st.dataframe(logic.problems_table(problems, lang=lang), hide_index=True,
+        st.dataframe(logic.problems_table(problems, lang=lang, names=_unit_names(lang)), hide_index=True,
                      width="stretch")
 
 
@@ -206,7 +217,8 @@ def _guard(fn: Callable[[], Any], lang: str) -> Any:
     except InputError as exc:
         _show_input_error(exc, lang)
     except InfeasibleError as exc:
-        st.error(f"{t('infeasible', lang)}\n\n{logic.literal(exc)}")
+        st.error(f"{t('infeasible', lang)}\n\n"
+                 f"{logic.literal(error_text(str(exc), lang, names=_unit_names(lang)))}")
     except Exception as exc:  # noqa: BLE001 - the page never shows a traceback
         _show_unexpected(exc, lang)
     return None
@@ -263,11 +275,31 @@ def _set_scenario(scenario: Any) -> None:
 
 
 # --------------------------------------------------------------------------- sidebar
+#: Widgets whose option labels depend on the language. The browser keeps a choice
+#: as its label, so after a language switch each value is set again from its
+#: canonical id (type, mode, preset, ...) and the browser gets the new label.
+LANG_WIDGETS = ("facility_types", "mode", "preset", "basemap", "grid_layer", "choropleth",
+                "plan_type", "remove_ids", "sit_model", "sit_type", "sit_cand", "sit_limit",
+                "sit_quota", "up_coord", "cmp_a", "cmp_b", "na_province", "na_city", "na_county")
+
+
+def _cb_lang() -> None:
+    """Re-set the language-dependent widgets from their canonical values.
+
+    Runs before the page is drawn, while the widgets still read the browser's
+    labels in the previous language.
+    """
+    ss = st.session_state
+    for key in LANG_WIDGETS:
+        if key in ss:
+            ss[key] = ss[key]
+
+
 def _sidebar() -> dict[str, Any]:
     """Language, analysis settings and layers; returns the chosen options."""
     sb = st.sidebar
-    lang = sb.radio("语言 / Language", LANGS,
-                    format_func=LANG_NAMES.__getitem__, key="lang", horizontal=True)
+    lang = sb.radio("语言 / Language", LANGS, format_func=LANG_NAMES.__getitem__, key="lang",
+                    horizontal=True, on_change=_cb_lang)
     sb.header(t("settings", lang))
     from coverage.workflow import READING_SPACE_TYPES
 
@@ -379,6 +411,13 @@ def _cb_new_scenario(area: Any, lang: str) -> None:
 
 
 # --------------------------------------------------------------------------- sections
+def _table(frame: pd.DataFrame, *, key: str | None = None, grouped: tuple[str, ...] = ()) -> None:
+    """A table without its index; whole numbers (and the ``grouped`` columns) grouped by thousands."""
+    config = {c: st.column_config.NumberColumn(format="localized") for c in frame.columns
+              if c in grouped or pd.api.types.is_integer_dtype(frame[c])}
+    st.dataframe(frame, hide_index=True, width="stretch", column_config=config, key=key)
+
+
 def _metrics(access: Any, n_counted: int, lang: str) -> None:
     cols = st.columns(4)
     cols[0].metric(t("m_covered", lang), f"{access.covered_pop:,.0f}")
@@ -390,12 +429,11 @@ def _metrics(access: Any, n_counted: int, lang: str) -> None:
 def _districts_tab(area: Any, access: Any, evaluation: Any, lang: str) -> None:
     st.subheader(t("district_table", lang))
     table = logic.district_table(area, access, evaluation, lang=lang)
-    st.dataframe(table, width="stretch", key="district_df")
+    _table(table.reset_index(drop=True), key="district_df")
     st.caption(t("district_table_help", lang))
     st.dataframe(logic.rule_legend(evaluation, lang=lang), hide_index=True, width="stretch")
     with st.expander(t("shortfall_rows", lang)):
-        st.dataframe(logic.shortfall_rows(evaluation, lang=lang), hide_index=True,
-                     width="stretch")
+        _table(logic.shortfall_rows(evaluation, lang=lang, names=_unit_names(lang)))
 
 
 def _edit_tab(area: Any, base: Any, scenario: Any, lang: str) -> None:
@@ -415,8 +453,11 @@ def _edit_tab(area: Any, base: Any, scenario: Any, lang: str) -> None:
     c3.button(t("add_btn", lang), key="add_btn", on_click=_cb_add_lonlat, args=(area, base, lang))
 
     ids = list(base["facility_id"].astype(str))
-    names = dict(zip(ids, base["name"].astype(str)))
-    types = dict(zip(ids, base["type"].astype(str)))
+    names = logic.facility_names(base, lang=lang)
+    # Non-public facilities (university libraries) are labelled as such, as on the map.
+    public = public_mask(base)
+    types = {i: (tp if pub else f"nonpublic:{tp}")
+             for i, tp, pub in zip(ids, base["type"].astype(str), public)}
     st.multiselect(t("remove_existing", lang), ids, key="remove_ids",
                    format_func=lambda i: f"{names.get(i, i)} · {facility_type_label(types.get(i, ''), lang)}")
 
@@ -486,8 +527,9 @@ def _siting_tab(area: Any, token: str, fac: Any, fkey: tuple, base: Any, opts: d
                 bar.progress(min(max(float(frac), 0.0), 1.0), text=label)
 
             proposal = _guard(lambda: _propose(key, area, fac, params, progress), lang)
+            # A failed run clears the previous proposal: its sites answered another question.
+            st.session_state["proposal"] = proposal
             if proposal is not None:
-                st.session_state["proposal"] = proposal
                 status.update(label=t("sit_done", lang), state="complete", expanded=False)
             else:
                 status.update(label=t("sit_failed", lang), state="error", expanded=True)
@@ -515,15 +557,8 @@ def _show_proposal(proposal: Any, area: Any, base: Any, lang: str) -> None:
     pp = proposal.params
     st.caption(t("proposal_for", lang).format(model=t(f"model_{pp.model}", lang), mode=mode_label(pp.mode, lang),
                                               threshold=f"{pp.threshold_min:g}"))
-    st.caption(f"{t('solver', lang)}: {logic.literal(getattr(res, 'message', ''))} · "
-               f"{t('optimal', lang) if getattr(res, 'optimal', False) else t('not_optimal', lang)}")
-    cols = [c_ for c_ in ("site_id", "district", "facility_type", "newly_covered_pop", "lon", "lat",
-                          "lon_gcj02", "lat_gcj02", "unit_cost") if c_ in sites.columns]
-    table = pd.DataFrame(sites[cols]).copy()
-    table["facility_type"] = table["facility_type"].map(lambda v: facility_type_label(v, lang))
-    table["newly_covered_pop"] = table["newly_covered_pop"].round(0)
-    table = table.rename(columns={c_: t(f"col_{c_}", lang) for c_ in cols})
-    st.dataframe(table, hide_index=True, width="stretch", key="sites_df")
+    st.caption(logic.solver_status(res, lang=lang))
+    _table(logic.sites_table(sites, lang=lang, names=_unit_names(lang)), key="sites_df")
     if proposal.curve is not None and len(proposal.curve):
         curve = proposal.curve
         chart = pd.DataFrame({"p": curve["p"].astype(int).to_numpy(),
@@ -543,7 +578,8 @@ def _compare_tab(area: Any, token: str, base: Any, scenario: Any, opts: dict[str
         "__base__": Scenario(name=t("current_state", lang), study_area=area.name, crs=str(area.crs)),
         "__work__": scenario,
     }
-    labels = {"__base__": t("current_state", lang), "__work__": f"{t('working_scenario', lang)}: {scenario.name}"}
+    labels = {"__base__": t("current_state", lang),
+              "__work__": f"{t('working_scenario', lang)}: {logic.scenario_label(scenario, lang)}"}
     if store_file and Path(store_file).exists():
         try:
             store = ScenarioStore(store_file)
@@ -557,15 +593,21 @@ def _compare_tab(area: Any, token: str, base: Any, scenario: Any, opts: dict[str
     c1, c2 = st.columns(2)
     a_key = c1.selectbox("A", keys, index=0, key="cmp_a", format_func=labels.__getitem__)
     b_key = c2.selectbox("B", keys, index=1, key="cmp_b", format_func=labels.__getitem__)
+    show_maps = st.checkbox(t("cmp_maps", lang), value=False, key="cmp_maps")
     figs = []
-    for key, col in ((a_key, c1), (b_key, c2)):
+    for side, key, col in (("a", a_key, c1), ("b", b_key, c2)):
         sc = choices[key]
         if isinstance(sc, str):
             sc = ScenarioStore(store_file).load(sc)
-        fig = _guard(lambda sc=sc: _figures(labels[key], area, token, base, sc, opts), lang)
+        out = _guard(lambda sc=sc: _figures(labels[key], area, token, base, sc, opts, lang), lang)
+        fig = None if out is None else out[0]
         figs.append(fig)
         if fig is None:
             continue
+        if show_maps:
+            with col:
+                _guard(lambda out=out, side=side: _scenario_map(area, token, out[1], out[2], opts, lang, side),
+                       lang)
         with col:
             m = st.columns(2)
             m[0].metric(t("m_share", lang), f"{fig.coverage_share:.1%}")
@@ -574,17 +616,45 @@ def _compare_tab(area: Any, token: str, base: Any, scenario: Any, opts: dict[str
             m[0].metric(t("n_planned", lang), f"{fig.n_added}")
             m[1].metric(t("cost_wan", lang), f"{fig.cost_yuan / 1e4:,.0f}")
     if all(f is not None for f in figs):
+        st.markdown(f"**{t('gains_title', lang)}**")
+        _table(logic.district_gains(area, figs[0], figs[1], lang=lang).reset_index(drop=True), key="gains_df")
         st.markdown(f"**{t('difference', lang)}** (B − A)")
-        st.dataframe(logic.compare_table(figs[0], figs[1], lang=lang), hide_index=True,
-                     width="stretch", key="compare_df")
+        _table(logic.compare_table(figs[0], figs[1], lang=lang), key="compare_df", grouped=("A", "B", "B − A"))
 
 
-def _figures(name: str, area: Any, token: str, base: Any, sc: Any, opts: dict[str, Any]) -> Any:
+def _figures(name: str, area: Any, token: str, base: Any, sc: Any, opts: dict[str, Any], lang: str) -> Any:
+    """Figures, facility layer and access result of a compared scenario (cached per question)."""
+    key = (name, token, logic.facilities_key(base), repr(sc.added), tuple(sc.removed), opts["facility_types"],
+           opts["mode"], opts["threshold_min"], opts["preset"], lang)
+    return _figures_cached(key, lambda: _compute_figures(name, area, token, base, sc, opts, lang))
+
+
+@st.cache_resource(show_spinner=False, max_entries=16)
+def _figures_cached(key: tuple, _compute: Callable[[], Any]) -> Any:
+    return _compute()
+
+
+def _compute_figures(name: str, area: Any, token: str, base: Any, sc: Any, opts: dict[str, Any],
+                     lang: str) -> Any:
     fac = logic.scenario_facilities(base, sc)
     fkey = logic.facilities_key(fac)
     access = _access(token, fkey, opts["facility_types"], opts["mode"], float(opts["threshold_min"]), area, fac)
     ev = _evaluate(token, fkey, opts["preset"], area, fac)
-    return logic.scenario_figures(name, area, sc, access, ev, _unit_costs())
+    return logic.scenario_figures(name, area, sc, access, ev, _unit_costs(), lang=lang), fac, access
+
+
+def _scenario_map(area: Any, token: str, fac: Any, access: Any, opts: dict[str, Any], lang: str,
+                  side: str) -> None:
+    """A small map of one compared scenario: its facilities and the residents it leaves uncovered."""
+    key = ("compare", token, logic.facilities_key(fac), opts["facility_types"], opts["mode"],
+           opts["threshold_min"], lang)
+    payload = _map_payload(key, lambda: build_map(
+        boundaries=area.boundaries, facilities=fac,
+        uncovered=access.uncovered if len(access.uncovered) else None, raster=_raster(token, False, area),
+        basemap_layers=_basemap_layers() if token == DEFAULT_TOKEN else {}, lang=lang))
+    center, zoom = st.session_state.get("map_view", (None, None))
+    folium_view.show(payload, key=f"cmp_map_{side}", height=COMPARE_MAP_HEIGHT, returned_objects=(),
+                     center=center, zoom=zoom)
 
 
 def _store_tab(area: Any, base: Any, scenario: Any, access: Any, evaluation: Any, opts: dict[str, Any],
@@ -604,15 +674,16 @@ def _store_tab(area: Any, base: Any, scenario: Any, access: Any, evaluation: Any
         _show_unexpected(exc, lang)
         return None
     st.caption(f"{t('store_file', lang)}: `{path}`")
-    st.markdown(f"{t('working_scenario', lang)}: **{logic.literal(scenario.name)}** "
+    shown = logic.scenario_label(scenario, lang)
+    st.markdown(f"{t('working_scenario', lang)}: **{logic.literal(shown)}** "
                 f"({t('revision', lang)} {scenario.revision})")
-    st.text_input(t("scn_name", lang), key="scn_name", placeholder=scenario.name)
+    st.text_input(t("scn_name", lang), key="scn_name", placeholder=shown)
     c1, c2, c3 = st.columns(3)
     save = c1.button(t("scn_save", lang), key="scn_save", type="primary")
     save_as = c2.button(t("scn_save_as", lang), key="scn_save_as")
     c3.button(t("scn_new", lang), key="scn_new", on_click=_cb_new_scenario, args=(area, lang))
     if save or save_as:
-        name = (st.session_state.get("scn_name") or "").strip() or scenario.name
+        name = (st.session_state.get("scn_name") or "").strip() or shown
         params = {"facility_types": list(opts["facility_types"]), "mode": opts["mode"],
                   "threshold_min": opts["threshold_min"], "preset": opts["preset"]}
         prop = st.session_state.get("proposal")
@@ -710,6 +781,12 @@ def _upload_tab(area: Any, lang: str) -> None:
     up = c1.file_uploader(t("up_fac_file", lang), type=["csv", "xlsx"], key="up_fac")
     coord = c2.radio(t("up_coord", lang), COORD_SYSTEMS, key="up_coord",
                      format_func=lambda v: t(f"coord_{v}", lang))
+    c2.caption(t("up_template", lang))
+    for kind, mime in (("csv", "text/csv"),
+                       ("xlsx", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")):
+        c2.download_button(t(f"template_{kind}", lang), logic.facility_template(kind, lang=lang),
+                           file_name=f"{t('template_file', lang)}.{kind}", mime=mime,
+                           key=f"template_{kind}", on_click="ignore")
     if up is not None:
         data = up.getvalue()
         sig = (up.name, _digest(data), coord, ss.get("area_token") or DEFAULT_TOKEN)
@@ -789,6 +866,10 @@ def _map(area: Any, token: str, fac: Any, access: Any, evaluation: Any, base: An
                           format_func=lambda c: t("none", lang) if c == "none" else labels[c])
     grid = None
     gl = opts["grid_layer"]
+    if chosen != "none" and gl != "none":
+        # A district fill over the grid colours mixes into unreadable hues: one at a time.
+        st.caption(t("grid_hidden_for_fill", lang))
+        gl = "none"
     kw: dict[str, Any] = {}
     if gl == "pop":
         grid = area.grid
@@ -807,24 +888,33 @@ def _map(area: Any, token: str, fac: Any, access: Any, evaluation: Any, base: An
     key = (token, logic.facilities_key(fac), opts["facility_types"], opts["mode"], opts["threshold_min"],
            opts["preset"], lang, basemap, opts["tianditu_key"], gl, opts["show_uncovered"], chosen,
            _proposal_key(prop))
-    # st_folium alters the map it renders, so it gets a copy of the cached one.
-    fmap = copy.deepcopy(_map_figure(key, lambda: build_map(
+    payload = _map_payload(key, lambda: build_map(
         boundaries=bnd, facilities=fac, grid=grid, **kw,
         uncovered=access.uncovered if opts["show_uncovered"] and len(access.uncovered) else None,
         proposals=proposals, choropleth_column=None if chosen == "none" else chosen, choropleth_cmap="Blues",
         district_fields=labels, raster=_raster(token, gcj, area),
         basemap=basemap, basemap_layers=(_basemap_layers() if token == DEFAULT_TOKEN else {})
         if basemap == "offline" else None,
-        tianditu_key=opts["tianditu_key"] or None, lang=lang)))
+        tianditu_key=opts["tianditu_key"] or None, lang=lang))
     st.caption(t("map_hint", lang))
     # A new component key whenever the map changes: returning to an earlier map under
     # its old key would leave the component blank.
     ss = st.session_state
+    # The last view the current map reported (also when it arrives with a parameter change).
+    view = logic.map_view(ss.get(f"map_{ss.get('map_n', 0)}"), initial=ss.get("map_initial"))
+    if view is not None:
+        ss["map_view"] = view
     if ss.get("map_key") != key:
         ss["map_key"] = key
         ss["map_n"] = ss.get("map_n", 0) + 1
-    state = st_folium(fmap, key=f"map_{ss['map_n']}", height=MAP_HEIGHT, use_container_width=True,
-                      returned_objects=["last_clicked"])
+    # The view the planner left the map at is kept across reruns and new maps.
+    center, zoom = ss.get("map_view", (None, None))
+    ss["map_initial"] = (payload.center, payload.zoom) if center is not None else None
+    state = folium_view.show(payload, key=f"map_{ss['map_n']}", height=MAP_HEIGHT,
+                             returned_objects=("last_clicked", "zoom", "center"), center=center, zoom=zoom)
+    view = logic.map_view(state, initial=ss["map_initial"])
+    if view is not None:
+        ss["map_view"] = view
     clicked = (state or {}).get("last_clicked")
     if clicked:
         point = (round(float(clicked["lat"]), 7), round(float(clicked["lng"]), 7))

@@ -16,7 +16,8 @@ from coverage.i18n import facility_type_label, t
 __all__ = ["catchments_table", "catchments_section", "report_section"]
 
 
-def catchments_table(catchments: Any, *, lang: str = "zh") -> pd.DataFrame:
+def catchments_table(catchments: Any, *, lang: str = "zh", names: Mapping[str, str] | None = None,
+                     facility_names: Mapping[str, str] | None = None) -> pd.DataFrame:
     """Catchments per facility as a display table, busiest first.
 
     Parameters
@@ -25,12 +26,16 @@ def catchments_table(catchments: Any, *, lang: str = "zh") -> pd.DataFrame:
         :func:`coverage.workflow.facility_catchments`.
     lang
         ``"zh"`` or ``"en"``.
+    names, facility_names
+        District id and facility id -> name in ``lang`` (default the names in
+        the table).
     """
     order = catchments.sort_values("pop_nearest", ascending=False, kind="stable")
+    names, facility_names = names or {}, facility_names or {}
     return pd.DataFrame({
-        t("name", lang): order["name"].astype(str).to_numpy(),
+        t("name", lang): [facility_names.get(str(f), str(n)) for f, n in zip(order["facility_id"], order["name"])],
         t("type", lang): [facility_type_label(x, lang) for x in order["type"]],
-        t("district", lang): order["district"].astype(str).to_numpy(),
+        t("district", lang): [names.get(str(u), str(d)) for u, d in zip(order["unit_id"], order["district"])],
         t("rp_pop_nearest", lang): order["pop_nearest"].round(0).to_numpy(),
         t("rp_pop_within", lang): order["pop_within"].round(0).to_numpy(),
         t("rp_area_km2", lang): order["area_km2"].round(2).to_numpy(),
@@ -46,6 +51,24 @@ def _access_params(opts: Mapping[str, Any]) -> Any:
                         threshold_min=float(opts["threshold_min"]), thresholds_min=(float(opts["threshold_min"]),))
 
 
+def _catchments_key(area: Any, facilities: Any, opts: Mapping[str, Any]) -> tuple:
+    from ui.logic import facilities_key
+
+    return (id(area), area.name, facilities_key(facilities), tuple(opts["facility_types"]), opts["mode"],
+            float(opts["threshold_min"]), opts["preset"])
+
+
+def _catchments_cached(key: tuple, compute: Any) -> Any:
+    """Catchments for ``key`` (area, facility layer, question), computed once per server."""
+    import streamlit as st
+
+    @st.cache_resource(show_spinner=False, max_entries=32)
+    def cached(key: tuple, _compute: Any) -> Any:
+        return _compute()
+
+    return cached(key, compute)
+
+
 def catchments_section(area: Any, facilities: Any, opts: Mapping[str, Any], lang: str) -> None:
     """Residents and area each counted facility serves, and which are overloaded or serve few."""
     import streamlit as st
@@ -55,11 +78,17 @@ def catchments_section(area: Any, facilities: Any, opts: Mapping[str, Any], lang
 
     st.subheader(t("rp_catchments", lang))
     try:
-        cat = facility_catchments(area, _access_params(opts), facilities=facilities, preset=opts["preset"])
+        cat = _catchments_cached(_catchments_key(area, facilities, opts),
+                                 lambda: facility_catchments(area, _access_params(opts), facilities=facilities,
+                                                             preset=opts["preset"]))
     except InputError:
         st.caption("–")
         return
-    st.dataframe(catchments_table(cat, lang=lang), hide_index=True, width="stretch", key="catchment_df")
+    from ui.logic import facility_names, unit_names
+
+    table = catchments_table(cat, lang=lang, names=unit_names(area, lang=lang),
+                             facility_names=facility_names(facilities, lang=lang))
+    st.dataframe(table, hide_index=True, width="stretch", key="catchment_df")
     basis = "; ".join(t(f"rp_basis_{b}", lang) for b in sorted(set(cat["load_basis"])))
     st.caption(f"{t('rp_catch_note', lang)} {t('rp_load', lang)}: {basis}. "
                f"{t('rp_uncovered', lang)}: {cat.attrs['uncovered_pop']:,.0f}")

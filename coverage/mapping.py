@@ -968,6 +968,7 @@ def build_map(
     grid_vmax: float | None = None,
     uncovered: gpd.GeoDataFrame | None = None,
     proposals: gpd.GeoDataFrame | None = None,
+    catchments: gpd.GeoDataFrame | None = None,
     choropleth_column: str | None = None,
     choropleth_cmap: str | Sequence[str] = "OrRd",
     district_fields: Mapping[str, str] | None = None,
@@ -1010,6 +1011,11 @@ def build_map(
         Proposed sites (points). The popup shows ``name`` (if any) and the
         newly covered residents from the first present column among
         ``new_pop_covered``, ``pop_new``, ``newly_covered_pop``, ``pop_gain``.
+    catchments
+        Polygons of the area each facility serves as the nearest one
+        (:func:`coverage.workflow.catchment_areas`), coloured by ``load_flag``
+        (overloaded, serves many, normal, serves few); the tooltip names the
+        facility and its residents.
     choropleth_column
         Numeric column of ``boundaries`` to fill districts by.
     choropleth_cmap
@@ -1066,6 +1072,7 @@ def build_map(
     ok_u = _check_frame(pc, "uncovered", uncovered, required=False,
                         geom_types=polygons + ("Point",))
     ok_p = _check_frame(pc, "proposals", proposals, required=False, geom_types=("Point",))
+    ok_c = _check_frame(pc, "catchments", catchments, required=False, geom_types=polygons)
     if ok_g and grid_column not in grid.columns:
         pc.add(f"`grid_column` = {grid_column!r} is not a column of `grid`.",
                column=grid_column,
@@ -1155,6 +1162,10 @@ def build_map(
                 pane=raster_pane).add_to(m)
         legend.append(_swatch(UNCOVERED_COLOUR, label, shape="hatch"))
 
+    # Catchments.
+    if ok_c and not catchments.empty:
+        _add_catchments(m, catchments, lang=lang, gcj=gcj, legend=legend)
+
     # Boundaries.
     if ok_b and not boundaries.empty:
         _add_boundaries(m, boundaries, lang=lang, gcj=gcj, choropleth_column=choropleth_column,
@@ -1181,6 +1192,41 @@ def build_map(
     if leaked:  # pragma: no cover - guards against future folium defaults
         raise RuntimeError("the map would load assets from the network: " + ", ".join(leaked))
     return m
+
+
+#: Catchment fill by load: overloaded, serves many, normal, serves few.
+CATCHMENT_COLOURS = {"overloaded": "#d7301f", "high": "#fc8d59", "ok": "#41ab5d", "low": "#969696"}
+
+
+def _add_catchments(m: folium.Map, catchments: gpd.GeoDataFrame, *, lang: str, gcj: bool,
+                    legend: list[str]) -> None:
+    frame = _display_frame(catchments, gcj=gcj, simplify_m=5.0)
+    flags = (frame["load_flag"].astype(str) if "load_flag" in frame
+             else pd.Series("ok", index=frame.index)).where(lambda f: f.isin(list(CATCHMENT_COLOURS)), "ok")
+    props = pd.DataFrame(index=frame.index)
+    props["f_name"] = _label_column(frame, lang).fillna(frame["facility_id"].astype(str))
+    props["f_pop"] = frame["pop"].map(lambda v: _fmt(round(float(v))))
+    aliases = [t("name", lang), t("rp_pop_nearest", lang)]
+    if "pop_within" in frame:
+        props["f_within"] = frame["pop_within"].map(lambda v: _fmt(round(float(v))))
+        aliases.append(t("rp_pop_within", lang))
+    props["f_load"] = [t(f"rp_flag_{f}", lang) for f in flags]
+    aliases.append(t("rp_load", lang))
+    props["f_fill"] = [CATCHMENT_COLOURS[f] for f in flags]
+    fields = [c for c in props.columns if c != "f_fill"]
+    folium.GeoJson(
+        _feature_data(props, frame.geometry), name=html_text(t("layer_catchments", lang)),
+        style_function=lambda f: {"color": f["properties"]["f_fill"], "weight": 1.0,
+                                  "fillColor": f["properties"]["f_fill"], "fillOpacity": 0.35},
+        highlight_function=lambda _f: {"weight": 2.5, "fillOpacity": 0.55},
+        tooltip=folium.GeoJsonTooltip(fields=fields, aliases=_html_list(aliases), sticky=True),
+        zoom_on_click=False,
+    ).add_to(m)
+    for flag, colour in CATCHMENT_COLOURS.items():
+        if (flags == flag).any():
+            sep = "：" if lang == "zh" else ": "
+            legend.append(_swatch(colour, t("layer_catchments", lang) + sep + t(f"rp_flag_{flag}", lang),
+                                  shape="square"))
 
 
 def _usable(raster: GridRaster | None, frame: gpd.GeoDataFrame, gcj: bool) -> GridRaster | None:

@@ -39,6 +39,7 @@ __all__ = [
     "build_candidates",
     "propose_sites",
     "add_facilities",
+    "catchment_areas",
     "facility_catchments",
     "pop_basis",
 ]
@@ -762,3 +763,54 @@ def add_facilities(facilities: gpd.GeoDataFrame, sites: gpd.GeoDataFrame | pd.Da
     if dup:
         raise InputError(Problem(f"facility ids {sorted(dup)} exist already.", fix="use another `prefix`"))
     return gpd.GeoDataFrame(pd.concat([facilities, new], ignore_index=True), geometry="geometry", crs=facilities.crs)
+
+
+def catchment_areas(area: StudyArea, access: AccessResult,
+                    catchments: pd.DataFrame | None = None) -> gpd.GeoDataFrame:
+    """The area each facility serves as the nearest one within the threshold, as polygons.
+
+    Grid cells whose nearest counted facility lies within
+    ``access.params.threshold_min`` are merged per facility, so the polygons
+    do not overlap and together cover exactly the covered cells.
+
+    Parameters
+    ----------
+    area
+        The study area whose grid ``access`` was computed on.
+    access
+        :func:`access_analysis` of ``area``.
+    catchments
+        :func:`facility_catchments` for the same question; its columns
+        (``name``, ``type``, ``pop_nearest``, ``pop_within``, ``load_flag``, ...)
+        are joined by ``facility_id``.
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        One row per facility serving at least one cell: ``facility_id``,
+        ``pop`` (residents of the merged cells), ``area_km2``, the joined
+        columns, and the merged polygon, in the study area's CRS.
+    """
+    grid = area.grid
+    if len(access.times) != len(grid):
+        raise InputError([Problem("`access` was computed on another grid than `area`'s.",
+                                  fix="pass the access_analysis result of this study area.")])
+    threshold_s = float(access.params.threshold_min) * 60.0
+    t = access.times["time_s"].to_numpy(float)
+    inside = np.isfinite(t) & (t <= threshold_s) & access.times["facility_id"].notna().to_numpy()
+    cells = gpd.GeoDataFrame({"facility_id": access.times["facility_id"].to_numpy()[inside].astype(str),
+                              "pop": grid["pop"].to_numpy(float)[inside]},
+                             geometry=grid.geometry.to_numpy()[inside], crs=grid.crs)
+    if cells.empty:
+        out = gpd.GeoDataFrame({"facility_id": pd.Series(dtype=str), "pop": pd.Series(dtype=float),
+                                "area_km2": pd.Series(dtype=float)}, geometry=[], crs=grid.crs)
+    else:
+        out = cells.dissolve(by="facility_id", aggfunc={"pop": "sum"}, method="coverage").reset_index()
+        out["area_km2"] = out.geometry.area / 1e6
+    if catchments is not None and len(catchments):
+        extra = catchments.drop(columns=[c for c in ("pop", "area_km2", "geometry") if c in catchments],
+                                errors="ignore").drop_duplicates("facility_id")
+        extra = extra.assign(facility_id=extra["facility_id"].astype(str))
+        out = out.merge(pd.DataFrame(extra), on="facility_id", how="left")
+    return gpd.GeoDataFrame(out, geometry="geometry", crs=grid.crs)
+

@@ -946,3 +946,9 @@ def test_gcj02_upload_read_as_wgs84_gets_a_note_with_the_fix():
     assert "amap.csv" in notes and "GCJ-02" in notes and "GCJ-02 when uploading" in notes
     loaded = logic.load_facilities_upload("amap.csv", data, area=area, coord_system="gcj02")
     assert "GCJ-02" not in " ".join(loaded.attrs["notes"])
+
+
+def test_catchment_layer_can_be_shown_on_the_map(app):
+    _run(_widget(app, "show_catchments").check())
+    assert not app.exception and not app.error
+    assert T("show_catchments", "zh") in [c.label for c in app.checkbox]

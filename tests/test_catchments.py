@@ -106,3 +106,53 @@ def test_load_flags_fall_back_to_capacity_then_quantiles(area):
     cat = wf.facility_catchments(area, params, facilities=fac)
     assert set(cat["load_basis"]) == {"capacity"}
     np.testing.assert_allclose(cat["load"], cat["pop_nearest"] / 1_000.0)
+
+
+# ------------------------------------------------------------------ catchment areas on the map
+def test_catchment_areas_cover_exactly_the_covered_cells_without_overlap(area):
+    params = wf.AccessParams(facility_types=("library", "museum"), mode="walk", threshold_min=15)
+    res = wf.access_analysis(area, params)
+    cat = wf.facility_catchments(area, params)
+    poly = wf.catchment_areas(area, res, cat)
+    assert poly.crs == area.grid.crs
+    assert poly["pop"].sum() == pytest.approx(res.covered_pop, rel=1e-9)
+    served = cat.set_index("facility_id")["pop_nearest"]
+    assert set(poly["facility_id"]) == set(served[served > 0].index.astype(str))
+    for fid, pop in zip(poly["facility_id"], poly["pop"]):
+        assert pop == pytest.approx(served[fid], rel=1e-9)
+    t = res.times["time_s"].to_numpy(float)
+    covered = area.grid.geometry[np.isfinite(t) & (t <= 15 * 60)]
+    assert poly.area.sum() == pytest.approx(covered.area.sum(), rel=1e-6)
+    # no two catchments overlap
+    assert shapely.union_all(poly.geometry.to_numpy()).area == pytest.approx(poly.area.sum(), rel=1e-6)
+    assert {"name", "load_flag", "pop_within"} <= set(poly.columns)
+
+
+def test_catchment_layer_on_the_map_is_coloured_by_load_and_escapes_names(area):
+    from coverage.mapping import CATCHMENT_COLOURS, build_map
+
+    params = wf.AccessParams(facility_types=("library",), mode="walk", threshold_min=15)
+    res = wf.access_analysis(area, params)
+    poly = wf.catchment_areas(area, res, wf.facility_catchments(area, params))
+    poly.loc[poly.index[0], "name"] = "<img src=x onerror=alert(1)>"
+    poly.loc[poly.index[0], "load_flag"] = "overloaded"
+    html = build_map(boundaries=area.boundaries, catchments=poly, lang="en",
+                     basemap_layers={}).get_root().render()
+    assert "Catchment" in html and CATCHMENT_COLOURS["overloaded"] in html
+    assert "<img src=x" not in html
+    assert r"\u0026lt;img src=x onerror=alert(1)\u0026gt;" in html  # escaped, inside the GeoJSON
+    from coverage.mapping import _Legend
+
+    zh = build_map(boundaries=area.boundaries, catchments=poly, lang="zh", basemap_layers={})
+    names = [getattr(c, "layer_name", "") for c in zh._children.values()]
+    legend = next(c for c in zh._children.values() if isinstance(c, _Legend)).body_html
+    assert "服务范围" in names and "服务范围：超负荷" in legend
+
+
+def test_catchment_areas_refuse_an_access_result_of_another_grid(area):
+    from coverage.errors import InputError
+
+    res = wf.access_analysis(area, wf.AccessParams(facility_types=("library",)))
+    res = type(res)(**{**res.__dict__, "times": res.times.iloc[:10]})
+    with pytest.raises(InputError, match="another grid"):
+        wf.catchment_areas(area, res)

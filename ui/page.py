@@ -327,11 +327,12 @@ def _sidebar() -> dict[str, Any]:
     grid_layer = sb.radio(t("grid_layer", lang), GRID_LAYERS, key="grid_layer",
                           format_func=lambda v: t(f"grid_layer_{v}", lang))
     show_uncovered = sb.checkbox(t("show_uncovered", lang), value=True, key="show_uncovered")
+    show_catchments = sb.checkbox(t("show_catchments", lang), value=False, key="show_catchments")
     sb.caption(t("data_source", lang))
     return {"lang": lang, "facility_types": tuple(types), "mode": mode,
             "threshold_min": threshold, "preset": preset, "basemap": basemap,
             "tianditu_key": tianditu_key, "grid_layer": grid_layer,
-            "show_uncovered": show_uncovered}
+            "show_uncovered": show_uncovered, "show_catchments": show_catchments}
 
 
 # --------------------------------------------------------------------------- callbacks
@@ -897,16 +898,25 @@ def _map(area: Any, token: str, fac: Any, access: Any, evaluation: Any, base: An
     proposals = None
     if prop is not None and len(prop.sites):
         proposals = prop.sites.assign(name=prop.sites["site_id"])
+    def catchments() -> Any:
+        if not (opts.get("show_catchments") and len(access.facilities)):
+            return None
+        from coverage.workflow import catchment_areas
+
+        return catchment_areas(area, access, report_view.catchments(area, fac, opts))
+
     gcj = basemap == "amap"
     # The same inputs give the same map object: its HTML (element ids included) stays
     # identical, so an unrelated rerun neither rebuilds nor redraws the map.
     key = (token, logic.facilities_key(fac), opts["facility_types"], opts["mode"], opts["threshold_min"],
-           opts["preset"], lang, basemap, opts["tianditu_key"], gl, opts["show_uncovered"], chosen,
+           opts["preset"], lang, basemap, opts["tianditu_key"], gl, opts["show_uncovered"],
+           opts.get("show_catchments", False), chosen,
            _proposal_key(prop))
     payload = _map_payload(key, lambda: build_map(
         boundaries=bnd, facilities=fac, grid=grid, **kw,
         uncovered=access.uncovered if opts["show_uncovered"] and len(access.uncovered) else None,
-        proposals=proposals, choropleth_column=None if chosen == "none" else chosen, choropleth_cmap="Blues",
+        proposals=proposals, catchments=catchments(),
+        choropleth_column=None if chosen == "none" else chosen, choropleth_cmap="Blues",
         district_fields=labels, raster=_raster(token, gcj, area),
         basemap=basemap, basemap_layers=(_basemap_layers() if token == DEFAULT_TOKEN else {})
         if basemap == "offline" else None,

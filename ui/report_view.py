@@ -13,7 +13,7 @@ import pandas as pd
 
 from coverage.i18n import facility_type_label, t
 
-__all__ = ["catchments_table", "catchments_section", "report_section"]
+__all__ = ["catchments_table", "catchments", "catchments_section", "report_section"]
 
 
 def catchments_table(catchments: Any, *, lang: str = "zh", names: Mapping[str, str] | None = None,
@@ -69,18 +69,24 @@ def _catchments_cached(key: tuple, compute: Any) -> Any:
     return cached(key, compute)
 
 
+def catchments(area: Any, facilities: Any, opts: Mapping[str, Any]) -> Any:
+    """:func:`coverage.workflow.facility_catchments` for the page's question, computed once per server."""
+    from coverage.workflow import facility_catchments
+
+    return _catchments_cached(_catchments_key(area, facilities, opts),
+                              lambda: facility_catchments(area, _access_params(opts), facilities=facilities,
+                                                          preset=opts["preset"]))
+
+
 def catchments_section(area: Any, facilities: Any, opts: Mapping[str, Any], lang: str) -> None:
     """Residents and area each counted facility serves, and which are overloaded or serve few."""
     import streamlit as st
 
     from coverage.errors import InputError
-    from coverage.workflow import facility_catchments
 
     st.subheader(t("rp_catchments", lang))
     try:
-        cat = _catchments_cached(_catchments_key(area, facilities, opts),
-                                 lambda: facility_catchments(area, _access_params(opts), facilities=facilities,
-                                                             preset=opts["preset"]))
+        cat = catchments(area, facilities, opts)
     except InputError:
         st.caption("–")
         return

@@ -175,3 +175,16 @@ def test_unknown_road_format_reads_as_chinese(tmp_path):
     with pytest.raises(InputError) as exc:
         load_network(path)
     _assert_chinese(_problems(exc), extra=(repr(str(path)),))
+
+
+def test_road_file_without_walkable_roads_reads_as_chinese(tmp_path):
+    nodes = "".join(f'<node id="{i}" lat="30.6{i}" lon="104.0{i}"/>' for i in range(1, 4))
+    way = ('<way id="1"><nd ref="1"/><nd ref="2"/><nd ref="3"/>'
+           '<tag k="highway" v="motorway"/><tag k="oneway" v="yes"/></way>')
+    path = tmp_path / "roads.osm"
+    path.write_text(f'<?xml version="1.0"?><osm version="0.6">{nodes}{way}</osm>', encoding="utf-8")
+    with pytest.raises(InputError) as exc:
+        load_network(path)
+    problems = _problems(exc)
+    assert any("步行" in problem_text(p, "zh") for p in problems)
+    _assert_chinese(problems, extra=(str(path),))

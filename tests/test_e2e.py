@@ -226,7 +226,9 @@ def test_planning_page_offline_end_to_end(server, tmp_path):
             box = frame.locator(".leaflet-container").bounding_box()
             page.mouse.click(box["x"] + box["width"] * 0.5, box["y"] + box["height"] * 0.5)
             page.get_by_text("最近点击位置").wait_for(timeout=MAP_TIMEOUT_MS)
-            page.get_by_text("已新增规划设施 P001").wait_for(timeout=MAP_TIMEOUT_MS)
+            # The confirmation, or the facility's remove button in the scenario tab.
+            _wait_until(lambda: page.get_by_text("已新增规划设施 P001").count() > 0
+                        or page.get_by_text("✕ P001").count() > 0, MAP_TIMEOUT_MS / 1000, "planned P001")
             _settle(page)
             frame.locator(".cultcov-legend").wait_for(timeout=MAP_TIMEOUT_MS)
             views["after_click"] = _view(frame)
@@ -456,7 +458,7 @@ def test_hostile_names_show_as_text_in_map_and_messages(server, tmp_path):
                     page.mouse.move(x, y, steps=4)
                     time.sleep(0.3)
                     texts = tooltips.evaluate_all("ts => ts.map(t => t.innerText)")
-                except (TypeError, sync_api.Error):
+                except (TypeError, AttributeError, sync_api.Error):  # frame gone while redrawn
                     texts = []
                 if any("onerror" in t for t in texts) or dialogs:
                     break

@@ -240,8 +240,18 @@ def _apply_later() -> None:
 
 
 def _show_flash() -> None:
-    for kind, text in st.session_state.pop("_flash", []):
+    """Show the queued messages; they are dropped by :func:`_flash_shown` once this run has
+    completed, so a run cut short by a newer one (e.g. the map reporting its view) shows
+    them again instead of losing them."""
+    queued = list(st.session_state.get("_flash", []))
+    for kind, text in queued:
         getattr(st, kind)(text)
+    st.session_state["_flash_n"] = len(queued)
+
+
+def _flash_shown() -> None:
+    ss = st.session_state
+    del ss.setdefault("_flash", [])[:ss.pop("_flash_n", 0)]
 
 
 # --------------------------------------------------------------------------- session state
@@ -1038,3 +1048,4 @@ def main() -> None:
         _guard(lambda: _upload_tab(area, lang), lang)
     with map_slot:
         _guard(lambda: _map(area, token, fac, access, evaluation, base, opts, lang), lang)
+    _flash_shown()

@@ -41,6 +41,9 @@ MAP_TIMEOUT_MS = 45_000
 
 pytestmark = [
     pytest.mark.e2e,
+    # A real browser on a shared 2-core machine: a step can miss its moment (a hover
+    # while the page re-lays out); a second full run of the test must then pass.
+    pytest.mark.flaky(reruns=1),
     pytest.mark.skipif(not Path(CHROMIUM).exists(),
                        reason=f"{CHROMIUM} is absent (install Debian's chromium package)"),
 ]

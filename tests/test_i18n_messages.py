@@ -8,7 +8,6 @@ ASCII letters is left.
 
 from __future__ import annotations
 
-import io
 import json
 import re
 
@@ -75,7 +74,6 @@ def _units(n: int = 2) -> bytes:
 
 
 def _raster(west: float = 104.05, north: float = 30.67, value: float = 10.0) -> bytes:
-    import rasterio
     from rasterio.io import MemoryFile
     from rasterio.transform import from_origin
 

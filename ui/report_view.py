@@ -1,6 +1,6 @@
 """Catchments table and the budget-request report on the page.
 
-:func:`catchments_table` is plain pandas (testable without Streamlit);
+:func:`catchments_table` is plain pandas (testable without a running page);
 :func:`catchments_section` and :func:`report_section` draw with Streamlit and
 are called from :mod:`ui.page`.
 """
@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any, Mapping
 
 import pandas as pd
+import streamlit as st
 
 from coverage.i18n import facility_type_label, t
 
@@ -58,15 +59,10 @@ def _catchments_key(area: Any, facilities: Any, opts: Mapping[str, Any]) -> tupl
             float(opts["threshold_min"]), opts["preset"])
 
 
-def _catchments_cached(key: tuple, compute: Any) -> Any:
+@st.cache_resource(show_spinner=False, max_entries=32)
+def _catchments_cached(key: tuple, _compute: Any) -> Any:
     """Catchments for ``key`` (area, facility layer, question), computed once per server."""
-    import streamlit as st
-
-    @st.cache_resource(show_spinner=False, max_entries=32)
-    def cached(key: tuple, _compute: Any) -> Any:
-        return _compute()
-
-    return cached(key, compute)
+    return _compute()
 
 
 def catchments(area: Any, facilities: Any, opts: Mapping[str, Any]) -> Any:
@@ -80,8 +76,6 @@ def catchments(area: Any, facilities: Any, opts: Mapping[str, Any]) -> Any:
 
 def catchments_section(area: Any, facilities: Any, opts: Mapping[str, Any], lang: str) -> None:
     """Residents and area each counted facility serves, and which are overloaded or serve few."""
-    import streamlit as st
-
     from coverage.errors import InputError
 
     st.subheader(t("rp_catchments", lang))
@@ -103,8 +97,6 @@ def catchments_section(area: Any, facilities: Any, opts: Mapping[str, Any], lang
 def report_section(area: Any, facilities: Any, access: Any, evaluation: Any, opts: Mapping[str, Any],
                    scenario: Any, lang: str) -> None:
     """One click: the budget-request report as PDF and its map as PNG."""
-    import streamlit as st
-
     from coverage.report import map_png, prepare_report, report_pdf_bytes
 
     st.subheader(t("rp_title", lang))

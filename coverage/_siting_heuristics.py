@@ -10,7 +10,7 @@ of picks in district ``d``.
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import scipy.sparse as sp
@@ -367,9 +367,10 @@ def greedy_swap_median(C: np.ndarray, w: np.ndarray, p: int, *, base: np.ndarray
         G = w @ (np.minimum(d1[:, None], C) - d1[:, None])          # add c
         E = w[:, None] * (np.minimum(d2[:, None], C) - np.minimum(d1[:, None], C))
         own = a - 1                                                 # which pick serves i
-        H = np.zeros((sel.size, m))
         mask = own >= 0
-        np.add.at(H, own[mask], E[mask])
+        rows_of = sp.csr_matrix((np.ones(int(mask.sum())), (own[mask], np.flatnonzero(mask))),
+                                shape=(sel.size, n))
+        H = rows_of @ E                                             # sum of E over i served by k
         delta = G[None, :] + H                                      # (out k, in c)
         delta[:, sel] = np.inf
         delta[:, ~ok0] = np.inf
@@ -442,18 +443,103 @@ def greedy_swap_center(C: np.ndarray, p: int, *, base: np.ndarray,
     return np.sort(sel), value
 
 
+def round_up(x: float | np.ndarray, integral: bool) -> float | np.ndarray:
+    """A lower bound on an objective raised to the next integer when every cost is
+    integral (the tolerance keeps floating-point noise from rounding past the truth)."""
+    if not integral:
+        return x
+    return np.ceil(np.asarray(x) - 1e-6 * np.maximum(1.0, np.abs(x)))
+
+
+@dataclass(frozen=True)
+class LagrangianFix:
+    """Outcome of :func:`lagrangian_median` and :func:`lagrangian_set_cover`.
+
+    Attributes
+    ----------
+    bound
+        Lower bound on the optimum (raised to an integer when the costs are).
+    useful
+        Columns that may still be in a solution strictly better than ``ub``;
+        every other column is in none (reduced-cost fixing).
+    forced
+        Columns in every solution strictly better than ``ub``.
+    incumbent, ub
+        The best solution found and its cost.
+    iterations
+        Subgradient steps taken.
+    dual, reduced
+        The unrounded bound and the reduced cost of every column at the best
+        multipliers (set covering; empty for the p-median), for fixing
+        against a later incumbent with :func:`fix_set_cover`.
+    """
+
+    bound: float
+    useful: np.ndarray
+    forced: np.ndarray
+    incumbent: np.ndarray
+    ub: float
+    iterations: int
+    dual: float = -np.inf
+    reduced: np.ndarray = field(default_factory=lambda: np.zeros(0))
+
+
+def _subgradient(evaluate, lam: np.ndarray, cap: np.ndarray, ub_of, *, integral: bool,
+                 deadline: float, max_iter: int, on_step=None) -> tuple[float, int]:
+    """Maximise a Lagrangian dual by subgradient steps aimed at the incumbent's cost.
+
+    ``evaluate(lam)`` returns ``(L, g)``: the dual value and a subgradient;
+    ``lam`` is kept in ``[0, cap]``; ``ub_of()`` gives the current incumbent
+    cost; ``on_step(it, L)`` may improve it. Stops when the rounded bound
+    reaches the incumbent, the step has shrunk away, at ``deadline`` or after
+    ``max_iter`` steps. Returns the best bound and the number of steps, and
+    leaves the multipliers of the best bound in ``lam``.
+    """
+    best_L, theta, stall, it = -np.inf, 2.0, 0, 0
+    best_lam = lam.copy()
+    for it in range(1, max_iter + 1):
+        L, g = evaluate(lam)
+        if on_step is not None:
+            on_step(it, L)
+        ub = ub_of()
+        if L > best_L + 1e-12 * max(1.0, abs(L)):
+            best_L, stall = L, 0
+            best_lam[:] = lam
+        else:
+            stall += 1
+            if stall >= 20:
+                theta *= 0.5
+                stall = 0
+        if round_up(best_L, integral) >= ub - 1e-9 * max(1.0, abs(ub)) or theta < 1e-5 \
+                or time.perf_counter() >= deadline:
+            break
+        g = np.where(((lam <= 0) & (g < 0)) | ((lam >= cap) & (g > 0)), 0.0, g)
+        gg = float(g @ g)
+        if gg == 0:
+            break
+        target = ub - 1.0 + 1e-3 if integral else ub
+        step = theta * max(target - L, 1e-6 * max(1.0, abs(L))) / gg
+        np.clip(lam + step * g, 0.0, cap, out=lam)
+    lam[:] = best_lam
+    return best_L, it
+
+
 def lagrangian_median(C: np.ndarray, w: np.ndarray, p: int, *, base: np.ndarray,
-                      incumbent: np.ndarray, ub: float, max_iter: int = 500,
-                      time_budget_s: float = 10.0
-                      ) -> tuple[float, np.ndarray, np.ndarray, float]:
-    """Lagrangian bound for the p-median problem and candidates it rules out.
+                      incumbent: np.ndarray, ub: float, max_iter: int = 100_000,
+                      time_budget_s: float = 10.0, integral: bool = False,
+                      polish_share: float = 0.25) -> LagrangianFix:
+    """Lagrangian bound for the p-median problem and reduced-cost fixing.
 
     Relaxing "each row is assigned once" with multipliers ``lam`` gives
     ``L(lam) = sum(lam) + sum_i min(0, w_i b_i - lam_i) + (sum of the p
     smallest rho_j)``, ``rho_j = sum_i min(0, w_i C_ij - lam_i)``, a lower
-    bound on the optimum for every ``lam`` (maximised by subgradient steps).
-    A column ``j`` outside the relaxed solution whose forced opening raises
-    the bound to ``ub`` or more cannot be in a solution better than ``ub``.
+    bound on the optimum for every ``lam`` (the best ``lam`` gives the LP
+    relaxation's bound), raised by subgradient steps. At every step a column
+    ``j`` outside the relaxed solution whose forced opening lifts the bound
+    (``L + rho_j - rho_(p)``) to ``ub`` or more is marked as in no better
+    solution, and a column of the relaxed solution whose closing does so
+    (``L - rho_j + rho_(p+1)``) as in every better one; with ``integral``
+    costs a bound above ``ub - 1`` is enough.
 
     Parameters
     ----------
@@ -461,18 +547,16 @@ def lagrangian_median(C: np.ndarray, w: np.ndarray, p: int, *, base: np.ndarray,
         Dense costs, row weights, number of picks and per-row cost of the
         always-open sites (large penalty if none).
     incumbent, ub
-        A known solution and its cost; every 25 steps the relaxed solution is
-        polished by swaps and replaces the incumbent when better.
-
-    Returns
-    -------
-    lower_bound, useful, incumbent, ub
-        The best bound found, a boolean mask of columns that may still be in a
-        better solution, and the best solution found with its cost.
+        A known solution and its cost; the relaxed solution is polished by
+        swaps now and then (within ``polish_share`` of the time) and replaces
+        the incumbent when better.
+    max_iter, time_budget_s
+        Limits of the subgradient steps.
+    integral
+        Whether every ``w_i C_ij`` and ``w_i b_i`` is an integer.
     """
-    import time as _time
-
-    t_end = _time.perf_counter() + time_budget_s
+    t_start = time.perf_counter()
+    t_end = t_start + time_budget_s
     n, m = C.shape
     wb = w * base
     # only the K cheapest columns of each row can have w_i C_ij < lam_i once
@@ -488,50 +572,158 @@ def lagrangian_median(C: np.ndarray, w: np.ndarray, p: int, *, base: np.ndarray,
     WK = np.take_along_axis(WK, o, axis=1)
     cap = np.minimum(WK[:, -1], wb) if K < m else wb.copy()
     lam = np.minimum(WK[:, 1] if K > 1 else WK[:, 0], cap)
-    best_L, best_lam = -np.inf, lam.copy()
-    theta, stall = 2.0, 0
-    tried: set[tuple[int, ...]] = set()
+    closed = np.zeros(m, bool)
+    forced = np.zeros(m, bool)
+    state = {"inc": np.sort(np.asarray(incumbent, dtype=np.int64)), "ub": float(ub),
+             "S": np.zeros(0, np.int64), "polish_s": 0.0, "tried": set()}
 
-    def evaluate(lam: np.ndarray) -> tuple[float, np.ndarray, np.ndarray, np.ndarray]:
+    def evaluate(lam: np.ndarray) -> tuple[float, np.ndarray]:
         M = WK < lam[:, None]
         rho = np.bincount(idx[M], weights=(WK - lam[:, None])[M], minlength=m)
-        S = np.argpartition(rho, p - 1)[:p] if p < m else np.arange(m)
-        L = float(lam.sum() + np.minimum(wb - lam, 0.0).sum() + rho[S].sum())
-        return L, rho, S, M
-
-    for it in range(max_iter):
-        L, rho, S, M = evaluate(lam)
-        key = tuple(sorted(int(v) for v in S))
-        if it % 25 == 24 and key not in tried:
-            tried.add(key)
-            sel, val = greedy_swap_median(C, w, p, base=base, start=np.array(key),
-                                          deadline=t_end)
-            if val < ub:
-                incumbent, ub = sel, val
-        if L > best_L + 1e-12 * abs(L):
-            best_L, best_lam, stall = L, lam.copy(), 0
+        if p < m:
+            part = np.argpartition(rho, p)
+            S, nxt = part[:p], float(rho[part[p]])
         else:
-            stall += 1
-            if stall >= 25:
-                theta *= 0.5
-                stall = 0
-        if best_L >= ub * (1 - 1e-9) or theta < 1e-4 or _time.perf_counter() > t_end:
-            break
+            S, nxt = np.arange(m), 0.0
+        worst_in = float(rho[S].max()) if p else 0.0
+        L = float(lam.sum() + np.minimum(wb - lam, 0.0).sum() + rho[S].sum())
+        ubv = state["ub"]
+        tol = 1e-9 * max(1.0, abs(ubv))
         inS = np.zeros(m, bool)
         inS[S] = True
+        closed[~inS & (round_up(L + rho - worst_in, integral) >= ubv - tol)] = True
+        if p < m:
+            forced[inS & (round_up(L - rho + nxt, integral) >= ubv - tol)] = True
+        state["S"] = S
         g = 1.0 - (M & inS[idx]).sum(axis=1) - (wb < lam)
-        gg = float(g @ g)
-        if gg == 0:
+        return L, g
+
+    def on_step(it: int, L: float) -> None:
+        key = tuple(sorted(int(v) for v in state["S"]))
+        elapsed = time.perf_counter() - t_start
+        if it % 10 == 5 and key not in state["tried"] \
+                and state["polish_s"] <= polish_share * elapsed:
+            state["tried"].add(key)
+            t = time.perf_counter()
+            sel, val = greedy_swap_median(C, w, p, base=base, start=np.array(key),
+                                          deadline=t_end)
+            state["polish_s"] += time.perf_counter() - t
+            if val < state["ub"]:
+                state["inc"], state["ub"] = sel, val
+
+    best_L, its = _subgradient(evaluate, lam, cap, lambda: state["ub"], integral=integral,
+                               deadline=t_end, max_iter=max_iter, on_step=on_step)
+    useful = ~closed
+    useful[forced] = True
+    return LagrangianFix(float(round_up(best_L, integral)), useful, forced & ~closed,
+                         state["inc"], state["ub"], its)
+
+
+def lagrangian_set_cover(R: sp.csr_matrix, cost: np.ndarray, *, ub: float,
+                         max_iter: int = 100_000, time_budget_s: float = 10.0,
+                         integral: bool = False, heuristic_share: float = 0.3
+                         ) -> LagrangianFix:
+    """Lagrangian bound for set covering (``min cost.x, R x >= 1``) and reduced-cost fixing.
+
+    Relaxing the cover rows with multipliers ``u >= 0`` gives ``L(u) = sum(u)
+    + sum_j min(0, r_j)`` with reduced costs ``r_j = cost_j - sum_{i in j}
+    u_i``, a lower bound for every ``u`` (the best ``u`` gives the LP
+    relaxation's bound). A column with ``L + r_j >= ub`` is in no solution
+    cheaper than ``ub``, one with ``L - r_j >= ub`` in every such solution
+    (with ``integral`` costs a bound above ``ub - 1`` is enough). Every few
+    steps (within ``heuristic_share`` of the time) the relaxed solution is
+    completed to a cover by :func:`complete_cover`; the cheapest one found is
+    returned as ``incumbent`` when cheaper than ``ub`` (else ``incumbent`` is
+    empty and ``ub`` unchanged).
+    """
+    t_start = time.perf_counter()
+    t_end = t_start + time_budget_s
+    R = sp.csr_matrix(R, dtype=np.float64)
+    n, m = R.shape
+    cost = np.asarray(cost, float)
+    Rt = R.T.tocsr()
+    Rc = R.tocsc()
+    state = {"inc": np.zeros(0, np.int64), "ub": float(ub), "r": cost.copy(), "heur_s": 0.0}
+    csize = np.maximum(np.diff(Rt.indptr), 1)
+    # start: each row priced at the cheapest cost per row of a column covering it
+    per = cost / csize
+    u = np.full(n, np.inf)
+    np.minimum.at(u, np.repeat(np.arange(n), np.diff(R.indptr)), per[R.indices])
+    u[~np.isfinite(u)] = 0.0
+    cap = np.full(n, float(cost.max()) if m else 0.0)
+    closed = np.zeros(m, bool)
+    forced = np.zeros(m, bool)
+
+    def evaluate(u: np.ndarray) -> tuple[float, np.ndarray]:
+        r = cost - Rt @ u
+        neg = r < 0
+        L = float(u.sum() + r[neg].sum())
+        c_, f_ = fix_set_cover(L, r, state["ub"], integral)
+        closed[c_] = True
+        forced[f_] = True
+        state["r"] = r
+        g = 1.0 - R @ neg.astype(np.float64)
+        return L, g
+
+    def on_step(it: int, L: float) -> None:
+        # the relaxed solution completed to a cover (Lagrangian heuristic)
+        if it % 5 == 1 and state["heur_s"] <= heuristic_share * (time.perf_counter() - t_start):
+            t = time.perf_counter()
+            sel = complete_cover(R, Rc, Rt, cost, state["r"] < 0, state["r"])
+            state["heur_s"] += time.perf_counter() - t
+            val = float(cost[sel].sum())
+            if val < state["ub"] - 1e-9 * max(1.0, state["ub"]):
+                state["inc"], state["ub"] = sel, val
+
+    best_L, its = _subgradient(evaluate, u, cap, lambda: state["ub"], integral=integral,
+                               deadline=t_end, max_iter=max_iter, on_step=on_step)
+    useful = ~closed
+    return LagrangianFix(float(round_up(best_L, integral)) if m else 0.0, useful,
+                         forced & useful, state["inc"], state["ub"], its, float(best_L),
+                         cost - Rt @ u)
+
+
+def fix_set_cover(L: float, r: np.ndarray, ub: float, integral: bool
+                  ) -> tuple[np.ndarray, np.ndarray]:
+    """Reduced-cost fixing for set covering from a Lagrangian bound ``L`` and reduced
+    costs ``r``: (columns in no cover cheaper than ``ub``, columns in every one)."""
+    tol = 1e-9 * max(1.0, abs(ub))
+    closed = round_up(L + np.maximum(r, 0.0), integral) >= ub - tol
+    forced = (r < 0) & (round_up(L - r, integral) >= ub - tol)
+    return closed, forced
+
+
+def complete_cover(R: sp.csr_matrix, Rc: sp.csc_matrix, Rt: sp.csr_matrix, cost: np.ndarray,
+                   start: np.ndarray, key: np.ndarray) -> np.ndarray:
+    """A cover from the columns of boolean mask ``start``: uncovered rows are covered
+    greedily (least cost per newly covered row), then redundant columns are dropped,
+    largest ``key`` first."""
+    n, m = R.shape
+    x = start.copy()
+    cnt = R @ x.astype(np.float64)
+    unc = (cnt == 0).astype(np.float64)
+    gains = Rt @ unc
+    while unc.any():
+        score = np.where(gains > 0, cost / np.maximum(gains, 1e-12), np.inf)
+        score[x] = np.inf
+        j = int(np.argmin(score))
+        if not np.isfinite(score[j]):
             break
-        lam = np.clip(lam + theta * (ub - L) / gg * g, 0.0, cap)
-    L, rho, S, _ = evaluate(best_lam)
-    order = np.argsort(rho, kind="stable")
-    worst_in = rho[order[p - 1]] if p >= 1 else 0.0
-    forced_in = L + rho - worst_in          # bound when j must be open
-    useful = forced_in < ub - 1e-9 * max(1.0, abs(ub))
-    useful[S] = True
-    useful[incumbent] = True
-    return max(best_L, L), useful, np.sort(np.asarray(incumbent)), float(ub)
+        x[j] = True
+        rows = Rc.indices[Rc.indptr[j]:Rc.indptr[j + 1]]
+        rows = rows[unc[rows] > 0]
+        d = np.zeros(n)
+        d[rows] = 1.0
+        gains -= Rt @ d
+        unc[rows] = 0.0
+    cnt = R @ x.astype(np.float64)
+    sel = np.flatnonzero(x)
+    for j in sel[np.argsort(-key[sel], kind="stable")]:
+        rows = Rc.indices[Rc.indptr[j]:Rc.indptr[j + 1]]
+        if np.all(cnt[rows] >= 2):
+            x[j] = False
+            cnt[rows] -= 1
+    return np.flatnonzero(x)
 
 
 # --------------------------------------------------------------------------

@@ -98,7 +98,8 @@ class SitingResult:
     gap
         Relative gap ``|objective - bound| / |objective|``; 0 when optimal.
     solver
-        ``"highs"`` or ``"greedy+swap"``.
+        ``"highs"``, ``"greedy+swap"`` or ``"lagrangian"`` (proven by the
+        Lagrangian bound alone).
     time_s
         Wall-clock seconds spent in the call.
     covered
@@ -1388,44 +1389,101 @@ def lscp(
     G = _greedy_set_cover(Rm, cfree, district=dfree, need=inp.need)
     g_obj = float(cfree[G].sum())
     lb = _lscp_lower_bound(Rm, cfree) if Rm.shape[0] else 0.0
-    if inp.costs is None:
-        lb = float(np.ceil(lb - 1e-9))
+    integral = bool(np.all(cfree == np.round(cfree)))
     if inp.need is not None:
         lb = max(lb, float(inp.need.sum()) if inp.costs is None else lb)
+    lb = float(heur.round_up(lb, integral))
     unc_msg = (f"; {int(uncoverable.sum())} demand rows ({float(w[uncoverable].sum()):,.0f} "
                "people) reach no site" if uncoverable.any() else "")
     use_milp = method == "milp" or (method == "auto" and Rm.nnz <= AUTO_MILP_MAX_NNZ)
-    if not use_milp or (Rm.shape[0] == 0 and inp.need is None):
-        opt = _gap(g_obj, lb) == 0
-        return _assemble("lscp", inp, free_idx[G], objective=g_obj, bound=lb, optimal=opt,
-                         solver="greedy+swap", t0=t0,
-                         uncoverable=uncoverable,
-                         message=f"LSCP: {G.size} new sites, {_fmt_gap(_gap(g_obj, lb))}{unc_msg}")
+    plain = inp.need is None or not np.any(inp.need > 0)
     nx = free_idx.size
-    A = Rm.astype(float)
-    lo, hi = [np.ones(Rm.shape[0])], [np.full(Rm.shape[0], np.inf)]
-    Q, qn = _quota_rows(dfree, inp.need, nx)
+    cols = np.ones(nx, bool)
+    forced = np.zeros(nx, bool)
+    if plain and Rm.shape[0] and _gap(g_obj, lb) > 0:
+        # rows containing another row's candidates need no constraint; with equal
+        # costs a candidate reaching a subset of another's rows is never needed
+        Rd, col_ok = _dominance(Rm, columns=inp.costs is None)
+        lag = heur.lagrangian_set_cover(
+            Rd[:, col_ok], cfree[col_ok], ub=g_obj, integral=integral,
+            time_budget_s=max(0.5 * _left(t0, time_limit_s), 0.0))
+        lb = max(lb, lag.bound)
+        ok_idx = np.flatnonzero(col_ok)
+        if lag.incumbent.size and lag.ub < g_obj:
+            G, g_obj = np.sort(ok_idx[lag.incumbent]), lag.ub
+        Rm = Rd
+        # fixing against the best cover known (the subgradient fixed against
+        # costlier ones while it ran)
+        closed, fx = heur.fix_set_cover(lag.dual, lag.reduced, g_obj, integral)
+        lag_useful = lag.useful & ~closed
+        lag_forced = lag.forced | fx
+        cols[ok_idx] = lag_useful
+        cols[~col_ok] = False
+        forced[ok_idx[lag_forced & lag_useful]] = True
+        cols[G] = True
+    if not use_milp or (Rm.shape[0] == 0 and inp.need is None) or (
+            method == "auto" and _gap(g_obj, lb) == 0):
+        opt = _gap(g_obj, lb) == 0
+        solver = "greedy+swap" if not (opt and use_milp) else "lagrangian"
+        return _assemble("lscp", inp, free_idx[G], objective=g_obj, bound=min(lb, g_obj),
+                         optimal=opt, solver=solver, t0=t0, uncoverable=uncoverable,
+                         message=f"LSCP: {G.size} new sites, {_fmt_gap(_gap(g_obj, lb))}{unc_msg}")
+    # HiGHS on the candidates left by the fixing (the best cover's among them)
+    left = _left(t0, time_limit_s)
+    sel, _, mip = _lscp_milp(Rm, cfree, cols, G, forced, dfree=dfree, need=inp.need,
+                             time_limit_s=max(_highs_s(left), 0.01),
+                             mip_rel_gap=mip_rel_gap)
+    g_obj = min(g_obj, float(cfree[sel].sum()))
+    obj = float(cfree[sel].sum())
+    # a better cover uses only the candidates kept: the optimum is at least the
+    # smaller of the greedy cover's cost and the bound on the restricted model
+    mip_bound = min(mip.bound, g_obj) if np.isfinite(mip.bound) else -np.inf
+    bound = min(max(lb, float(heur.round_up(mip_bound, integral))), obj)
+    optimal = mip.status == "optimal" and float(cfree[sel].sum()) <= mip.objective + 1e-9 \
+        or _gap(obj, bound) == 0
+    gap = 0.0 if optimal else _gap(obj, bound)
+    return _assemble("lscp", inp, free_idx[sel], objective=obj, bound=obj if optimal else bound,
+                     optimal=optimal, solver="highs", t0=t0, size=mip.size,
+                     uncoverable=uncoverable,
+                     message=f"LSCP: {sel.size} new sites, {_fmt_gap(gap)}{unc_msg}")
+
+
+def _highs_s(left_s: float) -> float:
+    """HiGHS's own time limit out of ``left_s`` seconds: less the reserve for building
+    the result and a tenth for HiGHS's overrun (it checks its clock between steps)."""
+    return 0.9 * (left_s - _reserve_s(left_s))
+
+
+def _lscp_milp(R: sp.csr_matrix, cost: np.ndarray, cols: np.ndarray, start_sel: np.ndarray,
+               forced: np.ndarray, *, time_limit_s: float, mip_rel_gap: float,
+               dfree: np.ndarray | None = None, need: np.ndarray | None = None
+               ) -> tuple[np.ndarray, float, _Mip]:
+    """Set cover of the rows of ``R`` by the columns of mask ``cols`` (``forced`` ones
+    open) with HiGHS, started from ``start_sel`` (a cover within ``cols``).
+
+    Returns the cheaper of the start and HiGHS's cover, its cost and HiGHS's result.
+    """
+    keep = np.flatnonzero(cols)
+    A = R[:, keep].astype(float)
+    lo, hi = [np.ones(R.shape[0])], [np.full(R.shape[0], np.inf)]
+    Q, qn = _quota_rows(dfree[keep] if dfree is not None else None, need, keep.size)
     if Q.shape[0]:
         A = sp.vstack([A, Q])
         lo.append(qn); hi.append(np.full(qn.size, np.inf))
-    start = np.zeros(nx)
-    start[G] = 1
-    mip = _solve_mip(cfree, A, np.concatenate(lo), np.concatenate(hi), np.zeros(nx), np.ones(nx),
-                     np.ones(nx, bool), maximize=False, time_limit_s=_left(t0, time_limit_s),
-                     start=start,
+    pos = -np.ones(R.shape[1], dtype=np.int64)
+    pos[keep] = np.arange(keep.size)
+    start = np.zeros(keep.size)
+    start[pos[start_sel]] = 1
+    mip = _solve_mip(cost[keep], A, np.concatenate(lo), np.concatenate(hi),
+                     forced[keep].astype(float), np.ones(keep.size), np.ones(keep.size, bool),
+                     maximize=False, time_limit_s=time_limit_s, start=start,
                      mip_rel_gap=mip_rel_gap)
-    sel = G
+    sel, val = start_sel, float(cost[start_sel].sum())
     if mip.x is not None:
-        cand = np.flatnonzero(mip.x > 0.5)
-        if float(cfree[cand].sum()) <= g_obj:
-            sel = cand
-    obj = float(cfree[sel].sum())
-    bound = max(mip.bound, lb) if np.isfinite(mip.bound) else lb
-    optimal = mip.status == "optimal" or _gap(obj, bound) == 0
-    gap = 0.0 if optimal else _gap(obj, bound)
-    return _assemble("lscp", inp, free_idx[sel], objective=obj, bound=bound, optimal=optimal,
-                     solver="highs", t0=t0, size=mip.size, uncoverable=uncoverable,
-                     message=f"LSCP: {sel.size} new sites, {_fmt_gap(gap)}{unc_msg}")
+        cand = keep[np.flatnonzero(mip.x > 0.5)]
+        if float(cost[cand].sum()) <= val:
+            sel, val = cand, float(cost[cand].sum())
+    return np.sort(sel), val, mip
 
 
 # --------------------------------------------------------------------------
@@ -1468,6 +1526,14 @@ def _nearest(D: _Dist, sel: np.ndarray) -> np.ndarray:
     if sel.size == 0:
         return D.base.copy()
     return np.minimum(D.base, _row_min(D.Tf[:, sel])[0])
+
+
+def _integral_costs(D: _Dist) -> bool:
+    """Whether every weighted cost of a p-median instance is an integer (so is the optimum)."""
+    def whole(v: np.ndarray) -> bool:
+        return bool(np.all(v == np.round(v)))
+
+    return whole(D.w) and whole(D.Tf.data) and whole(D.base[np.isfinite(D.base)])
 
 
 def _dense(D: _Dist, limit: float = 2e7) -> tuple[np.ndarray, np.ndarray] | None:
@@ -1546,20 +1612,22 @@ def p_median(
     nr, mf = D.Tf.shape
     H = None
     dense = _dense(D)
-    lag_lb = -np.inf
-    useful = None
+    lag = None
+    integral = _integral_costs(D)
     if dense is not None:
         C, bpen = dense
         H, h_obj = heur.greedy_swap_median(C, D.w, p, base=bpen, district=D.dfree, need=inp.need,
                                            deadline=t0 + 0.5 * time_limit_s)
         lag_s = min(0.25 * time_limit_s, deadline - time.perf_counter())
         if inp.need is None and p < mf and lag_s > 0:
-            lag_lb, useful, H, h_obj = heur.lagrangian_median(
-                C, D.w, p, base=bpen, incumbent=H, ub=h_obj, time_budget_s=lag_s)
+            lag = heur.lagrangian_median(C, D.w, p, base=bpen, incumbent=H, ub=h_obj,
+                                         time_budget_s=lag_s, integral=integral)
+            H = lag.incumbent
         del C
     elif method == "heuristic":
         raise _fail("method", f'"heuristic" needs a dense {nr} x {mf} matrix, too large.',
                     'use method="milp" or "auto" (sparse reduced MILP)')
+    lag_lb = lag.bound if lag is not None else -np.inf
     unc_msg = (f"; {int(D.uncoverable.sum())} demand rows "
                f"({float(inp.w[D.uncoverable].sum()):,.0f} people) reach no candidate"
                if D.uncoverable.any() else "")
@@ -1569,20 +1637,26 @@ def p_median(
         return float(D.w @ d) if np.all(np.isfinite(d)) else np.inf
 
     rowmin = _row_min(D.Tf)[0]
-    lb_simple = float(D.w @ np.minimum(D.base, rowmin))
-    if method == "heuristic" or (method == "auto" and D.Tf.nnz > 4 * AUTO_MILP_MAX_NNZ
-                                 and H is not None):
-        obj = true_cost(H)
-        lb_h = min(max(lb_simple, lag_lb), obj)
-        return _assemble("p_median", inp, D.free_idx[H], objective=obj, bound=lb_h,
-                         optimal=_gap(obj, lb_h) == 0, solver="greedy+swap", t0=t0,
+    lb_simple = float(heur.round_up(D.w @ np.minimum(D.base, rowmin), integral))
+    h_cost = true_cost(H) if H is not None else np.inf
+    proven = method != "milp" and H is not None and _gap(h_cost, max(lb_simple, lag_lb)) == 0
+    if proven or method == "heuristic" or (method == "auto" and D.Tf.nnz > 4 * AUTO_MILP_MAX_NNZ
+                                           and H is not None):
+        lb_h = min(max(lb_simple, lag_lb), h_cost)
+        solver = "lagrangian" if proven and lag is not None else "greedy+swap"
+        what = "p-median" if proven else "p-median heuristic"
+        return _assemble("p_median", inp, D.free_idx[H], objective=h_cost, bound=lb_h,
+                         optimal=_gap(h_cost, lb_h) == 0, solver=solver, t0=t0,
                          uncoverable=D.uncoverable,
-                         message=f"p-median heuristic: {obj:,.6g} person-s, "
-                                 f"{_fmt_gap(_gap(obj, lb_h))}{unc_msg}")
-    best_sel, best_obj = (H, true_cost(H)) if H is not None else (None, np.inf)
-    if useful is not None and H is not None and np.isfinite(best_obj):
-        # Lagrangian fixing: candidates that cannot beat the heuristic are left out
-        useful = useful.copy()
+                         message=f"{what}: {h_cost:,.6g} person-s, "
+                                 f"{_fmt_gap(_gap(h_cost, lb_h))}{unc_msg}")
+    best_sel, best_obj = (H, h_cost) if H is not None else (None, np.inf)
+    forced = np.zeros(mf, bool)
+    if lag is not None and np.isfinite(best_obj):
+        # reduced-cost fixing: candidates in no solution better than the incumbent
+        # are left out (the incumbent's own stay, so the MILP can start from it),
+        # candidates in every better solution are opened
+        useful = lag.useful.copy()
         useful[H] = True
         keep_cols = np.flatnonzero(useful)
         Tk = D.Tf[:, keep_cols].tocsr()
@@ -1592,6 +1666,7 @@ def p_median(
             D = _Dist(D.rows, D.w, D.base, Tk, D.free_idx[keep_cols],
                       D.dfree[keep_cols] if D.dfree is not None else None, D.uncoverable)
             best_sel = np.sort(remap[H])
+            forced = lag.forced[keep_cols]
             mf = keep_cols.size
     rowmin = _row_min(D.Tf)[0]
     counts = np.diff(D.Tf.indptr)
@@ -1624,6 +1699,7 @@ def p_median(
     status = "other"
     size = (0, 0, 0)
     const = 0.0
+    mip_deadline = time.perf_counter() + _highs_s(deadline - time.perf_counter())
     while True:
         in_set = D.Tf.data <= level[er] + 1e-12
         beyond = np.where(in_set, np.inf, D.Tf.data)
@@ -1681,11 +1757,12 @@ def p_median(
                     taken[pr[t]] = True
             sval = (~taken[s_rows]).astype(float)
             start = np.concatenate([xs, zval, sval])
-        remaining = deadline - time.perf_counter()
+        remaining = mip_deadline - time.perf_counter()
         if remaining <= 0:
             break
         mip = _solve_mip(c, A, np.concatenate([np.asarray(v, float) for v in lo]),
-                         np.concatenate([np.asarray(v, float) for v in hi]), np.zeros(nv),
+                         np.concatenate([np.asarray(v, float) for v in hi]),
+                         np.concatenate([forced.astype(float), np.zeros(k + ns)]),
                          np.ones(nv), integer, maximize=False, time_limit_s=remaining,
                          start=start, mip_rel_gap=mip_rel_gap)
         size = mip.size
@@ -1705,7 +1782,7 @@ def p_median(
         s_used = np.zeros(nr, bool)
         s_used[model_rows[s_rows]] = mip.x[mf + k:] > 0.5
         grow = s_used & ~exact
-        if status != "optimal" or not grow.any() or time.perf_counter() >= deadline:
+        if status != "optimal" or not grow.any() or time.perf_counter() >= mip_deadline:
             break
         d_now = _nearest(D, sel)
         level = np.where(grow, np.maximum(np.where(np.isfinite(d_now), d_now, nxt), nxt), level)
@@ -1720,7 +1797,7 @@ def p_median(
     obj = best_obj + 0.0
     if not np.isfinite(bound):
         bound = lb_simple
-    bound = max(bound, lag_lb)
+    bound = max(float(heur.round_up(bound, integral)), lag_lb)
     optimal = (status == "optimal" and _gap(obj, bound) <= max(mip_rel_gap, 1e-9) * 10) \
         or _gap(obj, bound) == 0
     gap = 0.0 if optimal else _gap(obj, bound)

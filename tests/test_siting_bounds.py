@@ -132,3 +132,106 @@ def test_city_mclp_holds_its_time_limit():
     assert r.objective == pytest.approx(value)
     assert r.bound >= r.objective
     assert r.gap == pytest.approx((r.bound - r.objective) / r.objective)
+
+
+# ------------------------------------------------------------------ p-median and LSCP
+def median_value(C: np.ndarray, w: np.ndarray, base: np.ndarray, S) -> float:
+    return float(w @ np.minimum(base, C[:, list(S)].min(axis=1)))
+
+
+def tie_instance(seed: int, n: int = 14, m: int = 9, integral: bool = True):
+    """Small p-median instance; integer costs 1..6 and weights 1..3 give many ties."""
+    rng = np.random.default_rng(seed)
+    if integral:
+        C = rng.integers(1, 7, (n, m)).astype(float)
+        w = rng.integers(1, 4, n).astype(float)
+    else:
+        C = rng.uniform(0.5, 6.0, (n, m))
+        w = rng.uniform(0.5, 3.0, n)
+    base = np.full(n, 1e4)
+    if seed % 3 == 0:                      # an existing site serving some rows
+        base = np.where(rng.random(n) < 0.4, rng.integers(1, 7, n), 1e4).astype(float)
+    return C, w, base
+
+
+@pytest.mark.parametrize("seed", range(12))
+@pytest.mark.parametrize("p", [1, 2, 3])
+def test_median_lagrangian_bound_and_fixing_agree_with_brute_force(seed, p):
+    integral = seed % 2 == 0
+    C, w, base = tie_instance(seed, integral=integral)
+    m = C.shape[1]
+    subsets = list(itertools.combinations(range(m), p))
+    values = np.array([median_value(C, w, base, S) for S in subsets])
+    best = float(values.min())
+    rng = np.random.default_rng(seed + 100)
+    start = np.sort(rng.choice(m, p, replace=False))     # a poor incumbent: fixing must hold
+    ub = median_value(C, w, base, start)
+    lag = heur.lagrangian_median(C, w, p, base=base, incumbent=start, ub=ub,
+                                 time_budget_s=5.0, integral=integral)
+    assert lag.bound <= best + 1e-9 * max(1.0, best)
+    assert lag.ub == pytest.approx(median_value(C, w, base, lag.incumbent))
+    assert lag.ub <= ub + 1e-9
+    better = values < lag.ub - 1e-9 * max(1.0, lag.ub)
+    for S, ok in zip(subsets, better):
+        if ok:                      # every strictly better solution survives the fixing
+            assert lag.useful[list(S)].all()
+            assert set(np.flatnonzero(lag.forced)) <= set(S)
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_set_cover_lagrangian_bound_and_fixing_agree_with_brute_force(seed):
+    rng = np.random.default_rng(seed)
+    n, m = 12, 9
+    R = rng.random((n, m)) < 0.3
+    R[np.arange(n), rng.integers(0, m, n)] = True            # every row coverable
+    R[:, 0] = R[:, 1] if seed % 4 == 0 else R[:, 0]           # identical columns
+    cost = np.ones(m) if seed % 2 == 0 else rng.integers(1, 4, m).astype(float)
+    covers = [(S, float(cost[list(S)].sum())) for k in range(1, m + 1)
+              for S in itertools.combinations(range(m), k) if R[:, list(S)].any(axis=1).all()]
+    best = min(v for _, v in covers)
+    ub = float(cost.sum())                                     # the worst cover: every column
+    lag = heur.lagrangian_set_cover(sp.csr_matrix(R), cost, ub=ub, time_budget_s=5.0,
+                                    integral=True)
+    assert lag.bound <= best + 1e-9
+    if lag.incumbent.size:                                     # the relaxation's own cover
+        assert R[:, lag.incumbent].any(axis=1).all()
+        assert lag.ub == pytest.approx(cost[lag.incumbent].sum())
+    assert lag.ub <= ub
+    for S, v in covers:
+        if v < lag.ub - 1e-9:
+            assert lag.useful[list(S)].all()
+            assert set(np.flatnonzero(lag.forced)) <= set(S)
+
+
+@pytest.mark.parametrize("seed", range(10))
+def test_lscp_answer_and_bound_bracket_the_brute_force_optimum(seed):
+    rng = np.random.default_rng(seed)
+    n, m = 16, 10
+    T = rng.integers(1, 9, (n, m)).astype(float)              # integer times: ties
+    w = rng.integers(0, 3, n).astype(float)
+    thr = 3.0
+    cov = T <= thr
+    need = (w > 0) & cov.any(axis=1)
+    best = next(k for k in range(m + 1) for S in itertools.combinations(range(m), k)
+                if np.all(cov[:, list(S)].any(axis=1)[need]))
+    for method in ("auto", "heuristic"):
+        r = siting.lscp(T, w, threshold_s=thr, method=method, time_limit_s=5)
+        assert np.all(cov[:, r.new_sites].any(axis=1)[need])
+        assert r.bound <= best + 1e-9 <= r.objective + 1e-9
+        if r.optimal:
+            assert r.objective == best
+
+
+@pytest.mark.parametrize("seed", range(8))
+@pytest.mark.parametrize("p", [2, 3])
+def test_p_median_with_ties_brackets_the_brute_force_optimum(seed, p):
+    C, w, _ = tie_instance(seed, n=18, m=10)
+    best = min(float(w @ C[:, list(S)].min(axis=1))
+               for S in itertools.combinations(range(10), p))
+    for method in ("auto", "heuristic"):
+        r = siting.p_median(C, w, p, method=method, time_limit_s=5)
+        assert r.objective == pytest.approx(float(w @ C[:, r.new_sites].min(axis=1)))
+        assert r.bound <= best + 1e-9
+        if r.optimal:
+            assert r.objective == pytest.approx(best)
+    assert siting.p_median(C, w, p, time_limit_s=5).optimal

@@ -133,3 +133,57 @@ def test_other_models_hold_a_tiny_time_limit(model):
     wall = time.perf_counter() - t
     assert wall <= limit + SLACK_S
     check_at_limit(r, value, maximize)
+
+
+def graph_costs(n: int, seed: int) -> np.ndarray:
+    """Shortest-path lengths on a connected random graph with n^2/50 edges of length 1..100
+    (the make-up of the classic p-median test set)."""
+    import scipy.sparse as sp
+    from scipy.sparse.csgraph import shortest_path
+
+    rng = np.random.default_rng(seed)
+    order = rng.permutation(n)
+    extra = n * n // 50 - (n - 1)
+    a = np.concatenate([order[1:], rng.integers(0, n, extra)])
+    b = np.concatenate([order[rng.integers(0, np.arange(1, n))], rng.integers(0, n, extra)])
+    keep = a != b
+    lengths = rng.integers(1, 101, a.size).astype(float)
+    G = sp.csr_matrix((lengths[keep], (a[keep], b[keep])), shape=(n, n))
+    return shortest_path(G, directed=False)
+
+
+@pytest.mark.parametrize("limit", [0.5, 4.0])
+def test_p_median_on_an_800_node_graph_holds_its_time_limit(limit):
+    C = graph_costs(800, 3)
+    w = np.ones(800)
+    t = time.perf_counter()
+    r = siting.p_median(C, w, 10, time_limit_s=limit)
+    wall = time.perf_counter() - t
+    assert wall <= limit + SLACK_S
+    assert len(r.new_sites) == 10
+    check_at_limit(r, float(C[:, r.new_sites].min(axis=1).sum()), maximize=False)
+
+
+def test_lscp_at_city_scale_holds_its_time_limit():
+    from scipy.spatial import cKDTree
+
+    rng = np.random.default_rng(5)
+    g = (np.arange(70) + 0.5) * 200.0
+    xy = np.column_stack([a.ravel() for a in np.meshgrid(g, g)])     # 4,900 cells
+    xy = xy[rng.random(len(xy)) < 0.85]
+    D = cKDTree(xy).sparse_distance_matrix(cKDTree(xy), 520.0, output_type="coo_matrix")
+    import scipy.sparse as sp
+
+    n = len(xy)
+    T = sp.csr_matrix((np.concatenate([D.data[D.row != D.col], np.zeros(n)]),
+                       (np.concatenate([D.row[D.row != D.col], np.arange(n)]),
+                        np.concatenate([D.col[D.row != D.col], np.arange(n)]))), shape=(n, n))
+    w = rng.integers(1, 500, n).astype(float)
+    limit = 2.0
+    t = time.perf_counter()
+    r = siting.lscp(T, w, threshold_s=520.0, time_limit_s=limit)
+    wall = time.perf_counter() - t
+    assert wall <= limit + SLACK_S
+    assert np.all(np.diff(T[:, r.new_sites].indptr) > 0)             # a real cover
+    check_at_limit(r, float(len(r.new_sites)), maximize=False)
+    assert r.bound >= 0.65 * r.objective      # the LP bound; rows sharing no site give 0.49

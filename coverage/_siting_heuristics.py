@@ -472,6 +472,9 @@ class LagrangianFix:
         The unrounded bound and the reduced cost of every column at the best
         multipliers (set covering; empty for the p-median), for fixing
         against a later incumbent with :func:`fix_set_cover`.
+    multipliers
+        The best multipliers (p-median: one per row), to start
+        :func:`median_branch_and_bound` from.
     """
 
     bound: float
@@ -482,10 +485,12 @@ class LagrangianFix:
     iterations: int
     dual: float = -np.inf
     reduced: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    multipliers: np.ndarray = field(default_factory=lambda: np.zeros(0))
 
 
 def _subgradient(evaluate, lam: np.ndarray, cap: np.ndarray, ub_of, *, integral: bool,
-                 deadline: float, max_iter: int, on_step=None) -> tuple[float, int]:
+                 deadline: float, max_iter: int, on_step=None,
+                 theta: float = 2.0) -> tuple[float, int]:
     """Maximise a Lagrangian dual by subgradient steps aimed at the incumbent's cost.
 
     ``evaluate(lam)`` returns ``(L, g)``: the dual value and a subgradient;
@@ -495,7 +500,7 @@ def _subgradient(evaluate, lam: np.ndarray, cap: np.ndarray, ub_of, *, integral:
     ``max_iter`` steps. Returns the best bound and the number of steps, and
     leaves the multipliers of the best bound in ``lam``.
     """
-    best_L, theta, stall, it = -np.inf, 2.0, 0, 0
+    best_L, stall, it = -np.inf, 0, 0
     best_lam = lam.copy()
     for it in range(1, max_iter + 1):
         L, g = evaluate(lam)
@@ -616,7 +621,115 @@ def lagrangian_median(C: np.ndarray, w: np.ndarray, p: int, *, base: np.ndarray,
     useful = ~closed
     useful[forced] = True
     return LagrangianFix(float(round_up(best_L, integral)), useful, forced & ~closed,
-                         state["inc"], state["ub"], its)
+                         state["inc"], state["ub"], its, float(best_L), np.zeros(0), lam)
+
+
+def median_branch_and_bound(C: np.ndarray, w: np.ndarray, p: int, *, base: np.ndarray,
+                            incumbent: np.ndarray, ub: float, deadline: float,
+                            integral: bool = False, lam: np.ndarray | None = None,
+                            root_iter: int = 300,
+                            node_iter: int = 20) -> tuple[np.ndarray, float, float, bool]:
+    """Branch and bound for the p-median problem on the Lagrangian bound.
+
+    A node opens the columns ``F`` and closes the columns ``X``; its bound is
+    the Lagrangian bound of :func:`lagrangian_median` for the ``p - |F|``
+    picks left, the open columns acting as always-open sites, raised by
+    subgradient steps from the parent's multipliers. A node whose bound
+    reaches ``ub`` is dropped; at the others the columns whose forced
+    opening would reach it are closed for the whole subtree, the relaxed
+    solution (with ``F``) is tried as a new incumbent, and the node is split
+    on the pick of least ``rho`` (opened first, then closed). Depth first.
+
+    Returns
+    -------
+    incumbent, ub, bound, done
+        The best solution and its cost, a lower bound on the optimum (the
+        smallest bound of the nodes left when ``deadline`` stopped the
+        search) and whether the search finished (then ``bound == ub``).
+    """
+    n, m = C.shape
+    WC = w[:, None] * C
+    order = np.argsort(WC, axis=1)
+    WS = np.take_along_axis(WC, order, axis=1)
+    wb0 = w * base
+    best_sel = np.sort(np.asarray(incumbent, dtype=np.int64))
+    state = {"ub": float(ub)}
+
+    def cost_of(sel: np.ndarray) -> float:
+        return float(np.minimum(wb0, WC[:, sel].min(axis=1)).sum())
+
+    def pruned(L: float) -> bool:
+        u = state["ub"]
+        return bool(round_up(L, integral) >= u - 1e-9 * max(1.0, abs(u)))
+
+    lam0 = np.minimum(WS[:, 1] if m > 1 else WS[:, 0], wb0) if lam is None \
+        else np.minimum(lam, wb0)
+    stack: list[tuple[tuple[int, ...], np.ndarray, np.ndarray, float]] = [
+        ((), np.zeros(m, bool), lam0, -np.inf)]
+    first = True
+    while stack:
+        if time.perf_counter() >= deadline:
+            break
+        F, X, lam, _ = stack.pop()
+        pp = p - len(F)
+        Fi = np.array(F, dtype=np.int64)
+        wb = np.minimum(wb0, WC[:, Fi].min(axis=1)) if Fi.size else wb0
+        if pp == 0:
+            v = float(wb.sum())
+            if v < state["ub"]:
+                best_sel, state["ub"] = np.sort(Fi), v
+            continue
+        allowed = ~X
+        allowed[Fi] = False
+        if allowed.sum() < pp:
+            continue
+        # only entries cheaper than a row's open sites can be below its multiplier
+        K = max(int((WS < wb[:, None]).sum(axis=1).max()), 1)
+        WSk, ok_ = WS[:, :K], order[:, :K]
+        allowed_o = allowed[ok_]
+        lam = np.minimum(lam, wb)
+
+        def evaluate(lam: np.ndarray, keep: dict) -> tuple[float, np.ndarray]:
+            M = (WSk < lam[:, None]) & allowed_o
+            rho = np.bincount(ok_[M], weights=(WSk - lam[:, None])[M],
+                              minlength=m).astype(float)
+            rho[~allowed] = np.inf
+            part = np.argpartition(rho, pp - 1)
+            S = part[:pp]
+            L = float(lam.sum() + np.minimum(wb - lam, 0.0).sum() + rho[S].sum())
+            inS = np.zeros(m, bool)
+            inS[S] = True
+            keep.update(rho=rho, S=S, L=L)
+            return L, 1.0 - (M & inS[ok_]).sum(axis=1) - (wb < lam)
+
+        last: dict = {}
+        best_L, _ = _subgradient(lambda v: evaluate(v, last), lam, wb, lambda: state["ub"],
+                                 integral=integral, deadline=deadline,
+                                 max_iter=root_iter if first else node_iter, theta=1.0)
+        first = False
+        if pruned(best_L):
+            continue
+        info: dict = {}
+        L, _ = evaluate(lam, info)             # lam holds the best multipliers now
+        rho, S = info["rho"], info["S"]
+        sel = np.concatenate([Fi, S])
+        v = cost_of(sel)
+        if v < state["ub"]:
+            best_sel, state["ub"] = np.sort(sel), v
+            if pruned(L):
+                continue
+        worst = float(rho[S].max())
+        lift = np.where(np.isfinite(rho), L + rho - worst, -np.inf)
+        X = X | (round_up(lift, integral) >= state["ub"] - 1e-9 * max(1.0, abs(state["ub"])))
+        X[S] = False
+        j = int(S[np.argmin(rho[S])])
+        Xc = X.copy()
+        Xc[j] = True
+        stack.append((F, Xc, lam.copy(), L))
+        stack.append((F + (j,), X, lam.copy(), L))
+    done = not stack
+    bound = state["ub"] if done else min(state["ub"], min(b for *_, b in stack))
+    return best_sel, state["ub"], float(round_up(bound, integral)), done
 
 
 def lagrangian_set_cover(R: sp.csr_matrix, cost: np.ndarray, *, ub: float,

@@ -59,6 +59,12 @@ __all__ = [
 #: uses the heuristics (p-median: four times as many).
 AUTO_MILP_MAX_NNZ = 3_000_000
 
+#: ``method="auto"`` of :func:`p_median` branches on the Lagrangian bound
+#: instead of handing the fixed model to HiGHS for at most this many new sites
+#: and a fixed dense model of at most ``_BB_MAX_ENTRIES`` demand x candidate pairs.
+_BB_MAX_P = 10
+_BB_MAX_ENTRIES = 4_000_000
+
 #: ``method="auto"`` of :func:`mclp` hands the reduced model to HiGHS only up
 #: to this many non-zeros; larger models (a city's cells as candidates, radii
 #: reaching dozens of cells) are not solved by HiGHS within minutes, so they
@@ -1668,6 +1674,26 @@ def p_median(
             best_sel = np.sort(remap[H])
             forced = lag.forced[keep_cols]
             mf = keep_cols.size
+    if method == "auto" and lag is not None and np.isfinite(best_obj) and p <= _BB_MAX_P \
+            and nr * mf <= _BB_MAX_ENTRIES:
+        # few sites: the LP relaxation leaves a gap HiGHS closes slowly, while
+        # branching on the Lagrangian bound of the fixed instance does it fast
+        C, bpen = _dense(D)
+        left = deadline - time.perf_counter()
+        sel, _, lb_bb, done = heur.median_branch_and_bound(
+            C, D.w, p, base=bpen, incumbent=best_sel, ub=best_obj, integral=integral,
+            lam=lag.multipliers, root_iter=50, deadline=deadline - _reserve_s(left))
+        del C
+        obj = true_cost(sel)
+        if obj > best_obj:
+            sel, obj = best_sel, best_obj
+        bound = min(max(lb_bb, lag_lb), obj)
+        optimal = done or _gap(obj, bound) == 0
+        gap = 0.0 if optimal else _gap(obj, bound)
+        return _assemble("p_median", inp, D.free_idx[sel], objective=obj,
+                         bound=obj if optimal else bound, optimal=optimal,
+                         solver="lagrangian", t0=t0, uncoverable=D.uncoverable,
+                         message=f"p-median: {obj:,.6g} person-s, {_fmt_gap(gap)}{unc_msg}")
     rowmin = _row_min(D.Tf)[0]
     counts = np.diff(D.Tf.indptr)
     er = np.repeat(np.arange(nr), counts)

@@ -235,3 +235,24 @@ def test_p_median_with_ties_brackets_the_brute_force_optimum(seed, p):
         if r.optimal:
             assert r.objective == pytest.approx(best)
     assert siting.p_median(C, w, p, time_limit_s=5).optimal
+
+
+@pytest.mark.parametrize("seed", range(10))
+@pytest.mark.parametrize("p", [2, 3])
+def test_median_branch_and_bound_equals_brute_force(seed, p):
+    integral = seed % 2 == 0
+    C, w, base = tie_instance(seed, n=16, m=10, integral=integral)
+    best = min(median_value(C, w, base, S) for S in itertools.combinations(range(10), p))
+    start = np.arange(p)                                   # a poor incumbent
+    ub = median_value(C, w, base, start)
+    sel, val, bound, done = heur.median_branch_and_bound(
+        C, w, p, base=base, incumbent=start, ub=ub, integral=integral,
+        deadline=time.perf_counter() + 10)
+    assert done
+    assert val == pytest.approx(best) and median_value(C, w, base, sel) == pytest.approx(val)
+    assert bound == pytest.approx(best)
+    # stopped before the first node: the answer is the start and the bound says nothing wrong
+    sel, val, bound, done = heur.median_branch_and_bound(
+        C, w, p, base=base, incumbent=start, ub=ub, integral=integral,
+        deadline=time.perf_counter() - 1)
+    assert not done and val == ub and bound <= best

@@ -17,7 +17,9 @@ rows reaching the same candidate set are merged with their weights summed),
 or with vectorised heuristics (greedy, swap local search, iterated local
 search for MCLP) that report a bound on the best value (submodularity,
 Lagrangian relaxation), chosen automatically for large instances or used
-after a time-out. HiGHS's answers are checked against the solution they
+after a time-out. For p-median and LSCP the Lagrangian bound also fixes
+candidates that cannot be in a better solution before HiGHS (or, for
+p-median with few sites, a branch and bound on that bound) sees the model. HiGHS's answers are checked against the solution they
 come with, and ``time_limit_s`` covers the whole call.
 
 Candidate sites come from :func:`candidates_from_cells`,
@@ -1354,7 +1356,13 @@ def lscp(
         Minimum number of open sites per district, as in :func:`mclp`.
     time_limit_s, method, mip_rel_gap
         As in :func:`mclp`. The heuristic is greedy set cover with redundant
-        sites dropped; its bound comes from rows that share no candidate.
+        sites dropped; without quota, rows containing another row's
+        candidates and (without costs) candidates reaching a subset of
+        another's rows are dropped, and the Lagrangian relaxation of the
+        cover rows gives the bound (as strong as the LP relaxation, raised to
+        an integer with integral costs), covers completed from its relaxed
+        solutions, and reduced-cost fixing. HiGHS then solves the model
+        left, started from the best cover.
 
     Returns
     -------
@@ -1588,12 +1596,19 @@ def p_median(
     quota, candidate_district
         Minimum number of open sites per district, as in :func:`mclp`.
     time_limit_s, method, mip_rel_gap
-        As in :func:`mclp`. The exact method solves a sequence of reduced
-        MILPs: each demand row only gets assignment variables for candidates
-        nearer than a per-row level (initially the heuristic's travel time)
-        plus one slack priced at the next nearer time, a relaxation whose
-        optimum is the true optimum once no slack is used; levels grow for
-        rows that use their slack.
+        As in :func:`mclp`. Greedy + swap gives a first answer; on a dense
+        instance without quota, the Lagrangian relaxation of the assignment
+        constraints (subgradient steps, as strong as the LP relaxation)
+        gives a lower bound, raised to the next integer when every weighted
+        cost is an integer, and closes the candidates whose forced opening
+        lifts it to the incumbent's cost (reduced-cost fixing). What is left
+        is solved exactly: with ``method="auto"`` and at most 10 new sites
+        by branch and bound on the Lagrangian bound, otherwise by a sequence
+        of reduced MILPs: each demand row only gets assignment variables for
+        candidates nearer than a per-row level (initially the heuristic's
+        travel time) plus one slack priced at the next nearer time, a
+        relaxation whose optimum is the true optimum once no slack is used;
+        levels grow for rows that use their slack.
 
     Returns
     -------

@@ -29,6 +29,7 @@ from coverage.i18n import (FACILITY_TYPES, LANG_NAMES, LANGS, MODES, error_text,
                            mode_label, problem_text, t)
 from coverage.mapping import BASEMAPS, build_map, public_mask
 from ui import folium_view, logic, report_view
+from ui.logic import LANG_WIDGETS, wkey
 from ui.new_area import new_area_panel
 
 THRESHOLDS_MIN = (5, 10, 15, 20, 30)
@@ -236,7 +237,7 @@ def _later(key: str, value: Any) -> None:
 
 def _apply_later() -> None:
     for key, value in st.session_state.pop("_pending", {}).items():
-        st.session_state[key] = value
+        st.session_state[_key(key)] = value
 
 
 def _show_flash() -> None:
@@ -285,24 +286,26 @@ def _set_scenario(scenario: Any) -> None:
 
 
 # --------------------------------------------------------------------------- sidebar
-#: Widgets whose option labels depend on the language. The browser keeps a choice
-#: as its label, so after a language switch each value is set again from its
-#: canonical id (type, mode, preset, ...) and the browser gets the new label.
-LANG_WIDGETS = ("facility_types", "mode", "preset", "basemap", "grid_layer", "choropleth",
-                "plan_type", "remove_ids", "sit_model", "sit_type", "sit_cand", "sit_limit",
-                "sit_quota", "up_coord", "cmp_a", "cmp_b", "na_province", "na_city", "na_county")
+def _key(name: str) -> str:
+    """Session-state key of widget ``name`` in the page's current language."""
+    ss = st.session_state
+    return wkey(name, ss.get("lang", LANGS[0]))
 
 
 def _cb_lang() -> None:
-    """Re-set the language-dependent widgets from their canonical values.
+    """Carry the language-dependent widgets' choices over to the new language's widgets.
 
-    Runs before the page is drawn, while the widgets still read the browser's
-    labels in the previous language.
+    Runs before the page is drawn; the previous language's widgets were read
+    from the browser with the labels they were drawn with, so their values
+    are the canonical ids (type, mode, preset, ...).
     """
     ss = st.session_state
-    for key in LANG_WIDGETS:
-        if key in ss:
-            ss[key] = ss[key]
+    new, old = ss.get("lang", LANGS[0]), ss.get("_lang_drawn", LANGS[0])
+    if new == old:
+        return
+    for name in LANG_WIDGETS:
+        if wkey(name, old) in ss:
+            ss[wkey(name, new)] = ss[wkey(name, old)]
 
 
 def _sidebar() -> dict[str, Any]:
@@ -310,31 +313,32 @@ def _sidebar() -> dict[str, Any]:
     sb = st.sidebar
     lang = sb.radio("语言 / Language", LANGS, format_func=LANG_NAMES.__getitem__, key="lang",
                     horizontal=True, on_change=_cb_lang)
+    st.session_state["_lang_drawn"] = lang
     sb.header(t("settings", lang))
     from coverage.workflow import READING_SPACE_TYPES
 
     types = sb.multiselect(t("existing_types", lang), FACILITY_TYPES,
-                           default=list(READING_SPACE_TYPES), key="facility_types",
+                           default=list(READING_SPACE_TYPES), key=wkey("facility_types", lang),
                            format_func=lambda v: facility_type_label(v, lang),
                            help=t("existing_types_help", lang))
-    mode = sb.radio(t("mode", lang), MODES, key="mode", horizontal=True,
+    mode = sb.radio(t("mode", lang), MODES, key=wkey("mode", lang), horizontal=True,
                     format_func=lambda v: mode_label(v, lang))
     threshold = sb.select_slider(t("threshold_min", lang), THRESHOLDS_MIN, value=15,
                                  key="threshold_min")
     presets = _presets()
     by_id = {p.id: p for p in presets}
     ids = tuple(by_id)
-    preset = sb.selectbox(t("preset", lang), ids, key="preset",
+    preset = sb.selectbox(t("preset", lang), ids, key=wkey("preset", lang),
                           index=ids.index(DEFAULT_PRESET) if DEFAULT_PRESET in ids else 0,
                           format_func=lambda v: by_id[v].name_zh if lang == "zh" else by_id[v].name_en)
     sb.header(t("layers", lang))
-    basemap = sb.selectbox(t("basemap", lang), BASEMAPS, key="basemap",
+    basemap = sb.selectbox(t("basemap", lang), BASEMAPS, key=wkey("basemap", lang),
                            format_func=lambda v: t(f"basemap_{v}", lang))
     tianditu_key = ""
     if basemap == "tianditu":
         tianditu_key = sb.text_input(t("tianditu_key", lang), key="tianditu_key", type="password",
                                      help=t("tianditu_key_help", lang))
-    grid_layer = sb.radio(t("grid_layer", lang), GRID_LAYERS, key="grid_layer",
+    grid_layer = sb.radio(t("grid_layer", lang), GRID_LAYERS, key=wkey("grid_layer", lang),
                           format_func=lambda v: t(f"grid_layer_{v}", lang))
     show_uncovered = sb.checkbox(t("show_uncovered", lang), value=True, key="show_uncovered")
     show_catchments = sb.checkbox(t("show_catchments", lang), value=False, key="show_catchments")
@@ -350,7 +354,7 @@ def _cb_add_lonlat(area: Any, base: Any, lang: str) -> None:
     ss = st.session_state
     try:
         ss["scenario"] = logic.add_planned(ss["scenario"], base, area=area, lon=ss["add_lon"],
-                                           lat=ss["add_lat"], facility_type=ss["plan_type"], lang=lang)
+                                           lat=ss["add_lat"], facility_type=ss[_key("plan_type")], lang=lang)
         _flash("success", t("planned_added", lang).format(id=ss["scenario"].added[-1].facility_id))
     except InputError as exc:
         _flash("error", _problem_text(exc.problems, lang))
@@ -393,19 +397,19 @@ def _cb_load(store_file: str, lang: str, base_ids: set[str], preset_ids: tuple[s
         return
     ss["scenario"] = sc
     ss["scn_name"] = sc.name
-    ss["remove_ids"] = [r for r in sc.removed if r in base_ids]
+    ss[_key("remove_ids")] = [r for r in sc.removed if r in base_ids]
     ss["proposal"] = None
     ss["scenario_siting"] = sc.siting
     p = sc.params or {}
     types = [x for x in p.get("facility_types", []) if x in FACILITY_TYPES]
     if types:
-        ss["facility_types"] = types
+        ss[_key("facility_types")] = types
     if p.get("mode") in MODES:
-        ss["mode"] = p["mode"]
+        ss[_key("mode")] = p["mode"]
     if p.get("threshold_min") in THRESHOLDS_MIN:
         ss["threshold_min"] = p["threshold_min"]
     if p.get("preset") in preset_ids:
-        ss["preset"] = p["preset"]
+        ss[_key("preset")] = p["preset"]
     _flash("success", t("scenario_loaded", lang).format(name=logic.literal(sc.name)))
 
 
@@ -451,7 +455,7 @@ def _edit_tab(area: Any, base: Any, scenario: Any, lang: str) -> None:
     """Planned facilities by coordinates (map clicks are handled in :func:`_map`), closures, list."""
     st.subheader(t("edit_scenario", lang))
     c1, c2 = st.columns(2)
-    c1.selectbox(t("plan_type", lang), FACILITY_TYPES, key="plan_type",
+    c1.selectbox(t("plan_type", lang), FACILITY_TYPES, key=wkey("plan_type", lang),
                  index=FACILITY_TYPES.index("city_reading_room"),
                  format_func=lambda v: facility_type_label(v, lang))
     c2.checkbox(t("click_adds", lang), value=True, key="click_adds")
@@ -469,7 +473,7 @@ def _edit_tab(area: Any, base: Any, scenario: Any, lang: str) -> None:
     public = public_mask(base)
     types = {i: (tp if pub else f"nonpublic:{tp}")
              for i, tp, pub in zip(ids, base["type"].astype(str), public)}
-    st.multiselect(t("remove_existing", lang), ids, key="remove_ids",
+    st.multiselect(t("remove_existing", lang), ids, key=wkey("remove_ids", lang),
                    format_func=lambda i: f"{names.get(i, i)} · {facility_type_label(types.get(i, ''), lang)}")
 
     st.markdown(f"**{t('planned_list', lang)}** ({len(scenario.added)})")
@@ -491,15 +495,15 @@ def _siting_params(opts: dict[str, Any], lang: str) -> Any:
 
     presets = _presets()
     c1, c2, c3 = st.columns(3)
-    model = c1.selectbox(t("sit_model", lang), SITING_MODELS, key="sit_model",
+    model = c1.selectbox(t("sit_model", lang), SITING_MODELS, key=wkey("sit_model", lang),
                          format_func=lambda v: t(f"model_{v}", lang))
-    ftype = c2.selectbox(t("sit_type", lang), FACILITY_TYPES, key="sit_type",
+    ftype = c2.selectbox(t("sit_type", lang), FACILITY_TYPES, key=wkey("sit_type", lang),
                          index=FACILITY_TYPES.index("city_reading_room"),
                          format_func=lambda v: facility_type_label(v, lang))
-    cand = c3.selectbox(t("sit_cand", lang), CANDIDATE_KINDS, key="sit_cand",
+    cand = c3.selectbox(t("sit_cand", lang), CANDIDATE_KINDS, key=wkey("sit_cand", lang),
                         format_func=lambda v: t(f"cand_{v}", lang))
     c1, c2, c3 = st.columns(3)
-    limit = c1.radio(t("sit_limit", lang), ("p", "budget"), key="sit_limit", horizontal=True,
+    limit = c1.radio(t("sit_limit", lang), ("p", "budget"), key=wkey("sit_limit", lang), horizontal=True,
                      format_func=lambda v: t(f"limit_{v}", lang), disabled=model == "lscp")
     p = c2.number_input(t("sit_p", lang), min_value=1, max_value=100, value=5, step=1, key="sit_p",
                         disabled=model == "lscp" or (model == "mclp" and limit == "budget"))
@@ -509,7 +513,7 @@ def _siting_params(opts: dict[str, Any], lang: str) -> Any:
     keep = c1.checkbox(t("sit_keep", lang), value=True, key="sit_keep")
     quota_ids = ("none",) + tuple(p_.id for p_ in presets if p_.id != "all")
     names = {p_.id: (p_.name_zh if lang == "zh" else p_.name_en) for p_ in presets}
-    quota = c2.selectbox(t("sit_quota", lang), quota_ids, key="sit_quota",
+    quota = c2.selectbox(t("sit_quota", lang), quota_ids, key=wkey("sit_quota", lang),
                          format_func=lambda v: t("none", lang) if v == "none" else names.get(v, v))
     use_budget = model == "mclp" and limit == "budget"
     p_val = None if model == "lscp" or use_budget else int(p)
@@ -602,8 +606,8 @@ def _compare_tab(area: Any, token: str, base: Any, scenario: Any, opts: dict[str
             store = None
     keys = list(labels)
     c1, c2 = st.columns(2)
-    a_key = c1.selectbox("A", keys, index=0, key="cmp_a", format_func=labels.__getitem__)
-    b_key = c2.selectbox("B", keys, index=1, key="cmp_b", format_func=labels.__getitem__)
+    a_key = c1.selectbox("A", keys, index=0, key=wkey("cmp_a", lang), format_func=labels.__getitem__)
+    b_key = c2.selectbox("B", keys, index=1, key=wkey("cmp_b", lang), format_func=labels.__getitem__)
     show_maps = st.checkbox(t("cmp_maps", lang), value=False, key="cmp_maps")
     figs = []
     for side, key, col in (("a", a_key, c1), ("b", b_key, c2)):
@@ -800,7 +804,7 @@ def _upload_tab(area: Any, lang: str) -> None:
     st.markdown(f"**{t('up_fac', lang)}**")
     c1, c2 = st.columns([3, 2])
     up = c1.file_uploader(t("up_fac_file", lang), type=["csv", "xlsx"], key="up_fac")
-    coord = c2.radio(t("up_coord", lang), COORD_SYSTEMS, key="up_coord",
+    coord = c2.radio(t("up_coord", lang), COORD_SYSTEMS, key=wkey("up_coord", lang),
                      format_func=lambda v: t(f"coord_{v}", lang))
     c2.caption(t("up_template", lang))
     for kind, mime in (("csv", "text/csv"),
@@ -888,7 +892,7 @@ def _map(area: Any, token: str, fac: Any, access: Any, evaluation: Any, base: An
     bnd, labels = logic.map_boundaries(area, access, evaluation, lang=lang)
     choices = ["none", "uncovered_share"] + [c for c in labels if c.startswith("deficit__")]
     # Off at first: population, uncovered cells and a district fill together are hard to read.
-    chosen = st.selectbox(t("choropleth", lang), choices, index=0, key="choropleth",
+    chosen = st.selectbox(t("choropleth", lang), choices, index=0, key=wkey("choropleth", lang),
                           format_func=lambda c: t("none", lang) if c == "none" else labels[c])
     grid = None
     gl = opts["grid_layer"]
@@ -960,7 +964,7 @@ def _map(area: Any, token: str, fac: Any, access: Any, evaluation: Any, base: An
                 try:
                     ss["scenario"] = logic.add_planned(
                         ss["scenario"], base, area=area, lon=point[1], lat=point[0],
-                        facility_type=ss.get("plan_type", "city_reading_room"), lang=lang)
+                        facility_type=ss.get(_key("plan_type"), "city_reading_room"), lang=lang)
                     _flash("success", t("planned_added", lang).format(id=ss["scenario"].added[-1].facility_id))
                 except InputError as exc:
                     _flash("error", _problem_text(exc.problems, lang))
@@ -997,7 +1001,7 @@ def main() -> None:
     base = _base_facilities(area)
     scenario = _scenario(area, lang)
     valid = set(base["facility_id"].astype(str))
-    removed = tuple(r for r in st.session_state.get("remove_ids", []) if r in valid)
+    removed = tuple(r for r in st.session_state.get(_key("remove_ids"), []) if r in valid)
     if removed != scenario.removed:
         scenario = scenario.replace(removed=removed)
         _set_scenario(scenario)

@@ -225,6 +225,35 @@ def test_a_late_report_with_the_previous_languages_labels_keeps_every_choice(app
         assert not app.warning and not app.error, lang
 
 
+def test_the_map_by_the_other_travel_modes_is_built_while_the_page_is_idle(app, monkeypatch):
+    """The first change to a new travel mode takes a map built ahead of time."""
+    import threading
+
+    from ui import folium_view, page
+
+    monkeypatch.setattr(page, "_PAYLOADS", folium_view.PayloadStore())
+
+    def mode_keys() -> set[str]:
+        for th in threading.enumerate():
+            if th.name == "map-prebuild":
+                th.join(60)
+        with page._PAYLOADS._lock:
+            return {k[3] for k in page._PAYLOADS._items if k[4] == 20}
+
+    assert mode_keys() == set()
+    _run(_widget(app, "threshold_min").set_value(20))
+    assert mode_keys() == {"walk", "bike", "drive"}
+    builds: list = []
+    original = page._PAYLOADS.get
+
+    def counted(key, build):
+        return original(key, lambda: builds.append(key) or build())
+
+    monkeypatch.setattr(page._PAYLOADS, "get", counted)
+    _run(_widget(app, "mode").set_value("drive"))
+    assert _widget(app, "mode").value == "drive" and not builds
+
+
 def test_no_facility_type_is_a_warning_not_an_error(app):
     _run(_widget(app, "facility_types").set_value([]))
     assert T("pick_types") in _texts(app)

@@ -100,11 +100,17 @@ def _raster(token: str, gcj: bool, _area: Any) -> Any:
 def _access(token: str, fkey: tuple, types: tuple[str, ...], mode: str, threshold: float,
             _area: Any, _fac: Any) -> Any:
     """Coverage of the area by a facility layer (results are read-only)."""
+    return _access_result(_area, _fac, {"facility_types": types, "mode": mode, "threshold_min": threshold})
+
+
+def _access_result(area: Any, fac: Any, opts: dict[str, Any]) -> Any:
+    """:func:`coverage.workflow.access_analysis` for the page's facility types, mode and threshold."""
     from coverage.workflow import AccessParams, access_analysis
 
-    params = AccessParams(facility_types=types, mode=mode, threshold_min=float(threshold),
-                          thresholds_min=(float(threshold),))
-    return access_analysis(_area, params, facilities=_fac)
+    threshold = float(opts["threshold_min"])
+    params = AccessParams(facility_types=tuple(opts["facility_types"]), mode=opts["mode"],
+                          threshold_min=threshold, thresholds_min=(threshold,))
+    return access_analysis(area, params, facilities=fac)
 
 
 @st.cache_resource(show_spinner=False, max_entries=64)
@@ -126,10 +132,13 @@ def _csv(token: str, fkey: tuple, preset: str, lang: str, _ev: Any) -> bytes:
     return logic.shortfall_csv_bytes(_ev, lang=lang)
 
 
-@st.cache_resource(show_spinner=False, max_entries=16)
-def _map_payload(key: tuple, _build: Callable[[], Any]) -> folium_view.MapPayload:
+#: Browser payloads of the folium maps, keyed by every input of the map, shared by sessions.
+_PAYLOADS = folium_view.PayloadStore(max_entries=24)
+
+
+def _map_payload(key: tuple, build: Callable[[], Any]) -> folium_view.MapPayload:
     """The browser payload of the folium map for ``key`` (every input of the map), built once."""
-    return folium_view.prepare(_build())
+    return _PAYLOADS.get(key, build)
 
 
 def _proposal_key(prop: Any) -> Any:
@@ -880,6 +889,49 @@ def _upload_tab(area: Any, lang: str) -> None:
             st.rerun()
 
 
+def _map_job(area: Any, token: str, fac: Any, evaluation: Any, opts: dict[str, Any], lang: str,
+             basemap: str, grid_layer: str, chosen: str, prop: Any, fixed: dict[str, Any], *,
+             access: Any = None, boundaries: tuple[Any, Any] | None = None, catchments: Any = None
+             ) -> tuple[tuple, Callable[[], Any]]:
+    """Key (every input of the map) and builder of the planning map; no widget is drawn.
+
+    Without ``access`` the builder computes the coverage for ``opts`` itself,
+    so it can run on a background thread.
+    """
+    # The same inputs give the same map object: its HTML (element ids included) stays
+    # identical, so an unrelated rerun neither rebuilds nor redraws the map.
+    key = (token, logic.facilities_key(fac), opts["facility_types"], opts["mode"], opts["threshold_min"],
+           opts["preset"], lang, basemap, opts["tianditu_key"], grid_layer, opts["show_uncovered"],
+           opts.get("show_catchments", False), chosen, _proposal_key(prop))
+
+    def build() -> Any:
+        from coverage.workflow import catchment_areas
+
+        acc = access if access is not None else _access_result(area, fac, opts)
+        bnd, labels = boundaries or logic.map_boundaries(area, acc, evaluation, lang=lang)
+        grid, kw = None, {}
+        if grid_layer == "pop":
+            grid = area.grid
+        elif grid_layer == "time":
+            minutes = acc.times["time_s"].astype(float) / 60.0
+            grid = area.grid[[area.grid.geometry.name]].assign(time_min=minutes.clip(upper=60.0))
+            kw = {"grid_column": "time_min", "grid_label": t("time_min_label", lang), "grid_cmap": "RdYlGn_r",
+                  "grid_vmin": 0.0, "grid_vmax": float(max(2 * opts["threshold_min"], 10))}
+        proposals = None
+        if prop is not None and len(prop.sites):
+            proposals = prop.sites.assign(name=prop.sites["site_id"])
+        return build_map(
+            boundaries=bnd, facilities=fac, grid=grid, **kw,
+            uncovered=acc.uncovered if opts["show_uncovered"] and len(acc.uncovered) else None,
+            proposals=proposals,
+            catchments=None if catchments is None else catchment_areas(area, acc, catchments),
+            choropleth_column=None if chosen == "none" else chosen, choropleth_cmap="Blues",
+            district_fields=labels, basemap=basemap, tianditu_key=opts["tianditu_key"] or None,
+            lang=lang, **fixed)
+
+    return key, build
+
+
 def _map(area: Any, token: str, fac: Any, access: Any, evaluation: Any, base: Any,
          opts: dict[str, Any], lang: str) -> None:
     """The map with every layer; a click adds a planned facility when enabled."""
@@ -894,47 +946,26 @@ def _map(area: Any, token: str, fac: Any, access: Any, evaluation: Any, base: An
     # Off at first: population, uncovered cells and a district fill together are hard to read.
     chosen = st.selectbox(t("choropleth", lang), choices, index=0, key=wkey("choropleth", lang),
                           format_func=lambda c: t("none", lang) if c == "none" else labels[c])
-    grid = None
     gl = opts["grid_layer"]
     if chosen != "none" and gl != "none":
         # A district fill over the grid colours mixes into unreadable hues: one at a time.
         st.caption(t("grid_hidden_for_fill", lang))
         gl = "none"
-    kw: dict[str, Any] = {}
-    if gl == "pop":
-        grid = area.grid
-    elif gl == "time":
-        minutes = access.times["time_s"].astype(float) / 60.0
-        grid = area.grid[[area.grid.geometry.name]].assign(time_min=minutes.clip(upper=60.0))
-        kw = {"grid_column": "time_min", "grid_label": t("time_min_label", lang), "grid_cmap": "RdYlGn_r",
-              "grid_vmin": 0.0, "grid_vmax": float(max(2 * opts["threshold_min"], 10))}
     prop = st.session_state.get("proposal")
-    proposals = None
-    if prop is not None and len(prop.sites):
-        proposals = prop.sites.assign(name=prop.sites["site_id"])
-    def catchments() -> Any:
-        if not (opts.get("show_catchments") and len(access.facilities)):
-            return None
-        from coverage.workflow import catchment_areas
-
-        return catchment_areas(area, access, report_view.catchments(area, fac, opts))
-
     gcj = basemap == "amap"
-    # The same inputs give the same map object: its HTML (element ids included) stays
-    # identical, so an unrelated rerun neither rebuilds nor redraws the map.
-    key = (token, logic.facilities_key(fac), opts["facility_types"], opts["mode"], opts["threshold_min"],
-           opts["preset"], lang, basemap, opts["tianditu_key"], gl, opts["show_uncovered"],
-           opts.get("show_catchments", False), chosen,
-           _proposal_key(prop))
-    payload = _map_payload(key, lambda: build_map(
-        boundaries=bnd, facilities=fac, grid=grid, **kw,
-        uncovered=access.uncovered if opts["show_uncovered"] and len(access.uncovered) else None,
-        proposals=proposals, catchments=catchments(),
-        choropleth_column=None if chosen == "none" else chosen, choropleth_cmap="Blues",
-        district_fields=labels, raster=_raster(token, gcj, area),
-        basemap=basemap, basemap_layers=(_basemap_layers() if token == DEFAULT_TOKEN else {})
-        if basemap == "offline" else None,
-        tianditu_key=opts["tianditu_key"] or None, lang=lang))
+    fixed = {"raster": _raster(token, gcj, area),
+             "basemap_layers": (_basemap_layers() if token == DEFAULT_TOKEN else {})
+             if basemap == "offline" else None}
+    catch = None
+    if opts.get("show_catchments") and len(access.facilities):
+        catch = report_view.catchments(area, fac, opts)
+    key, build = _map_job(area, token, fac, evaluation, opts, lang, basemap, gl, chosen, prop, fixed,
+                          access=access, boundaries=(bnd, labels), catchments=catch)
+    payload = _map_payload(key, build)
+    if catch is None:
+        # While the planner looks at this map, the same map by the other travel modes is built.
+        _PAYLOADS.prebuild([_map_job(area, token, fac, evaluation, {**opts, "mode": m}, lang, basemap, gl,
+                                     chosen, prop, fixed) for m in MODES if m != opts["mode"]])
     st.caption(t("map_hint", lang))
     # A new component key whenever the map changes: returning to an earlier map under
     # its old key would leave the component blank.

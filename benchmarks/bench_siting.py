@@ -112,6 +112,38 @@ def run_spopt_bounded(kind: str, T: np.ndarray, w: np.ndarray, p: int, time_limi
     return out if out is not None else (waited, None)
 
 
+def plain_highs(c, A, row_lo, row_hi, integer, limit: float, maximize: bool = False):
+    """``opt c.x, row_lo <= A x <= row_hi, 0 <= x <= 1`` handed to HiGHS as is (one
+    thread, its own time limit): (solution or None, dual bound)."""
+    import highspy
+
+    A = sp.csc_matrix(A)
+    lp = highspy.HighsLp()
+    lp.num_col_, lp.num_row_ = A.shape[1], A.shape[0]
+    lp.col_cost_ = np.asarray(c, float)
+    lp.col_lower_ = np.zeros(A.shape[1])
+    lp.col_upper_ = np.ones(A.shape[1])
+    lp.row_lower_ = np.asarray(row_lo, float)
+    lp.row_upper_ = np.asarray(row_hi, float)
+    lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
+    lp.a_matrix_.num_col_, lp.a_matrix_.num_row_ = A.shape[1], A.shape[0]
+    lp.a_matrix_.start_ = A.indptr.astype(np.int32)
+    lp.a_matrix_.index_ = A.indices.astype(np.int32)
+    lp.a_matrix_.value_ = A.data.astype(float)
+    kint, kcon = highspy.HighsVarType.kInteger, highspy.HighsVarType.kContinuous
+    lp.integrality_ = [kint if b else kcon for b in integer]
+    lp.sense_ = highspy.ObjSense.kMaximize if maximize else highspy.ObjSense.kMinimize
+    h = siting._new_highs()
+    h.setOptionValue("output_flag", False)
+    h.setOptionValue("time_limit", float(limit))
+    h.setOptionValue("threads", 1)
+    h.passModel(lp)
+    h.run()
+    info = h.getInfo()
+    x = np.asarray(h.getSolution().col_value) if info.primal_solution_status == 2 else None
+    return x, float(info.mip_dual_bound)
+
+
 def print_ratios(ratios: list[tuple[str, float]]) -> None:
     """The closing ``ratio <name> <peer seconds / our seconds>`` lines."""
     for name, ratio in ratios:

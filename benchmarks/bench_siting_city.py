@@ -47,7 +47,7 @@ from scipy.spatial import cKDTree
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench_siting import print_ratios, run_bounded  # noqa: E402
+from bench_siting import plain_highs, print_ratios, run_bounded  # noqa: E402
 from coverage import siting  # noqa: E402
 
 SPEED_MS = 5000 / 3600
@@ -120,44 +120,21 @@ def run_ours(T, w, thr, p, limit):
 
 def run_plain_highs(T, w, thr, p, limit):
     """The textbook MCLP, every demand cell its own row, solved by HiGHS as is."""
-    import highspy
-
     t = time.perf_counter()
     A = T.copy()
     A.data = np.ones_like(A.data)
     n, m = A.shape
     M = sp.hstack([-A, sp.identity(n, format="csr")]).tocsr()
-    M = sp.vstack([M, sp.csr_matrix(np.concatenate([np.ones(m), np.zeros(n)])[None, :])]).tocsc()
-    lp = highspy.HighsLp()
-    lp.num_col_, lp.num_row_ = m + n, n + 1
-    lp.col_cost_ = np.concatenate([np.zeros(m), w])
-    lp.col_lower_ = np.zeros(m + n)
-    lp.col_upper_ = np.ones(m + n)
-    lp.row_lower_ = np.full(n + 1, -highspy.kHighsInf)
-    lp.row_upper_ = np.concatenate([np.zeros(n), [p]])
-    lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
-    lp.a_matrix_.num_col_, lp.a_matrix_.num_row_ = m + n, n + 1
-    lp.a_matrix_.start_ = M.indptr.astype(np.int32)
-    lp.a_matrix_.index_ = M.indices.astype(np.int32)
-    lp.a_matrix_.value_ = M.data.astype(float)
-    lp.integrality_ = ([highspy.HighsVarType.kInteger] * m
-                       + [highspy.HighsVarType.kContinuous] * n)
-    lp.sense_ = highspy.ObjSense.kMaximize
-    h = siting._new_highs()
-    h.setOptionValue("output_flag", False)
-    h.setOptionValue("time_limit", float(limit))
-    h.setOptionValue("threads", 1)
-    h.passModel(lp)
-    h.run()
-    info = h.getInfo()
+    M = sp.vstack([M, sp.csr_matrix(np.concatenate([np.ones(m), np.zeros(n)])[None, :])])
+    x, bound = plain_highs(np.concatenate([np.zeros(m), w]), M, np.full(n + 1, -np.inf),
+                           np.concatenate([np.zeros(n), [p]]), np.arange(m + n) < m, limit,
+                           maximize=True)
     wall = time.perf_counter() - t
-    if info.primal_solution_status != 2:
+    if x is None:
         return {"value": np.nan, "gap": np.inf, "wall": wall, "sites": np.zeros(0, int),
                 "bound": np.nan, "solver": "highs"}
-    x = np.asarray(h.getSolution().col_value)[:m]
-    sites = np.flatnonzero(x > 0.5)
+    sites = np.flatnonzero(x[:m] > 0.5)
     value = covered(T, w, sites)
-    bound = float(info.mip_dual_bound)
     gap = abs(bound - value) / value if np.isfinite(bound) and value > 0 else np.inf
     return {"value": value, "gap": gap, "wall": wall, "sites": sites, "bound": bound,
             "solver": "highs"}

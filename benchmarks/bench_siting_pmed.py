@@ -43,7 +43,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from bench_siting import print_ratios, run_bounded  # noqa: E402
+from bench_siting import plain_highs, print_ratios, run_bounded  # noqa: E402
 from bench_siting_city import generated_city, radius_s, sparse_times  # noqa: E402
 from coverage import siting  # noqa: E402
 
@@ -67,37 +67,6 @@ def pmed_costs(n: int, seed: int) -> np.ndarray:
     return shortest_path(sp.csr_matrix((M[r, c], (r, c)), shape=(n, n)), directed=False)
 
 
-def _highs(c, A, row_lo, row_hi, integer, limit, maximize=False):
-    """A MILP as is to HiGHS (one thread, time limit): (x or None, objective, bound)."""
-    import highspy
-
-    A = sp.csc_matrix(A)
-    lp = highspy.HighsLp()
-    lp.num_col_, lp.num_row_ = A.shape[1], A.shape[0]
-    lp.col_cost_ = np.asarray(c, float)
-    lp.col_lower_ = np.zeros(A.shape[1])
-    lp.col_upper_ = np.ones(A.shape[1])
-    lp.row_lower_ = np.asarray(row_lo, float)
-    lp.row_upper_ = np.asarray(row_hi, float)
-    lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
-    lp.a_matrix_.num_col_, lp.a_matrix_.num_row_ = A.shape[1], A.shape[0]
-    lp.a_matrix_.start_ = A.indptr.astype(np.int32)
-    lp.a_matrix_.index_ = A.indices.astype(np.int32)
-    lp.a_matrix_.value_ = A.data.astype(float)
-    kint, kcon = highspy.HighsVarType.kInteger, highspy.HighsVarType.kContinuous
-    lp.integrality_ = [kint if b else kcon for b in integer]
-    lp.sense_ = highspy.ObjSense.kMaximize if maximize else highspy.ObjSense.kMinimize
-    h = siting._new_highs()
-    h.setOptionValue("output_flag", False)
-    h.setOptionValue("time_limit", float(limit))
-    h.setOptionValue("threads", 1)
-    h.passModel(lp)
-    h.run()
-    info = h.getInfo()
-    x = np.asarray(h.getSolution().col_value) if info.primal_solution_status == 2 else None
-    return x, float(info.mip_dual_bound)
-
-
 def _plain_pmed(C: np.ndarray, p: int, limit: float) -> dict:
     t = time.perf_counter()
     n, m = C.shape
@@ -113,7 +82,7 @@ def _plain_pmed(C: np.ndarray, p: int, limit: float) -> dict:
     lo = np.concatenate([np.ones(n), np.full(k, -np.inf), [p]])
     hi = np.concatenate([np.ones(n), np.zeros(k), [p]])
     c = np.concatenate([np.zeros(m), C.ravel()])
-    x, bound = _highs(c, A, lo, hi, np.arange(m + k) < m, limit)
+    x, bound = plain_highs(c, A, lo, hi, np.arange(m + k) < m, limit)
     wall = time.perf_counter() - t
     if x is None:
         return {"value": np.nan, "bound": bound, "wall": wall}
@@ -126,7 +95,7 @@ def _plain_lscp(T: sp.csr_matrix, limit: float) -> dict:
     A = T.copy()
     A.data = np.ones_like(A.data)
     n, m = A.shape
-    x, bound = _highs(np.ones(m), A, np.ones(n), np.full(n, np.inf), np.ones(m, bool), limit)
+    x, bound = plain_highs(np.ones(m), A, np.ones(n), np.full(n, np.inf), np.ones(m, bool), limit)
     wall = time.perf_counter() - t
     if x is None:
         return {"value": np.nan, "bound": bound, "wall": wall}

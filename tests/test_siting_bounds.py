@@ -139,6 +139,14 @@ def median_value(C: np.ndarray, w: np.ndarray, base: np.ndarray, S) -> float:
     return float(w @ np.minimum(base, C[:, list(S)].min(axis=1)))
 
 
+def assert_fixing_keeps(better: list, lag) -> None:
+    """Every solution strictly better than the incumbent survives the fixing: its
+    columns are all still useful and it contains every forced column."""
+    for S in better:
+        assert lag.useful[list(S)].all()
+        assert set(np.flatnonzero(lag.forced)) <= set(S)
+
+
 def tie_instance(seed: int, n: int = 14, m: int = 9, integral: bool = True):
     """Small p-median instance; integer costs 1..6 and weights 1..3 give many ties."""
     rng = np.random.default_rng(seed)
@@ -172,10 +180,7 @@ def test_median_lagrangian_bound_and_fixing_agree_with_brute_force(seed, p):
     assert lag.ub == pytest.approx(median_value(C, w, base, lag.incumbent))
     assert lag.ub <= ub + 1e-9
     better = values < lag.ub - 1e-9 * max(1.0, lag.ub)
-    for S, ok in zip(subsets, better):
-        if ok:                      # every strictly better solution survives the fixing
-            assert lag.useful[list(S)].all()
-            assert set(np.flatnonzero(lag.forced)) <= set(S)
+    assert_fixing_keeps([S for S, ok in zip(subsets, better) if ok], lag)
 
 
 @pytest.mark.parametrize("seed", range(12))
@@ -197,10 +202,7 @@ def test_set_cover_lagrangian_bound_and_fixing_agree_with_brute_force(seed):
         assert R[:, lag.incumbent].any(axis=1).all()
         assert lag.ub == pytest.approx(cost[lag.incumbent].sum())
     assert lag.ub <= ub
-    for S, v in covers:
-        if v < lag.ub - 1e-9:
-            assert lag.useful[list(S)].all()
-            assert set(np.flatnonzero(lag.forced)) <= set(S)
+    assert_fixing_keeps([S for S, v in covers if v < lag.ub - 1e-9], lag)
 
 
 @pytest.mark.parametrize("seed", range(10))

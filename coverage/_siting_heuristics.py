@@ -448,7 +448,10 @@ def round_up(x: float | np.ndarray, integral: bool) -> float | np.ndarray:
     integral (the tolerance keeps floating-point noise from rounding past the truth)."""
     if not integral:
         return x
-    return np.ceil(np.asarray(x) - 1e-6 * np.maximum(1.0, np.abs(x)))
+    x = np.asarray(x, float)
+    with np.errstate(invalid="ignore"):
+        up = np.ceil(x - 1e-6 * np.maximum(1.0, np.abs(x)))
+    return np.where(np.isfinite(x), up, x)
 
 
 @dataclass(frozen=True)
@@ -649,8 +652,6 @@ def median_branch_and_bound(C: np.ndarray, w: np.ndarray, p: int, *, base: np.nd
     """
     n, m = C.shape
     WC = w[:, None] * C
-    order = np.argsort(WC, axis=1)
-    WS = np.take_along_axis(WC, order, axis=1)
     wb0 = w * base
     best_sel = np.sort(np.asarray(incumbent, dtype=np.int64))
     state = {"ub": float(ub)}
@@ -662,8 +663,9 @@ def median_branch_and_bound(C: np.ndarray, w: np.ndarray, p: int, *, base: np.nd
         u = state["ub"]
         return bool(round_up(L, integral) >= u - 1e-9 * max(1.0, abs(u)))
 
-    lam0 = np.minimum(WS[:, 1] if m > 1 else WS[:, 0], wb0) if lam is None \
-        else np.minimum(lam, wb0)
+    if lam is None:
+        lam = np.partition(WC, 1, axis=1)[:, 1] if m > 1 else WC[:, 0]
+    lam0 = np.minimum(lam, wb0)
     stack: list[tuple[tuple[int, ...], np.ndarray, np.ndarray, float]] = [
         ((), np.zeros(m, bool), lam0, -np.inf)]
     first = True
@@ -683,35 +685,38 @@ def median_branch_and_bound(C: np.ndarray, w: np.ndarray, p: int, *, base: np.nd
         allowed[Fi] = False
         if allowed.sum() < pp:
             continue
-        # only entries cheaper than a row's open sites can be below its multiplier
-        K = max(int((WS < wb[:, None]).sum(axis=1).max()), 1)
-        WSk, ok_ = WS[:, :K], order[:, :K]
-        allowed_o = allowed[ok_]
-        lam = np.minimum(lam, wb)
+        cols = np.flatnonzero(allowed)
+        Wa = WC[:, cols]
+        # rows no allowed column serves better than the open ones add their
+        # open cost whatever the multipliers: they are left out of the steps
+        live = wb > Wa.min(axis=1)
+        Wa = Wa[live]
+        wl = wb[live]
+        const = float(wb[~live].sum())
+        lam_l = np.minimum(lam[live], wl)
 
-        def evaluate(lam: np.ndarray, keep: dict) -> tuple[float, np.ndarray]:
-            M = (WSk < lam[:, None]) & allowed_o
-            rho = np.bincount(ok_[M], weights=(WSk - lam[:, None])[M],
-                              minlength=m).astype(float)
-            rho[~allowed] = np.inf
-            part = np.argpartition(rho, pp - 1)
-            S = part[:pp]
-            L = float(lam.sum() + np.minimum(wb - lam, 0.0).sum() + rho[S].sum())
-            inS = np.zeros(m, bool)
-            inS[S] = True
-            keep.update(rho=rho, S=S, L=L)
-            return L, 1.0 - (M & inS[ok_]).sum(axis=1) - (wb < lam)
+        def evaluate(lam_l: np.ndarray, keep: dict) -> tuple[float, np.ndarray]:
+            Dm = Wa - lam_l[:, None]
+            np.minimum(Dm, 0.0, out=Dm)
+            rho = Dm.sum(axis=0)
+            Sa = np.argpartition(rho, pp - 1)[:pp]
+            L = const + float(lam_l.sum() + np.minimum(wl - lam_l, 0.0).sum() + rho[Sa].sum())
+            keep.update(rho=rho, Sa=Sa)
+            return L, 1.0 - (Wa[:, Sa] < lam_l[:, None]).sum(axis=1) - (wl < lam_l)
 
-        last: dict = {}
-        best_L, _ = _subgradient(lambda v: evaluate(v, last), lam, wb, lambda: state["ub"],
+        best_L, _ = _subgradient(lambda v: evaluate(v, {}), lam_l, wl, lambda: state["ub"],
                                  integral=integral, deadline=deadline,
                                  max_iter=root_iter if first else node_iter, theta=1.0)
         first = False
+        lam = lam.copy()
+        lam[live] = lam_l
         if pruned(best_L):
             continue
         info: dict = {}
-        L, _ = evaluate(lam, info)             # lam holds the best multipliers now
-        rho, S = info["rho"], info["S"]
+        L, _ = evaluate(lam_l, info)           # lam_l holds the best multipliers now
+        rho = np.full(m, np.inf)
+        rho[cols] = info["rho"]
+        S = cols[info["Sa"]]
         sel = np.concatenate([Fi, S])
         v = cost_of(sel)
         if v < state["ub"]:

@@ -19,8 +19,9 @@ search for MCLP) that report a bound on the best value (submodularity,
 Lagrangian relaxation), chosen automatically for large instances or used
 after a time-out. For p-median and LSCP the Lagrangian bound also fixes
 candidates that cannot be in a better solution before HiGHS (or, for
-p-median with few sites, a branch and bound on that bound) sees the model. HiGHS's answers are checked against the solution they
-come with, and ``time_limit_s`` covers the whole call.
+p-median with few sites, a branch and bound on that bound) sees the model.
+HiGHS's answers are checked against the solution they come with, and
+``time_limit_s`` covers the whole call.
 
 Candidate sites come from :func:`candidates_from_cells`,
 :func:`candidates_kmeans` and :func:`filter_min_distance`.

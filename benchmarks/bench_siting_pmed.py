@@ -21,7 +21,7 @@ cell) with HiGHS's own time limit ``L``, in a child process stopped after
 the gap each method reports against its own bound (``proven`` when 0), and
 the wall time of the whole call including building the model.
 
-Run ``python benchmarks/bench_siting_pmed.py`` (about 40 minutes;
+Run ``python benchmarks/bench_siting_pmed.py`` (about 20 minutes;
 ``--quick`` for two instances and a 10 s limit). The last lines are
 ``ratio <name> <peer seconds / our seconds>``; they compare wall times of
 calls stopped by the same limit, not equal work.

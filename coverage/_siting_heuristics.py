@@ -799,3 +799,27 @@ def lagrangian_cover(reach: sp.csr_matrix, w: np.ndarray, *, p: int | None,
         lam = np.clip(lam - step * g, 0.0, w)
     st.update(lam=lam, best=best, theta=theta)
     return min(best, total)
+
+
+def lagrangian_support(reach: sp.csr_matrix, lam: np.ndarray, p: int, *,
+                       rel: float = 0.005, min_cols: int | None = None) -> np.ndarray:
+    """Columns whose Lagrangian value is within ``rel`` of the ``p``-th largest.
+
+    With multipliers ``lam`` of :func:`lagrangian_cover`, column ``j`` is
+    worth ``rho_j = sum_{i reached by j} lam_i``; near the best multipliers the
+    columns a linear-programming optimum uses are those with ``rho_j`` equal
+    to the ``p``-th largest value, so the returned columns (sorted) are where
+    a good selection is sought first. At least ``min_cols`` (default
+    ``2 p``) columns of largest ``rho`` are returned.
+    """
+    m = reach.shape[1]
+    if m == 0 or p <= 0:
+        return np.arange(m, dtype=np.int64)
+    rho = np.asarray(reach.T.astype(np.float64) @ np.asarray(lam, float)).ravel()
+    k = min(int(p), m)
+    rp = float(np.partition(rho, m - k)[m - k])
+    keep = rho >= rp - abs(rp) * rel
+    want = min(m, 2 * k if min_cols is None else int(min_cols))
+    if keep.sum() < want:
+        keep[np.argpartition(-rho, want - 1)[:want]] = True
+    return np.flatnonzero(keep)

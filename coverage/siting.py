@@ -1048,8 +1048,8 @@ def _mclp_search(Rm: sp.csr_matrix, wr: np.ndarray, *, p: int | None, budget: fl
     if H.feasible and plain and not done():
         left = stop - time.perf_counter()
         bound = min(bound, heur.lagrangian_cover(
-            R, wr, p=p, lower=val, max_iter=150, state=lag,
-            deadline=time.perf_counter() + 0.05 * max(left, 0.0)))
+            R, wr, p=p, lower=val, max_iter=3_000, state=lag,
+            deadline=time.perf_counter() + 0.15 * max(left, 0.0)))
     if method == "milp" or not H.feasible:
         milp = True
     elif method == "heuristic":
@@ -1061,18 +1061,8 @@ def _mclp_search(Rm: sp.csr_matrix, wr: np.ndarray, *, p: int | None, budget: fl
         # closes large models quickly, while a weak one leaves it stuck
         milp = R.nnz <= MCLP_MILP_MAX_NNZ or (
             R.nnz <= AUTO_MILP_MAX_NNZ and _gap(val, bound) <= 0.01)
-    if plain and H.feasible and not done() and not milp:
-        left = stop - time.perf_counter()
-        bound = min(bound, heur.lagrangian_cover(
-            R, wr, p=p, lower=val, state=lag,
-            deadline=time.perf_counter() + 0.15 * max(left, 0.0)))
     if plain and H.feasible and not done() and sel.size < R.shape[1]:
-        left = stop - time.perf_counter()
-        s2, v2 = heur.ils_cover(R, wr, sel, deadline=time.perf_counter() + (
-            0.1 * left if milp else left),
-            stall_rounds=20 + 2 * p if milp else 200 + 20 * p)
-        if v2 > val:
-            sel, val = s2, v2
+        sel, val = _mclp_local_search(R, wr, sel, val, lag.get("lam"), stop=stop, milp=milp)
     if plain:
         sel = _fill_up(R, wr, sel, p)
     if done() and method != "milp":
@@ -1089,6 +1079,38 @@ def _mclp_search(Rm: sp.csr_matrix, wr: np.ndarray, *, p: int | None, budget: fl
     bound = min(bound, b3) if H.feasible else b3
     optimal = status == "optimal" and v3 >= val or done()
     return _CoverSolution(cols[sel], val, max(bound, val), optimal, "highs", size)
+
+
+def _mclp_local_search(R: sp.csr_matrix, wr: np.ndarray, sel: np.ndarray, val: float,
+                       lam: np.ndarray | None, *, stop: float, milp: bool
+                       ) -> tuple[np.ndarray, float]:
+    """Iterated local search for ``len(sel)`` picks, first among the columns the
+    Lagrangian multipliers ``lam`` single out, then among all columns.
+
+    The relaxation's optimum spreads its sites over the columns of largest
+    Lagrangian value, and a search confined to them reaches better selections
+    than one started from the greedy answer among all columns; the best
+    selection of both stages is returned. With ``milp`` a share of the time
+    is left for the MILP.
+    """
+    p = int(sel.size)
+    left = stop - time.perf_counter()
+    if lam is not None:
+        sub = heur.lagrangian_support(R, lam, p)
+        if p < sub.size < R.shape[1]:
+            Rs = R[:, sub]
+            until = time.perf_counter() + (0.3 if milp else 0.6) * max(left, 0.0)
+            Hs = heur.greedy_swap_cover(Rs, wr, p=p, deadline=until)
+            s1, v1 = heur.ils_cover(Rs, wr, Hs.selected, deadline=until,
+                                    stall_rounds=100 + 10 * p if milp else 200 + 20 * p)
+            if v1 > val and s1.size == p:
+                sel, val = sub[s1], v1
+    left = stop - time.perf_counter()
+    s2, v2 = heur.ils_cover(R, wr, sel, deadline=time.perf_counter() + (
+        0.15 * left if milp else left), stall_rounds=20 + 2 * p if milp else 200 + 20 * p)
+    if v2 > val:
+        sel, val = s2, v2
+    return sel, val
 
 
 def _fill_up(R: sp.csr_matrix, wr: np.ndarray, sel: np.ndarray, p: int) -> np.ndarray:

@@ -657,7 +657,8 @@ class _SwapState:
 
 def ils_cover(reach: sp.csr_matrix, w: np.ndarray, start: np.ndarray, *,
               deadline: float | None, seed: int = 0, max_rounds: int = 100_000,
-              stall_rounds: int | None = None) -> tuple[np.ndarray, float]:
+              stall_rounds: int | None = None, accept: float = 0.0
+              ) -> tuple[np.ndarray, float]:
     """Iterated local search for maximal covering with ``len(start)`` picks.
 
     Local search applies the best swap (one pick out, one column in) until
@@ -711,7 +712,8 @@ def ils_cover(reach: sp.csr_matrix, w: np.ndarray, start: np.ndarray, *,
             best_sel, best_val, stall = st.sel.copy(), st.value, 0
         else:
             stall += 1
-        if st.value < cur_val - 1e-9 * max(1.0, cur_val):
+        floor = max((1.0 - accept) * cur_val, (1.0 - 4.0 * accept) * best_val)
+        if st.value < min(floor, cur_val - 1e-9 * max(1.0, cur_val)):
             st = _restore(st, R, Rc, w, cur_sel)
     best_sel = np.sort(best_sel)
     ils_cover.rounds = rounds

@@ -63,7 +63,11 @@ AUTO_MILP_MAX_NNZ = 3_000_000
 #: to this many non-zeros; larger models (a city's cells as candidates, radii
 #: reaching dozens of cells) are not solved by HiGHS within minutes, so they
 #: get local search and the Lagrangian bound for the whole time limit.
-MCLP_MILP_MAX_NNZ = 150_000
+MCLP_MILP_MAX_NNZ = 100_000
+
+# share of the covered weight by which the maximal-covering local search may
+# go below the selection it perturbed (the best one found is kept)
+_ILS_ACCEPT = 0.005
 
 _METHODS = ("auto", "milp", "heuristic")
 
@@ -1084,32 +1088,44 @@ def _mclp_search(Rm: sp.csr_matrix, wr: np.ndarray, *, p: int | None, budget: fl
 def _mclp_local_search(R: sp.csr_matrix, wr: np.ndarray, sel: np.ndarray, val: float,
                        lam: np.ndarray | None, *, stop: float, milp: bool
                        ) -> tuple[np.ndarray, float]:
-    """Iterated local search for ``len(sel)`` picks, first among the columns the
-    Lagrangian multipliers ``lam`` single out, then among all columns.
+    """Iterated local search for ``len(sel)`` picks, in rounds: first among the
+    columns the Lagrangian multipliers ``lam`` single out (and the picks so
+    far), then among all columns.
 
     The relaxation's optimum spreads its sites over the columns of largest
-    Lagrangian value, and a search confined to them reaches better selections
-    than one started from the greedy answer among all columns; the best
-    selection of both stages is returned. With ``milp`` a share of the time
-    is left for the MILP.
+    Lagrangian value, and a search confined to them, accepting slightly worse
+    selections on the way, reaches better selections than one started from
+    the greedy answer among all columns. Rounds go on until three in a row
+    bring no better selection or the time is up; with ``milp`` less than
+    half of the time is used, the rest is left for the MILP.
     """
     p = int(sel.size)
-    left = stop - time.perf_counter()
-    if lam is not None:
-        sub = heur.lagrangian_support(R, lam, p)
-        if p < sub.size < R.shape[1]:
-            Rs = R[:, sub]
-            until = time.perf_counter() + (0.3 if milp else 0.6) * max(left, 0.0)
-            Hs = heur.greedy_swap_cover(Rs, wr, p=p, deadline=until)
-            s1, v1 = heur.ils_cover(Rs, wr, Hs.selected, deadline=until,
-                                    stall_rounds=100 + 10 * p if milp else 200 + 20 * p)
+    t = time.perf_counter()
+    end = t + (0.45 if milp else 1.0) * max(stop - t, 0.0)
+    sub = heur.lagrangian_support(R, lam, p) if lam is not None else None
+    if sub is not None and not p < sub.size < R.shape[1]:
+        sub = None
+    stall = 100 + 10 * p if milp else 200 + 20 * p
+    idle = 0
+    for rnd in range(1_000):
+        before = val
+        if sub is not None:
+            cols = np.union1d(sub, sel) if rnd else sub
+            Rs = R[:, cols]
+            until = time.perf_counter() + 0.5 * max(end - time.perf_counter(), 0.0)
+            start = (heur.greedy_swap_cover(Rs, wr, p=p, deadline=until).selected if not rnd
+                     else np.searchsorted(cols, sel))
+            s1, v1 = heur.ils_cover(Rs, wr, start, deadline=until, seed=rnd,
+                                    stall_rounds=stall, accept=_ILS_ACCEPT)
             if v1 > val and s1.size == p:
-                sel, val = sub[s1], v1
-    left = stop - time.perf_counter()
-    s2, v2 = heur.ils_cover(R, wr, sel, deadline=time.perf_counter() + (
-        0.15 * left if milp else left), stall_rounds=20 + 2 * p if milp else 200 + 20 * p)
-    if v2 > val:
-        sel, val = s2, v2
+                sel, val = cols[s1], v1
+        s2, v2 = heur.ils_cover(R, wr, sel, deadline=end, seed=rnd,
+                                stall_rounds=20 + 2 * p if milp or sub is not None else stall)
+        if v2 > val:
+            sel, val = s2, v2
+        idle = idle + 1 if val <= before else 0
+        if sub is None or idle >= 3 or heur._past(end):
+            break
     return sel, val
 
 

@@ -1095,7 +1095,7 @@ def _mclp_local_search(R: sp.csr_matrix, wr: np.ndarray, sel: np.ndarray, val: f
     The relaxation's optimum spreads its sites over the columns of largest
     Lagrangian value, and a search confined to them, accepting slightly worse
     selections on the way, reaches better selections than one started from
-    the greedy answer among all columns. Rounds go on until three in a row
+    the greedy answer among all columns. Rounds go on until five in a row
     bring no better selection or the time is up; with ``milp`` less than
     half of the time is used, the rest is left for the MILP.
     """
@@ -1124,7 +1124,7 @@ def _mclp_local_search(R: sp.csr_matrix, wr: np.ndarray, sel: np.ndarray, val: f
         if v2 > val:
             sel, val = s2, v2
         idle = idle + 1 if val <= before else 0
-        if sub is None or idle >= 3 or heur._past(end):
+        if sub is None or idle >= 5 or heur._past(end):
             break
     return sel, val
 

@@ -664,9 +664,11 @@ def ils_cover(reach: sp.csr_matrix, w: np.ndarray, start: np.ndarray, *,
     Local search applies the best swap (one pick out, one column in) until
     none improves. Each round then hands a pick and up to a few picks near it
     (sharing rows with it) to columns drawn among the best three for their
-    slot, searches again and goes on from the result unless it is worse.
-    Stops at ``deadline`` (``time.perf_counter()``), after ``max_rounds`` or
-    after ``stall_rounds`` rounds without a new best.
+    slot, searches again and goes on from the result unless it is worse by
+    more than the share ``accept`` of the value it started from or lies
+    more than four times that share below the best value found. Stops at
+    ``deadline`` (``time.perf_counter()``), after ``max_rounds`` or after
+    ``stall_rounds`` rounds without a new best.
 
     Returns
     -------

@@ -941,12 +941,13 @@ def mclp(
     method
         ``"milp"`` (HiGHS), ``"heuristic"`` or ``"auto"``. The heuristic is
         greedy + swap and, with a plain limit ``p`` (no budget or quota),
-        iterated swap local search, which runs until the time limit or until
-        many rounds bring nothing new; its upper bound is the smaller of the
-        submodularity bound and the Lagrangian relaxation of the coverage
-        constraints (as strong as the LP relaxation). ``"auto"`` drops
-        dominated candidates, runs the heuristic and hands the rest of the
-        time to HiGHS when the reduced coverage matrix has at most
+        iterated swap local search, first among the candidates the Lagrangian
+        multipliers single out, then among all, which runs until the time
+        limit or until many rounds bring nothing new; its upper bound is the
+        smaller of the submodularity bound and the Lagrangian relaxation of
+        the coverage constraints (as strong as the LP relaxation).
+        ``"auto"`` drops dominated candidates, runs the heuristic and hands
+        the rest of the time to HiGHS when the reduced coverage matrix has at most
         :data:`MCLP_MILP_MAX_NNZ` non-zeros, or at most
         :data:`AUTO_MILP_MAX_NNZ` with the relaxation within 1 % (with a
         budget or quota: at most :data:`AUTO_MILP_MAX_NNZ`); the MILP starts
@@ -1021,7 +1022,8 @@ def _mclp_search(Rm: sp.csr_matrix, wr: np.ndarray, *, p: int | None, budget: fl
 
     Greedy + swap gives a first answer and a bound from submodularity; with a
     plain count limit the Lagrangian relaxation of the coverage constraints
-    tightens the bound, and iterated local search improves the answer. HiGHS
+    tightens the bound, and iterated local search (first among the columns
+    its multipliers single out) improves the answer. HiGHS
     then solves the MILP, started from the best answer and given only the
     time left, when ``method="milp"`` or, with ``method="auto"``, when the
     reduced model is small (at most :data:`MCLP_MILP_MAX_NNZ` non-zeros after

@@ -864,6 +864,7 @@ _MESSAGES: tuple[tuple[re.Pattern[str], str, str | None], ...] = tuple(
         (r"pass one of (?P<v>.+) \(or 图书馆, 文化馆, 城市书房…\)\.",
          "请填写以下类型之一：{v}（或 图书馆、文化馆、城市书房…）。",
          "use one of {v} (or their Chinese names)."),
+        (r"use one of (?P<choices>[^.]+)\.", "请填写以下类型之一：{choices}。", None),
         (r"`lon_col` and `lat_col` are the same column (?P<c>.+)\.",
          "经度列与纬度列（`lon_col`、`lat_col`）是同一列 {c}。", None),
         (r"pass two different columns\.", "请指定两个不同的列。", None),
@@ -1119,9 +1120,9 @@ _MESSAGES: tuple[tuple[re.Pattern[str], str, str | None], ...] = tuple(
         (r"census override for (?P<n>.+) \((?P<ad>\d+)\) is (?P<v>.+), not a count of residents\.",
          "{n}（{ad}）的人口 {v} 不是居民人数。", None),
         (r"give a number >= 0", "请填写不小于 0 的数字。", None),
-        (r"(?P<n>.+) \((?P<ad>\d{6})\) has no exact 2020 census figure: (?P<msg>.+?)(?: \((?P<y>\d{4})\))?, after "
+        (r"(?P<n>.+) \((?P<ad>\d{6})\) has no exact 2020 census figure: (?P<msg>.+?)(?: \((?P<year>\d{4})\))?, after "
          r"the census\.",
-         "{n}（{ad}）没有确切的 2020 年普查人口：普查后{msg}。", None),
+         "{n}（{ad}）没有确切的 2020 年普查人口：普查后{msg}{year}。", None),
         (r"census rows (?P<r>[\d, ]+) for (?P<n>.+) \((?P<ad>\d{6})\) are missing\.", "缺少 {n}（{ad}）的普查数据行 {r}。",
          None),
         (r"no 2020 census row for (?P<n>.+) \((?P<ad>\d{6})\)\.", "没有 {n}（{ad}）的 2020 年普查数据。", None),
@@ -1131,7 +1132,8 @@ _MESSAGES: tuple[tuple[re.Pattern[str], str, str | None], ...] = tuple(
         (r"named (?P<a>.+) in the 2020 census, (?P<b>.+) today", "2020 年普查时名为{a}，现名{b}", None),
         (r"population (?P<p>[\d,]+) given by the user, not the census table", "人口 {p} 由用户提供，并非普查数据",
          None),
-        (r"(?P<msg>.+?)(?: \((?P<y>\d{4})\))?; census units used: (?P<u>.+)", "{msg}；采用的普查单元：{u}", None),
+        (r"(?P<msg>.+?)(?: \((?P<year>\d{4})\))?; census units used: (?P<u>.+)", "{msg}{year}；采用的普查单元：{u}",
+         None),
         # changes of county codes since the 2020 census (data/census/adcode_changes.csv)
         (r"the census lists (?P<a>[^a-z]+) under code (?P<c>\d+)", "普查数据中{a}的代码为 {c}", None),
         (r"the census lists this area as (?P<a>[^a-z]+)", "普查数据中该区域记为{a}", None),
@@ -1143,7 +1145,7 @@ _MESSAGES: tuple[tuple[re.Pattern[str], str, str | None], ...] = tuple(
         (r"gave its eastern part \((?P<a>[^a-z]+)\) to (?P<b>[^a-z]+)", "东部（{a}）划归{b}", None),
         (r"split from (?P<a>[^a-z]+)", "从{a}析出", None),
         (r"split into (?P<a>[^a-z]+) and (?P<b>[^a-z]+)", "分设为{a}和{b}", None),
-        (r"took most of (?P<a>[^a-z]+); the rest of (?P<b>[^a-z]+) went to (?P<c>[^a-z]+)", "并入{a}的大部分；{b}其余部分划归{c}",
+        (r"took most of (?P<a>[^a-z]+); the rest of (?P<b>[^a-z]+) went to (?P<c>[^a-z]+)", "纳入{a}的大部分；{b}其余部分划归{c}",
          None),
         # progress of an area build
         (r"boundaries", "行政边界", None),
@@ -1195,7 +1197,8 @@ _ROWS = re.compile(r"rows? (?P<rows>.+?)(?: and (?P<more>\d+) more)?")
 
 def _zh_values(values: dict[str, str], names: Mapping[str, str] | None) -> None:
     """Parts of a message that are words, not data, in Chinese: row labels (``where_rows``),
-    facility types (``ftype``, ``ftypes``) and a nested message (``msg``)."""
+    facility types (``ftype``, ``ftypes``), lists of accepted values (``choices``), a year
+    in brackets (``year``) and a nested message (``msg``)."""
     rows = _ROWS.fullmatch(values.get("where_rows", ""))
     if rows:
         more = f" 等（另有 {rows['more']} 行）" if rows["more"] else ""
@@ -1204,6 +1207,11 @@ def _zh_values(values: dict[str, str], names: Mapping[str, str] | None) -> None:
         values["ftype"] = facility_type_label(values["ftype"], "zh")
     if values.get("ftypes"):
         values["ftypes"] = "、".join(facility_type_label(v.strip(), "zh") for v in values["ftypes"].split(","))
+    if values.get("choices"):  # "library (图书馆), museum (博物馆)" or "区, 县"
+        zh = re.findall(r"\w+ \(([^)]+)\)", values["choices"])
+        values["choices"] = "、".join(zh) if zh else values["choices"].replace(", ", "、")
+    if values.get("year"):
+        values["year"] = f"（{values['year']} 年）"
     if values.get("msg"):
         values["msg"] = message_text(values["msg"], "zh", names=names)
 

@@ -194,7 +194,7 @@ def test_road_file_without_walkable_roads_reads_as_chinese(tmp_path):
 # message added later is checked here without a new test case.
 from coverage.i18n import error_text, keys, message_text, t  # noqa: E402
 
-from _message_scan import instance, page_modules, templates  # noqa: E402
+from _message_scan import Hole, instance, page_modules, templates  # noqa: E402
 
 #: Functions whose messages the page cannot trigger: it calls them only with values it
 #: made itself (widget choices, its own tables) or with the built-in data, never with
@@ -279,6 +279,10 @@ _FILE_NAME = re.compile(r"[\w<>-]*(?:\.(?:osm|pbf|bz2|xlsx|csv|geojson|gpkg|shp|
                         r"json|ttf))+\b")
 
 
+#: Two short English words in a row ("use one of") are English, too.
+_SHORT_WORDS = re.compile(r"\b[A-Za-z]{2,3} [a-z]{2,3}\b")
+
+
 def _english_words(text: str) -> list[str]:
     for s in _NAMES:
         text = text.replace(s, "")
@@ -286,7 +290,7 @@ def _english_words(text: str) -> list[str]:
     text = _QUOTED.sub("", text)
     while _PARENS.search(text):
         text = _PARENS.sub("", text)
-    return _WORD.findall(text)
+    return _WORD.findall(text) + _SHORT_WORDS.findall(text)
 
 
 def test_the_scan_finds_the_page_messages():
@@ -322,3 +326,130 @@ def test_no_page_message_shows_chinese_in_english():
         if _CJK.search(text):
             bad[tp.where + " " + tp.text()] = text
     assert not bad, "\n".join(f"{k}\n    -> {v}" for k, v in bad.items())
+
+
+def test_quota_messages_name_districts_not_codes():
+    names = {"510107": "武侯区", "510104": "锦江区"}
+    fills = {"short": "district '510107' needs 1 site(s) but no candidate lies in it",
+             "parts": "'510107': 1, '510104': 2"}
+    quota = [tp for tp in _page_templates() if tp.kind == "error" and tp.text().startswith("`quota`")
+             and any(isinstance(p, Hole) and any(k in p.source for k in fills) for p in tp.parts)]
+    assert len(quota) >= 2
+    for tp in quota:
+        text = instance(tp, {k: v for k, v in fills.items()})
+        for lang, name in (("zh", "武侯区"), ("en", "武侯区")):
+            shown = error_text(text, lang, names=names)
+            assert name in shown and "510107" not in shown, shown
+
+
+# --------------------------------------------------------------------------- strings written into ui/
+#: Streamlit calls whose positional text, ``label``, ``help``, ``placeholder``, ``text`` or
+#: ``page_title`` a person reads.
+_SHOWN_CALLS = {"error", "warning", "info", "success", "caption", "markdown", "write", "title", "header",
+                "subheader", "text", "code", "metric", "button", "download_button", "checkbox", "radio",
+                "selectbox", "multiselect", "select_slider", "slider", "number_input", "text_input",
+                "file_uploader", "expander", "tabs", "status", "progress", "spinner", "toast", "update",
+                "set_page_config", "line_chart"}
+_SHOWN_KEYWORDS = {"label", "help", "placeholder", "text", "page_title", "x_label", "y_label"}
+#: Literal text that stays as it is in both languages.
+_UI_LITERALS = {
+    "语言 / Language",  # the language chooser reads in both languages
+    "公共文化设施覆盖规划 / Culture coverage planner",  # the browser tab, before a language is chosen
+    "A", "B", "(B − A)", "B − A",  # the two compared scenarios
+    "ziyang/area.yaml", "/data/hunan-latest.osm.pbf",  # example paths
+}
+_LETTERS = re.compile(r"[A-Za-z]{2,}|[\u3400-\u9fff]")
+
+
+def _ui_literals() -> list[tuple[str, int, str]]:
+    import ast
+
+    from _message_scan import PAGE_FILES, ROOT
+
+    found = []
+    for path in PAGE_FILES:
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        for node in ast.walk(tree):
+            if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
+                    and node.func.attr in _SHOWN_CALLS):
+                continue
+            args = [*node.args[:1], *(k.value for k in node.keywords if k.arg in _SHOWN_KEYWORDS)]
+            for arg in args:
+                pieces = [arg] if isinstance(arg, ast.Constant) else (
+                    [v for v in arg.values if isinstance(v, ast.Constant)] if isinstance(arg, ast.JoinedStr) else [])
+                for piece in pieces:
+                    if isinstance(piece.value, str) and _LETTERS.search(piece.value):
+                        found.append((path.relative_to(ROOT).as_posix(), node.lineno, piece.value))
+    return found
+
+
+def test_ui_shows_no_text_written_outside_i18n():
+    left = [f"{f}:{n} {s!r}" for f, n, s in _ui_literals() if s.strip() not in _UI_LITERALS]
+    assert not left, "\n".join(left)
+
+
+def test_census_notes_and_problems_of_changed_counties_read_as_chinese():
+    """Every county code changed since the 2020 census (data/census/adcode_changes.csv) gives a
+    note or a problem that reads as Chinese, as an area build shows it."""
+    import pandas as pd
+
+    from _message_scan import ROOT
+    from coverage.census import census_for
+
+    changes = pd.read_csv(ROOT / "data" / "census" / "adcode_changes.csv", dtype=str).fillna("")
+    shown = []
+    for r in changes.itertuples():
+        try:
+            (m,) = census_for([(r.adcode, r.name)])
+        except InputError as exc:
+            shown += [(str(p), problem_text(p, "zh").replace(str(p.file), "")) for p in exc.problems]
+        else:
+            text = f"census: {m.name} ({m.adcode}): {m.note}"  # as area_build words the warning
+            shown.append((text, message_text(text, "zh")))
+    assert len(shown) >= len(changes)
+    left = {src: zh for src, zh in shown if _english_words(zh)}
+    assert not left, "\n".join(f"{k}\n    -> {v}" for k, v in left.items())
+
+
+#: Names under which ui/ holds a message of the package (a problem, a note, an exception, a step).
+_MESSAGE_NAMES = {"p", "problem", "problems", "note", "notes", "w", "warning", "warnings", "msg", "exc"}
+_TRANSLATE = {"problem_text", "message_text", "error_text", "_problem_text", "_show_problems", "t"}
+#: Functions that show an exception's own text on purpose (the details of an unexpected error).
+_RAW_ALLOWED = {"_show_unexpected"}
+
+
+def _untranslated_shows() -> list[str]:
+    import ast
+
+    from _message_scan import PAGE_FILES, ROOT
+
+    def name(call: ast.Call) -> str:
+        f = call.func
+        return f.id if isinstance(f, ast.Name) else f.attr if isinstance(f, ast.Attribute) else ""
+
+    def raw_names(node: ast.AST) -> list[str]:
+        if isinstance(node, ast.Call) and name(node) in _TRANSLATE or isinstance(node, ast.comprehension):
+            return []  # translated, or the loop of a comprehension (its element is checked)
+        if isinstance(node, ast.Name) and node.id in _MESSAGE_NAMES:
+            return [node.id]
+        return [n for child in ast.iter_child_nodes(node) for n in raw_names(child)]
+
+    found = []
+    for path in PAGE_FILES:
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        for fn in ast.walk(tree):
+            if not isinstance(fn, (ast.FunctionDef, ast.AsyncFunctionDef)) or fn.name in _RAW_ALLOWED:
+                continue
+            for node in ast.walk(fn):
+                if isinstance(node, ast.Call) and name(node) in (_SHOWN_CALLS | {"literal", "_flash"}):
+                    shown = [] if name(node) == "update" else node.args[:2]  # status.update(label=...)
+                    for arg in [*shown, *(k.value for k in node.keywords if k.arg in _SHOWN_KEYWORDS)]:
+                        for n in raw_names(arg):
+                            found.append(f"{path.relative_to(ROOT).as_posix()}:{node.lineno} {fn.name}: {n}")
+    return sorted(set(found))
+
+
+def test_ui_shows_the_package_messages_through_i18n():
+    """A problem, note, warning or progress step of the package is shown translated, never as it is."""
+    left = _untranslated_shows()
+    assert not left, "\n".join(left)

@@ -615,8 +615,9 @@ def load_facilities_upload(name: str, data: bytes, *, area: Any, coord_system: s
                               bounds_lonlat=area.bounds_lonlat)
     from coverage.study_area import coordinate_notes
 
-    fac.attrs["notes"] = list(fac.attrs.get("notes", [])) + [
-        str(p) for p in coordinate_notes(area, fac, file=Path(str(name)).name)]
+    more = coordinate_notes(area, fac, file=Path(str(name)).name)
+    fac.attrs["notes"] = list(fac.attrs.get("notes", [])) + [str(p) for p in more]
+    fac.attrs["note_problems"] = list(fac.attrs.get("note_problems", [])) + list(more)
     return fac
 
 

@@ -827,8 +827,8 @@ def _upload_tab(area: Any, lang: str) -> None:
                 if sc is not None:
                     ss["scenario"] = sc.replace(removed=())
                 _flash("success", t("up_fac_done", lang).format(n=len(fac), name=logic.literal(up.name)))
-                for note in fac.attrs.get("notes", []):
-                    _flash("warning", logic.literal(note))
+                for note in fac.attrs.get("note_problems", []):
+                    _flash("warning", logic.literal(problem_text(note, lang, names=_unit_names(lang))))
                 st.rerun()
     if ss.get("up_fac_problems"):
         _show_problems(ss["up_fac_problems"], lang, header=t("up_fac_failed", lang))

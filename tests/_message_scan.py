@@ -350,11 +350,13 @@ _SAMPLES: tuple[tuple[str, object], ...] = (
 
 
 def sample(hole: Hole, overrides: dict[str, object] | None = None) -> str:
-    """A value for ``hole``: a number formatted as its spec asks, unless the expression says otherwise."""
+    """A value for ``hole``: a number formatted as its spec asks, unless the expression says otherwise
+    (an override maps a pattern of the expression to a value, or to a function of the match)."""
     value: object = 12
     for pattern, v in (*(overrides or {}).items(), *_SAMPLES):
-        if re.search(pattern, hole.source):
-            value = v
+        m = re.search(pattern, hole.source)
+        if m:
+            value = v(m) if callable(v) else v
             break
     if hole.conversion == ord("r"):
         return repr(str(value))

@@ -68,6 +68,7 @@ __all__ = [
     "sites_table",
     "solver_status",
     "store_path",
+    "unexpected_problem",
     "unit_names",
 ]
 
@@ -738,6 +739,11 @@ def population_template() -> bytes:
                            crs="EPSG:4326", transform=from_origin(x0, y1, step, step), nodata=-1.0) as dst:
             dst.write(counts, 1)
         return path.read_bytes()
+
+
+def unexpected_problem(exc: BaseException, *, lang: str = "zh", file: str | None = None) -> Problem:
+    """An error the page did not foresee, as a problem in the page's words (the error itself in brackets)."""
+    return Problem(f"{t('unexpected_error', lang)} ({type(exc).__name__}: {exc})", file=file)
 
 
 def problems_table(problems: Sequence[Problem], *, lang: str = "zh",

@@ -17,7 +17,7 @@ import streamlit as st
 
 from coverage.errors import InputError, Problem
 from coverage.i18n import message_text, problem_text, t
-from ui.logic import literal
+from ui.logic import literal, unexpected_problem
 
 __all__ = ["new_area_panel", "default_area_dir", "open_area"]
 
@@ -120,7 +120,7 @@ def _open_existing(path: str, lang: str) -> None:
         ss["na_problems"] = tuple(exc.problems)
         return
     except Exception as exc:  # noqa: BLE001 - the page never shows a traceback
-        ss["na_problems"] = (Problem(f"{type(exc).__name__}: {exc}", file=str(config)),)
+        ss["na_problems"] = (unexpected_problem(exc, lang=lang, file=str(config)),)
         return
     ss["na_problems"] = ()
     report = config.parent / "build_report.txt"
@@ -151,7 +151,7 @@ def _build(code: str, osm: str, out: str, overwrite: bool, lang: str) -> None:
         bar.empty()
         return
     except Exception as exc:  # noqa: BLE001 - the page never shows a traceback
-        ss["na_problems"] = (Problem(f"{type(exc).__name__}: {exc}"),)
+        ss["na_problems"] = (unexpected_problem(exc, lang=lang),)
         bar.empty()
         return
     ss["na_report"] = "\n".join(res.report)

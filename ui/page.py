@@ -818,7 +818,7 @@ def _upload_tab(area: Any, lang: str) -> None:
             except InputError as exc:
                 ss["up_fac_problems"] = exc.problems
             except Exception as exc:  # noqa: BLE001
-                ss["up_fac_problems"] = (Problem(f"{type(exc).__name__}: {exc}", file=up.name),)
+                ss["up_fac_problems"] = (logic.unexpected_problem(exc, lang=lang, file=up.name),)
             else:
                 ss["up_fac_problems"] = ()
                 ss["base_facilities"] = fac
@@ -858,7 +858,7 @@ def _upload_tab(area: Any, lang: str) -> None:
         except InputError as exc:
             ss["up_area_problems"] = exc.problems
         except Exception as exc:  # noqa: BLE001
-            ss["up_area_problems"] = (Problem(f"{type(exc).__name__}: {exc}"),)
+            ss["up_area_problems"] = (logic.unexpected_problem(exc, lang=lang),)
         else:
             ss["up_area_problems"] = ()
             ss["area"], ss["area_token"] = new_area, token

@@ -185,34 +185,23 @@ def _module_consts(tree: ast.Module) -> dict[str, ast.expr]:
     for node in tree.body:
         if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
             consts[node.targets[0].id] = node.value
-        elif isinstance(node, ast.ImportFrom) and node.module and node.module.endswith("limits"):
-            lim = ast.parse((PACKAGE / "limits.py").read_text(encoding="utf-8"))
-            for a in node.names:
-                for n in lim.body:
-                    if (isinstance(n, ast.Assign) and isinstance(n.targets[0], ast.Name)
-                            and n.targets[0].id == a.name):
-                        consts[a.asname or a.name] = n.value
     return consts
 
 
-def _call_name(node: ast.Call) -> str:
-    f = node.func
-    if isinstance(f, ast.Name):
-        return f.id
-    if isinstance(f, ast.Attribute):
-        return f.attr
-    return ""
+def _name_of(node: ast.expr) -> str:
+    """``x`` of ``x`` or of ``a.x``, else ""."""
+    if isinstance(node, ast.Name):
+        return node.id
+    return node.attr if isinstance(node, ast.Attribute) else ""
+
+
+def call_name(node: ast.Call) -> str:
+    """The name a call calls: ``f`` of ``f(...)`` and of ``obj.f(...)``."""
+    return _name_of(node.func)
 
 
 def _receiver(node: ast.Call) -> str:
-    f = node.func
-    if isinstance(f, ast.Attribute):
-        v = f.value
-        if isinstance(v, ast.Name):
-            return v.id
-        if isinstance(v, ast.Attribute):
-            return v.attr
-    return ""
+    return _name_of(node.func.value) if isinstance(node.func, ast.Attribute) else ""
 
 
 #: Names that hold a note handed back to the caller (``note = f"the header spans rows ..."``).
@@ -221,7 +210,7 @@ _NOTE_NAMES = {"note"}
 
 def _message_args(node: ast.Call, strings: _Strings) -> list[tuple[str, ast.expr]]:
     """(kind, expression) of the message texts in one call, or [] for other calls."""
-    name = _call_name(node)
+    name = call_name(node)
     kw = {k.arg: k.value for k in node.keywords if k.arg}
     out: list[tuple[str, ast.expr]] = []
     if name in _ERROR_TYPES:
@@ -303,7 +292,7 @@ def _through_helpers(found: list[Template], params: dict[str, list[str]],
     out: list[Template] = []
     expanded: set[int] = set()
     for node, strings, qual in calls:
-        name = _call_name(node)
+        name = call_name(node)
         if name not in params:
             continue
         names = [p for p in params[name] if p != "self"]

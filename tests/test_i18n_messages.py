@@ -425,11 +425,7 @@ _RAW_ALLOWED = {"_show_unexpected"}
 def _untranslated_shows() -> list[str]:
     import ast
 
-    from _message_scan import PAGE_FILES, ROOT
-
-    def name(call: ast.Call) -> str:
-        f = call.func
-        return f.id if isinstance(f, ast.Name) else f.attr if isinstance(f, ast.Attribute) else ""
+    from _message_scan import PAGE_FILES, ROOT, call_name as name
 
     def raw_names(node: ast.AST) -> list[str]:
         if isinstance(node, ast.Call) and name(node) in _TRANSLATE or isinstance(node, ast.comprehension):

@@ -593,7 +593,7 @@ def grid_to_png(grid: gpd.GeoDataFrame, column: str, *, cmap: str | Sequence[str
         rows, cols = np.indices(rgba.shape[:2])
         rgba[(rows + cols) % int(hatch_px) >= max(1, int(hatch_px) // 3), 3] = 0
     buf = io.BytesIO()
-    Image.fromarray(rgba, mode="RGBA").save(buf, format="PNG", optimize=True)
+    Image.fromarray(rgba, mode="RGBA").save(buf, format="PNG", compress_level=1)
     return buf.getvalue(), [list(b) for b in raster.bounds]
 
 

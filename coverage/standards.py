@@ -41,9 +41,11 @@ together (one row, unit ``全市``).
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 import math
 import re
+import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator, Mapping, Sequence
@@ -393,17 +395,34 @@ def _strip_lines(obj: Any) -> Any:
     return obj
 
 
+#: Parsed YAML files by (path, modification time, size): the catalogue is read on every
+#: evaluation, and parsing it costs about 0.1 s.
+_YAML_CACHE: dict[tuple[str, int, int], Any] = {}
+_YAML_CACHE_LOCK = threading.Lock()
+
+
 def _read_yaml(path: Path) -> Any:
+    """The parsed file (a fresh copy: callers may change it)."""
     try:
+        stat = path.stat()
+        key = (str(Path(path).resolve()), stat.st_mtime_ns, stat.st_size)
+        with _YAML_CACHE_LOCK:
+            if key in _YAML_CACHE:
+                return copy.deepcopy(_YAML_CACHE[key])
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
         raise InputError(f"cannot read standards file `{path}`: {exc.strerror}.",
                          fix="pass an existing YAML file or a preset id from list_presets()") from exc
     try:
-        return yaml.load(text, Loader=_LineLoader)  # noqa: S506 - SafeLoader subclass
+        data = yaml.load(text, Loader=_LineLoader)  # noqa: S506 - SafeLoader subclass
     except yaml.YAMLError as exc:
         raise InputError(f"`{path}` is not valid YAML: {exc}",
                          fix="fix the YAML syntax at the line shown") from exc
+    with _YAML_CACHE_LOCK:
+        if len(_YAML_CACHE) >= 32:
+            _YAML_CACHE.clear()
+        _YAML_CACHE[key] = data
+    return copy.deepcopy(data)
 
 
 def list_presets() -> list[Preset]:

@@ -28,6 +28,7 @@ from coverage import i18n, workflow  # noqa: E402
 from coverage.errors import InputError  # noqa: E402
 from coverage.geo import WGS84  # noqa: E402
 from ui import logic  # noqa: E402
+from ui.logic import wkey  # noqa: E402
 
 APP = str(ROOT / "app.py")
 T = i18n.t
@@ -41,10 +42,12 @@ CHENGHUA = "510108"
 
 # --------------------------------------------------------------------------- helpers
 def _widget(at: AppTest, key: str):
+    """The widget named ``key``, drawn in the page's current language."""
+    lang = at.session_state["lang"] if "lang" in at.session_state else "zh"
     for kind in ("radio", "selectbox", "select_slider", "checkbox", "text_input", "multiselect",
                  "number_input", "button", "file_uploader"):
         try:
-            return getattr(at, kind)(key=key)
+            return getattr(at, kind)(key=wkey(key, lang))
         except KeyError:
             continue
     raise AssertionError(f"no widget with key {key!r}")
@@ -200,6 +203,55 @@ def test_switching_language_changes_labels_and_keeps_choices(app):
     assert DEFICIT_EN in _frame(app, T("district", "en")).columns
     _run(_widget(app, "lang").set_value("zh"))
     assert app.title[0].value == T("app_title", "zh")
+
+
+def test_a_late_report_with_the_previous_languages_labels_keeps_every_choice(app):
+    """The browser may send one more report before it has the new language's page
+    (e.g. the map reporting its view on a busy machine): its widget values still
+    carry the previous language's labels, and no choice may be lost to them."""
+    _widget(app, "mode").set_value("bike")
+    _widget(app, "grid_layer").set_value("time")
+    _run(app)
+    for lang in ("en", "zh"):
+        _widget(app, "lang").set_value(lang)
+        late = app._tree.get_widget_states()  # what the browser sends with the click
+        _run(app)
+        _ok(app._run(widget_state=late))      # and once more before the new page arrives
+        assert app.title[0].value == T("app_title", lang)
+        assert _widget(app, "mode").value == "bike", lang
+        assert _widget(app, "grid_layer").value == "time", lang
+        assert _widget(app, "facility_types").value == list(workflow.READING_SPACE_TYPES), lang
+        assert _widget(app, "preset").value == PRESET, lang
+        assert not app.warning and not app.error, lang
+
+
+def test_the_map_by_the_other_travel_modes_is_built_while_the_page_is_idle(app, monkeypatch):
+    """The first change to a new travel mode takes a map built ahead of time."""
+    import threading
+
+    from ui import folium_view, page
+
+    monkeypatch.setattr(page, "_PAYLOADS", folium_view.PayloadStore())
+
+    def mode_keys() -> set[str]:
+        for th in threading.enumerate():
+            if th.name == "map-prebuild":
+                th.join(60)
+        with page._PAYLOADS._lock:
+            return {k[3] for k in page._PAYLOADS._items if k[4] == 20}
+
+    assert mode_keys() == set()
+    _run(_widget(app, "threshold_min").set_value(20))
+    assert mode_keys() == {"walk", "bike", "drive"}
+    builds: list = []
+    original = page._PAYLOADS.get
+
+    def counted(key, build):
+        return original(key, lambda: builds.append(key) or build())
+
+    monkeypatch.setattr(page._PAYLOADS, "get", counted)
+    _run(_widget(app, "mode").set_value("drive"))
+    assert _widget(app, "mode").value == "drive" and not builds
 
 
 def test_no_facility_type_is_a_warning_not_an_error(app):
@@ -377,7 +429,7 @@ def test_every_string_of_the_page_is_in_its_language(store, area, lang):
     no_en = fac["name_en"].astype("string").fillna("").str.strip() == ""
     allowed = {"语言 / Language", "中文"} | set(fac.loc[no_en, "name"].astype(str))
     # Place names of the administrative-region lists have no English names in their data.
-    allowed |= {str(o) for w in at.selectbox if w.key in ("na_province", "na_city", "na_county")
+    allowed |= {str(o) for w in at.selectbox if w.key.split(".")[0] in ("na_province", "na_city", "na_county")
                 for o in w.proto.options}
     assert not _foreign(strings, lang, allowed)
     # Districts by name, never by code, in this language.

@@ -304,9 +304,9 @@ def test_page_builds_a_county_from_a_local_osm_file_and_opens_it(heping_osm, tmp
     app = str(Path(__file__).resolve().parent.parent / "app.py")
     at = AppTest.from_file(app, default_timeout=180).run()
     assert not at.exception, [e.value for e in at.exception]
-    at.selectbox(key="na_province").select("120000").run()
-    assert at.selectbox(key="na_city").value == "120100"
-    at.selectbox(key="na_county").select(HEPING).run()
+    at.selectbox(key="na_province.zh").select("120000").run()
+    assert at.selectbox(key="na_city.zh").value == "120100"
+    at.selectbox(key="na_county.zh").select(HEPING).run()
     # a wrong path is explained, nothing is built
     at.text_input(key="na_osm").input(str(tmp_path / "missing.osm.pbf"))
     at.text_input(key="na_out").input(str(tmp_path / "heping"))
@@ -393,8 +393,8 @@ def test_page_shows_a_markdown_like_path_as_text(tmp_path, monkeypatch):
     monkeypatch.setenv(logic.STORE_ENV, str(tmp_path / "scenarios.gpkg"))
     app = str(Path(__file__).resolve().parent.parent / "app.py")
     at = AppTest.from_file(app, default_timeout=180).run()
-    at.selectbox(key="na_province").select("120000").run()
-    at.selectbox(key="na_county").select(HEPING).run()
+    at.selectbox(key="na_province.zh").select("120000").run()
+    at.selectbox(key="na_county.zh").select(HEPING).run()
     at.text_input(key="na_osm").input(str(tmp_path / "![t](x.png)[a](b)missing.osm.pbf"))
     at.text_input(key="na_out").input(str(tmp_path / "heping"))
     at.button(key="na_build").click().run()

@@ -10,12 +10,14 @@ component, with the view (centre and zoom) the planner left the map at.
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass
-from typing import Any, Callable, Iterable
+from typing import Any, Callable, Hashable, Iterable, Sequence
 
 import streamlit as st
 
-__all__ = ["MapPayload", "prepare", "show"]
+__all__ = ["MapPayload", "PayloadStore", "prepare", "show"]
 
 
 @dataclass(frozen=True)
@@ -74,6 +76,71 @@ def prepare(fmap: Any) -> MapPayload:
     return MapPayload(script=script, header=header, html=html, map_id=sf.get_full_id(m),
                       bounds=_bounds(m), center=center, zoom=zoom, css_links=css, js_links=js,
                       size=len(script) + len(header) + len(html))
+
+
+class PayloadStore:
+    """Map payloads by key, each built at most once, some ahead of time on a background thread.
+
+    :meth:`get` returns the payload for a key, building it with the given
+    function unless it is stored or being built (then it waits for that
+    build). :meth:`prebuild` builds maps the planner is likely to ask for
+    next (the same question by another travel mode) while the page is idle.
+    The newest ``max_entries`` payloads are kept.
+    """
+
+    def __init__(self, max_entries: int = 16) -> None:
+        self._items: OrderedDict[Hashable, MapPayload] = OrderedDict()
+        self._busy: dict[Hashable, threading.Event] = {}
+        self._lock = threading.Lock()
+        self._max = int(max_entries)
+
+    def __contains__(self, key: Hashable) -> bool:
+        with self._lock:
+            return key in self._items
+
+    def get(self, key: Hashable, build: Callable[[], Any]) -> MapPayload:
+        """The payload for ``key``; ``build()`` returns the folium map when it must be made."""
+        while True:
+            with self._lock:
+                if key in self._items:
+                    self._items.move_to_end(key)
+                    return self._items[key]
+                done = self._busy.get(key)
+                mine = done is None
+                if mine:
+                    done = self._busy[key] = threading.Event()
+            if not mine:
+                done.wait()  # built by another thread, or failed there: then built here
+                continue
+            try:
+                payload = prepare(build())
+                with self._lock:
+                    self._items[key] = payload
+                    while len(self._items) > self._max:
+                        self._items.popitem(last=False)
+                return payload
+            finally:
+                with self._lock:
+                    self._busy.pop(key, None)
+                done.set()
+
+    def prebuild(self, jobs: Sequence[tuple[Hashable, Callable[[], Any]]]) -> threading.Thread | None:
+        """Build the maps of ``jobs`` (key, build) not stored or under way, on one background thread."""
+        with self._lock:
+            todo = [(k, b) for k, b in jobs if k not in self._items and k not in self._busy]
+        if not todo:
+            return None
+
+        def work() -> None:
+            for key, build in todo:
+                try:
+                    self.get(key, build)
+                except Exception:  # noqa: BLE001 - shown when the planner asks for that map
+                    continue
+
+        thread = threading.Thread(target=work, name="map-prebuild", daemon=True)
+        thread.start()
+        return thread
 
 
 def show(payload: MapPayload, *, key: str, height: int,

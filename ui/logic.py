@@ -31,6 +31,7 @@ from coverage.scenario import (AddedFacility, Scenario, ScenarioResults, Selecte
 __all__ = [
     "STORE_ENV",
     "ScenarioFigures",
+    "LANG_WIDGETS",
     "accept_proposals",
     "add_planned",
     "compare_table",
@@ -70,6 +71,7 @@ __all__ = [
     "store_path",
     "unexpected_problem",
     "unit_names",
+    "wkey",
 ]
 
 #: Environment variable naming the scenario store file (overrides the per-user default).
@@ -87,6 +89,34 @@ _MD_BLOCK_START = re.compile(r"^([#>+\-=]|\d+(?=[.)]))")
 _LINE_BREAKS = re.compile(r"[ \t]*[\r\n]+[ \t]*")
 _AUTOLINK = re.compile(r"(?i)(https?)(?=:)|\b(www)(?=\.)|(@)(?=[-\w])")
 
+
+
+#: Widgets whose option labels depend on the language. The browser reports a
+#: choice by its label, so each of these gets one session-state key per
+#: language (:func:`wkey`): a report still carrying the previous language's
+#: labels then lands on a widget that is no longer drawn, instead of clearing
+#: or resetting the one on the page.
+LANG_WIDGETS = ("facility_types", "mode", "preset", "basemap", "grid_layer", "choropleth",
+                "plan_type", "remove_ids", "sit_model", "sit_type", "sit_cand", "sit_limit",
+                "sit_quota", "up_coord", "cmp_a", "cmp_b", "na_province", "na_city", "na_county")
+
+
+def wkey(name: str, lang: str) -> str:
+    """Session-state key of the page widget ``name`` drawn in language ``lang``.
+
+    Parameters
+    ----------
+    name : str
+        The widget's name (``"mode"``, ``"facility_types"``, ...).
+    lang : str
+        The page's language (``"zh"`` or ``"en"``).
+
+    Returns
+    -------
+    str
+        ``"<name>.<lang>"`` for the widgets in :data:`LANG_WIDGETS`, else ``name``.
+    """
+    return f"{name}.{lang}" if name in LANG_WIDGETS else name
 
 def literal(text: object) -> str:
     """``text`` as Markdown that Streamlit shows exactly as written.

@@ -17,7 +17,7 @@ import streamlit as st
 
 from coverage.errors import InputError, Problem
 from coverage.i18n import message_text, problem_text, t
-from ui.logic import literal, unexpected_problem
+from ui.logic import literal, unexpected_problem, wkey
 
 __all__ = ["new_area_panel", "default_area_dir", "open_area"]
 
@@ -72,18 +72,18 @@ def new_area_panel(lang: str) -> None:
             st.warning("\n\n".join(literal(problem_text(p, lang)) for p in exc.problems))
             return
         names = dict(provinces)
-        prov = st.selectbox(t("na_province", lang), list(names), key="na_province",
+        prov = st.selectbox(t("na_province", lang), list(names), key=wkey("na_province", lang),
                             format_func=names.__getitem__, index=None, placeholder=t("na_pick", lang))
         if prov is None:
             st.caption(t("na_help", lang))
             _show_outcome(lang)
             return
         cities = dict(_regions("city", prov)) or {prov: names[prov]}
-        city = st.selectbox(t("na_city", lang), list(cities), key="na_city", format_func=cities.__getitem__)
+        city = st.selectbox(t("na_city", lang), list(cities), key=wkey("na_city", lang), format_func=cities.__getitem__)
         counties = dict(_regions("county", city))
         options = [WHOLE_CITY] + list(counties) if counties else [city]
         label = {WHOLE_CITY: t("na_whole_city", lang), **counties, city: cities[city]}
-        county = st.selectbox(t("na_county", lang), options, key="na_county",
+        county = st.selectbox(t("na_county", lang), options, key=wkey("na_county", lang),
                               index=1 if len(options) > 1 else 0, format_func=label.__getitem__)
         code = city if county == WHOLE_CITY else county
         st.caption(f"{t('na_adcode', lang)}: {code}")

@@ -29,6 +29,7 @@ from coverage.i18n import (FACILITY_TYPES, LANG_NAMES, LANGS, MODES, error_text,
                            mode_label, problem_text, t)
 from coverage.mapping import BASEMAPS, build_map, public_mask
 from ui import folium_view, logic, report_view
+from ui.logic import LANG_WIDGETS, wkey
 from ui.new_area import new_area_panel
 
 THRESHOLDS_MIN = (5, 10, 15, 20, 30)
@@ -99,11 +100,17 @@ def _raster(token: str, gcj: bool, _area: Any) -> Any:
 def _access(token: str, fkey: tuple, types: tuple[str, ...], mode: str, threshold: float,
             _area: Any, _fac: Any) -> Any:
     """Coverage of the area by a facility layer (results are read-only)."""
+    return _access_result(_area, _fac, {"facility_types": types, "mode": mode, "threshold_min": threshold})
+
+
+def _access_result(area: Any, fac: Any, opts: dict[str, Any]) -> Any:
+    """:func:`coverage.workflow.access_analysis` for the page's facility types, mode and threshold."""
     from coverage.workflow import AccessParams, access_analysis
 
-    params = AccessParams(facility_types=types, mode=mode, threshold_min=float(threshold),
-                          thresholds_min=(float(threshold),))
-    return access_analysis(_area, params, facilities=_fac)
+    threshold = float(opts["threshold_min"])
+    params = AccessParams(facility_types=tuple(opts["facility_types"]), mode=opts["mode"],
+                          threshold_min=threshold, thresholds_min=(threshold,))
+    return access_analysis(area, params, facilities=fac)
 
 
 @st.cache_resource(show_spinner=False, max_entries=64)
@@ -125,10 +132,13 @@ def _csv(token: str, fkey: tuple, preset: str, lang: str, _ev: Any) -> bytes:
     return logic.shortfall_csv_bytes(_ev, lang=lang)
 
 
-@st.cache_resource(show_spinner=False, max_entries=16)
-def _map_payload(key: tuple, _build: Callable[[], Any]) -> folium_view.MapPayload:
+#: Browser payloads of the folium maps, keyed by every input of the map, shared by sessions.
+_PAYLOADS = folium_view.PayloadStore(max_entries=24)
+
+
+def _map_payload(key: tuple, build: Callable[[], Any]) -> folium_view.MapPayload:
     """The browser payload of the folium map for ``key`` (every input of the map), built once."""
-    return folium_view.prepare(_build())
+    return _PAYLOADS.get(key, build)
 
 
 def _proposal_key(prop: Any) -> Any:
@@ -236,7 +246,7 @@ def _later(key: str, value: Any) -> None:
 
 def _apply_later() -> None:
     for key, value in st.session_state.pop("_pending", {}).items():
-        st.session_state[key] = value
+        st.session_state[_key(key)] = value
 
 
 def _show_flash() -> None:
@@ -285,24 +295,26 @@ def _set_scenario(scenario: Any) -> None:
 
 
 # --------------------------------------------------------------------------- sidebar
-#: Widgets whose option labels depend on the language. The browser keeps a choice
-#: as its label, so after a language switch each value is set again from its
-#: canonical id (type, mode, preset, ...) and the browser gets the new label.
-LANG_WIDGETS = ("facility_types", "mode", "preset", "basemap", "grid_layer", "choropleth",
-                "plan_type", "remove_ids", "sit_model", "sit_type", "sit_cand", "sit_limit",
-                "sit_quota", "up_coord", "cmp_a", "cmp_b", "na_province", "na_city", "na_county")
+def _key(name: str) -> str:
+    """Session-state key of widget ``name`` in the page's current language."""
+    ss = st.session_state
+    return wkey(name, ss.get("lang", LANGS[0]))
 
 
 def _cb_lang() -> None:
-    """Re-set the language-dependent widgets from their canonical values.
+    """Carry the language-dependent widgets' choices over to the new language's widgets.
 
-    Runs before the page is drawn, while the widgets still read the browser's
-    labels in the previous language.
+    Runs before the page is drawn; the previous language's widgets were read
+    from the browser with the labels they were drawn with, so their values
+    are the canonical ids (type, mode, preset, ...).
     """
     ss = st.session_state
-    for key in LANG_WIDGETS:
-        if key in ss:
-            ss[key] = ss[key]
+    new, old = ss.get("lang", LANGS[0]), ss.get("_lang_drawn", LANGS[0])
+    if new == old:
+        return
+    for name in LANG_WIDGETS:
+        if wkey(name, old) in ss:
+            ss[wkey(name, new)] = ss[wkey(name, old)]
 
 
 def _sidebar() -> dict[str, Any]:
@@ -310,31 +322,32 @@ def _sidebar() -> dict[str, Any]:
     sb = st.sidebar
     lang = sb.radio("语言 / Language", LANGS, format_func=LANG_NAMES.__getitem__, key="lang",
                     horizontal=True, on_change=_cb_lang)
+    st.session_state["_lang_drawn"] = lang
     sb.header(t("settings", lang))
     from coverage.workflow import READING_SPACE_TYPES
 
     types = sb.multiselect(t("existing_types", lang), FACILITY_TYPES,
-                           default=list(READING_SPACE_TYPES), key="facility_types",
+                           default=list(READING_SPACE_TYPES), key=wkey("facility_types", lang),
                            format_func=lambda v: facility_type_label(v, lang),
                            help=t("existing_types_help", lang))
-    mode = sb.radio(t("mode", lang), MODES, key="mode", horizontal=True,
+    mode = sb.radio(t("mode", lang), MODES, key=wkey("mode", lang), horizontal=True,
                     format_func=lambda v: mode_label(v, lang))
     threshold = sb.select_slider(t("threshold_min", lang), THRESHOLDS_MIN, value=15,
                                  key="threshold_min")
     presets = _presets()
     by_id = {p.id: p for p in presets}
     ids = tuple(by_id)
-    preset = sb.selectbox(t("preset", lang), ids, key="preset",
+    preset = sb.selectbox(t("preset", lang), ids, key=wkey("preset", lang),
                           index=ids.index(DEFAULT_PRESET) if DEFAULT_PRESET in ids else 0,
                           format_func=lambda v: by_id[v].name_zh if lang == "zh" else by_id[v].name_en)
     sb.header(t("layers", lang))
-    basemap = sb.selectbox(t("basemap", lang), BASEMAPS, key="basemap",
+    basemap = sb.selectbox(t("basemap", lang), BASEMAPS, key=wkey("basemap", lang),
                            format_func=lambda v: t(f"basemap_{v}", lang))
     tianditu_key = ""
     if basemap == "tianditu":
         tianditu_key = sb.text_input(t("tianditu_key", lang), key="tianditu_key", type="password",
                                      help=t("tianditu_key_help", lang))
-    grid_layer = sb.radio(t("grid_layer", lang), GRID_LAYERS, key="grid_layer",
+    grid_layer = sb.radio(t("grid_layer", lang), GRID_LAYERS, key=wkey("grid_layer", lang),
                           format_func=lambda v: t(f"grid_layer_{v}", lang))
     show_uncovered = sb.checkbox(t("show_uncovered", lang), value=True, key="show_uncovered")
     show_catchments = sb.checkbox(t("show_catchments", lang), value=False, key="show_catchments")
@@ -350,7 +363,7 @@ def _cb_add_lonlat(area: Any, base: Any, lang: str) -> None:
     ss = st.session_state
     try:
         ss["scenario"] = logic.add_planned(ss["scenario"], base, area=area, lon=ss["add_lon"],
-                                           lat=ss["add_lat"], facility_type=ss["plan_type"], lang=lang)
+                                           lat=ss["add_lat"], facility_type=ss[_key("plan_type")], lang=lang)
         _flash("success", t("planned_added", lang).format(id=ss["scenario"].added[-1].facility_id))
     except InputError as exc:
         _flash("error", _problem_text(exc.problems, lang))
@@ -393,19 +406,19 @@ def _cb_load(store_file: str, lang: str, base_ids: set[str], preset_ids: tuple[s
         return
     ss["scenario"] = sc
     ss["scn_name"] = sc.name
-    ss["remove_ids"] = [r for r in sc.removed if r in base_ids]
+    ss[_key("remove_ids")] = [r for r in sc.removed if r in base_ids]
     ss["proposal"] = None
     ss["scenario_siting"] = sc.siting
     p = sc.params or {}
     types = [x for x in p.get("facility_types", []) if x in FACILITY_TYPES]
     if types:
-        ss["facility_types"] = types
+        ss[_key("facility_types")] = types
     if p.get("mode") in MODES:
-        ss["mode"] = p["mode"]
+        ss[_key("mode")] = p["mode"]
     if p.get("threshold_min") in THRESHOLDS_MIN:
         ss["threshold_min"] = p["threshold_min"]
     if p.get("preset") in preset_ids:
-        ss["preset"] = p["preset"]
+        ss[_key("preset")] = p["preset"]
     _flash("success", t("scenario_loaded", lang).format(name=logic.literal(sc.name)))
 
 
@@ -451,7 +464,7 @@ def _edit_tab(area: Any, base: Any, scenario: Any, lang: str) -> None:
     """Planned facilities by coordinates (map clicks are handled in :func:`_map`), closures, list."""
     st.subheader(t("edit_scenario", lang))
     c1, c2 = st.columns(2)
-    c1.selectbox(t("plan_type", lang), FACILITY_TYPES, key="plan_type",
+    c1.selectbox(t("plan_type", lang), FACILITY_TYPES, key=wkey("plan_type", lang),
                  index=FACILITY_TYPES.index("city_reading_room"),
                  format_func=lambda v: facility_type_label(v, lang))
     c2.checkbox(t("click_adds", lang), value=True, key="click_adds")
@@ -469,7 +482,7 @@ def _edit_tab(area: Any, base: Any, scenario: Any, lang: str) -> None:
     public = public_mask(base)
     types = {i: (tp if pub else f"nonpublic:{tp}")
              for i, tp, pub in zip(ids, base["type"].astype(str), public)}
-    st.multiselect(t("remove_existing", lang), ids, key="remove_ids",
+    st.multiselect(t("remove_existing", lang), ids, key=wkey("remove_ids", lang),
                    format_func=lambda i: f"{names.get(i, i)} · {facility_type_label(types.get(i, ''), lang)}")
 
     st.markdown(f"**{t('planned_list', lang)}** ({len(scenario.added)})")
@@ -491,15 +504,15 @@ def _siting_params(opts: dict[str, Any], lang: str) -> Any:
 
     presets = _presets()
     c1, c2, c3 = st.columns(3)
-    model = c1.selectbox(t("sit_model", lang), SITING_MODELS, key="sit_model",
+    model = c1.selectbox(t("sit_model", lang), SITING_MODELS, key=wkey("sit_model", lang),
                          format_func=lambda v: t(f"model_{v}", lang))
-    ftype = c2.selectbox(t("sit_type", lang), FACILITY_TYPES, key="sit_type",
+    ftype = c2.selectbox(t("sit_type", lang), FACILITY_TYPES, key=wkey("sit_type", lang),
                          index=FACILITY_TYPES.index("city_reading_room"),
                          format_func=lambda v: facility_type_label(v, lang))
-    cand = c3.selectbox(t("sit_cand", lang), CANDIDATE_KINDS, key="sit_cand",
+    cand = c3.selectbox(t("sit_cand", lang), CANDIDATE_KINDS, key=wkey("sit_cand", lang),
                         format_func=lambda v: t(f"cand_{v}", lang))
     c1, c2, c3 = st.columns(3)
-    limit = c1.radio(t("sit_limit", lang), ("p", "budget"), key="sit_limit", horizontal=True,
+    limit = c1.radio(t("sit_limit", lang), ("p", "budget"), key=wkey("sit_limit", lang), horizontal=True,
                      format_func=lambda v: t(f"limit_{v}", lang), disabled=model == "lscp")
     p = c2.number_input(t("sit_p", lang), min_value=1, max_value=100, value=5, step=1, key="sit_p",
                         disabled=model == "lscp" or (model == "mclp" and limit == "budget"))
@@ -509,7 +522,7 @@ def _siting_params(opts: dict[str, Any], lang: str) -> Any:
     keep = c1.checkbox(t("sit_keep", lang), value=True, key="sit_keep")
     quota_ids = ("none",) + tuple(p_.id for p_ in presets if p_.id != "all")
     names = {p_.id: (p_.name_zh if lang == "zh" else p_.name_en) for p_ in presets}
-    quota = c2.selectbox(t("sit_quota", lang), quota_ids, key="sit_quota",
+    quota = c2.selectbox(t("sit_quota", lang), quota_ids, key=wkey("sit_quota", lang),
                          format_func=lambda v: t("none", lang) if v == "none" else names.get(v, v))
     use_budget = model == "mclp" and limit == "budget"
     p_val = None if model == "lscp" or use_budget else int(p)
@@ -602,8 +615,8 @@ def _compare_tab(area: Any, token: str, base: Any, scenario: Any, opts: dict[str
             store = None
     keys = list(labels)
     c1, c2 = st.columns(2)
-    a_key = c1.selectbox("A", keys, index=0, key="cmp_a", format_func=labels.__getitem__)
-    b_key = c2.selectbox("B", keys, index=1, key="cmp_b", format_func=labels.__getitem__)
+    a_key = c1.selectbox("A", keys, index=0, key=wkey("cmp_a", lang), format_func=labels.__getitem__)
+    b_key = c2.selectbox("B", keys, index=1, key=wkey("cmp_b", lang), format_func=labels.__getitem__)
     show_maps = st.checkbox(t("cmp_maps", lang), value=False, key="cmp_maps")
     figs = []
     for side, key, col in (("a", a_key, c1), ("b", b_key, c2)):
@@ -800,7 +813,7 @@ def _upload_tab(area: Any, lang: str) -> None:
     st.markdown(f"**{t('up_fac', lang)}**")
     c1, c2 = st.columns([3, 2])
     up = c1.file_uploader(t("up_fac_file", lang), type=["csv", "xlsx"], key="up_fac")
-    coord = c2.radio(t("up_coord", lang), COORD_SYSTEMS, key="up_coord",
+    coord = c2.radio(t("up_coord", lang), COORD_SYSTEMS, key=wkey("up_coord", lang),
                      format_func=lambda v: t(f"coord_{v}", lang))
     c2.caption(t("up_template", lang))
     for kind, mime in (("csv", "text/csv"),
@@ -876,6 +889,49 @@ def _upload_tab(area: Any, lang: str) -> None:
             st.rerun()
 
 
+def _map_job(area: Any, token: str, fac: Any, evaluation: Any, opts: dict[str, Any], lang: str,
+             basemap: str, grid_layer: str, chosen: str, prop: Any, fixed: dict[str, Any], *,
+             access: Any = None, boundaries: tuple[Any, Any] | None = None, catchments: Any = None
+             ) -> tuple[tuple, Callable[[], Any]]:
+    """Key (every input of the map) and builder of the planning map; no widget is drawn.
+
+    Without ``access`` the builder computes the coverage for ``opts`` itself,
+    so it can run on a background thread.
+    """
+    # The same inputs give the same map object: its HTML (element ids included) stays
+    # identical, so an unrelated rerun neither rebuilds nor redraws the map.
+    key = (token, logic.facilities_key(fac), opts["facility_types"], opts["mode"], opts["threshold_min"],
+           opts["preset"], lang, basemap, opts["tianditu_key"], grid_layer, opts["show_uncovered"],
+           opts.get("show_catchments", False), chosen, _proposal_key(prop))
+
+    def build() -> Any:
+        from coverage.workflow import catchment_areas
+
+        acc = access if access is not None else _access_result(area, fac, opts)
+        bnd, labels = boundaries or logic.map_boundaries(area, acc, evaluation, lang=lang)
+        grid, kw = None, {}
+        if grid_layer == "pop":
+            grid = area.grid
+        elif grid_layer == "time":
+            minutes = acc.times["time_s"].astype(float) / 60.0
+            grid = area.grid[[area.grid.geometry.name]].assign(time_min=minutes.clip(upper=60.0))
+            kw = {"grid_column": "time_min", "grid_label": t("time_min_label", lang), "grid_cmap": "RdYlGn_r",
+                  "grid_vmin": 0.0, "grid_vmax": float(max(2 * opts["threshold_min"], 10))}
+        proposals = None
+        if prop is not None and len(prop.sites):
+            proposals = prop.sites.assign(name=prop.sites["site_id"])
+        return build_map(
+            boundaries=bnd, facilities=fac, grid=grid, **kw,
+            uncovered=acc.uncovered if opts["show_uncovered"] and len(acc.uncovered) else None,
+            proposals=proposals,
+            catchments=None if catchments is None else catchment_areas(area, acc, catchments),
+            choropleth_column=None if chosen == "none" else chosen, choropleth_cmap="Blues",
+            district_fields=labels, basemap=basemap, tianditu_key=opts["tianditu_key"] or None,
+            lang=lang, **fixed)
+
+    return key, build
+
+
 def _map(area: Any, token: str, fac: Any, access: Any, evaluation: Any, base: Any,
          opts: dict[str, Any], lang: str) -> None:
     """The map with every layer; a click adds a planned facility when enabled."""
@@ -888,49 +944,28 @@ def _map(area: Any, token: str, fac: Any, access: Any, evaluation: Any, base: An
     bnd, labels = logic.map_boundaries(area, access, evaluation, lang=lang)
     choices = ["none", "uncovered_share"] + [c for c in labels if c.startswith("deficit__")]
     # Off at first: population, uncovered cells and a district fill together are hard to read.
-    chosen = st.selectbox(t("choropleth", lang), choices, index=0, key="choropleth",
+    chosen = st.selectbox(t("choropleth", lang), choices, index=0, key=wkey("choropleth", lang),
                           format_func=lambda c: t("none", lang) if c == "none" else labels[c])
-    grid = None
     gl = opts["grid_layer"]
     if chosen != "none" and gl != "none":
         # A district fill over the grid colours mixes into unreadable hues: one at a time.
         st.caption(t("grid_hidden_for_fill", lang))
         gl = "none"
-    kw: dict[str, Any] = {}
-    if gl == "pop":
-        grid = area.grid
-    elif gl == "time":
-        minutes = access.times["time_s"].astype(float) / 60.0
-        grid = area.grid[[area.grid.geometry.name]].assign(time_min=minutes.clip(upper=60.0))
-        kw = {"grid_column": "time_min", "grid_label": t("time_min_label", lang), "grid_cmap": "RdYlGn_r",
-              "grid_vmin": 0.0, "grid_vmax": float(max(2 * opts["threshold_min"], 10))}
     prop = st.session_state.get("proposal")
-    proposals = None
-    if prop is not None and len(prop.sites):
-        proposals = prop.sites.assign(name=prop.sites["site_id"])
-    def catchments() -> Any:
-        if not (opts.get("show_catchments") and len(access.facilities)):
-            return None
-        from coverage.workflow import catchment_areas
-
-        return catchment_areas(area, access, report_view.catchments(area, fac, opts))
-
     gcj = basemap == "amap"
-    # The same inputs give the same map object: its HTML (element ids included) stays
-    # identical, so an unrelated rerun neither rebuilds nor redraws the map.
-    key = (token, logic.facilities_key(fac), opts["facility_types"], opts["mode"], opts["threshold_min"],
-           opts["preset"], lang, basemap, opts["tianditu_key"], gl, opts["show_uncovered"],
-           opts.get("show_catchments", False), chosen,
-           _proposal_key(prop))
-    payload = _map_payload(key, lambda: build_map(
-        boundaries=bnd, facilities=fac, grid=grid, **kw,
-        uncovered=access.uncovered if opts["show_uncovered"] and len(access.uncovered) else None,
-        proposals=proposals, catchments=catchments(),
-        choropleth_column=None if chosen == "none" else chosen, choropleth_cmap="Blues",
-        district_fields=labels, raster=_raster(token, gcj, area),
-        basemap=basemap, basemap_layers=(_basemap_layers() if token == DEFAULT_TOKEN else {})
-        if basemap == "offline" else None,
-        tianditu_key=opts["tianditu_key"] or None, lang=lang))
+    fixed = {"raster": _raster(token, gcj, area),
+             "basemap_layers": (_basemap_layers() if token == DEFAULT_TOKEN else {})
+             if basemap == "offline" else None}
+    catch = None
+    if opts.get("show_catchments") and len(access.facilities):
+        catch = report_view.catchments(area, fac, opts)
+    key, build = _map_job(area, token, fac, evaluation, opts, lang, basemap, gl, chosen, prop, fixed,
+                          access=access, boundaries=(bnd, labels), catchments=catch)
+    payload = _map_payload(key, build)
+    if catch is None:
+        # While the planner looks at this map, the same map by the other travel modes is built.
+        _PAYLOADS.prebuild([_map_job(area, token, fac, evaluation, {**opts, "mode": m}, lang, basemap, gl,
+                                     chosen, prop, fixed) for m in MODES if m != opts["mode"]])
     st.caption(t("map_hint", lang))
     # A new component key whenever the map changes: returning to an earlier map under
     # its old key would leave the component blank.
@@ -960,7 +995,7 @@ def _map(area: Any, token: str, fac: Any, access: Any, evaluation: Any, base: An
                 try:
                     ss["scenario"] = logic.add_planned(
                         ss["scenario"], base, area=area, lon=point[1], lat=point[0],
-                        facility_type=ss.get("plan_type", "city_reading_room"), lang=lang)
+                        facility_type=ss.get(_key("plan_type"), "city_reading_room"), lang=lang)
                     _flash("success", t("planned_added", lang).format(id=ss["scenario"].added[-1].facility_id))
                 except InputError as exc:
                     _flash("error", _problem_text(exc.problems, lang))
@@ -997,7 +1032,7 @@ def main() -> None:
     base = _base_facilities(area)
     scenario = _scenario(area, lang)
     valid = set(base["facility_id"].astype(str))
-    removed = tuple(r for r in st.session_state.get("remove_ids", []) if r in valid)
+    removed = tuple(r for r in st.session_state.get(_key("remove_ids"), []) if r in valid)
     if removed != scenario.removed:
         scenario = scenario.replace(removed=removed)
         _set_scenario(scenario)

@@ -877,9 +877,11 @@ _MESSAGES: tuple[tuple[re.Pattern[str], str, str | None], ...] = tuple(
         (r"longitude and latitude look swapped in the geometry: every row has a latitude where the longitude "
          r"should be\.",
          "几何图形中的经度与纬度似乎填反了：每一行的经度位置上都是纬度。", None),
-        (r"longitude and latitude look swapped in (?:columns (?P<cols>.+)|the geometry): swapped, every row falls "
-         r"inside the study area\.",
-         "经度与纬度似乎填反了（{cols}）：交换后每一行都落在研究区内。", None),
+        (r"longitude and latitude look swapped in columns (?P<cols>.+): swapped, every row falls inside the study "
+         r"area\.",
+         "经度与纬度似乎填反了（列 {cols}）：交换后每一行都落在研究区内。", None),
+        (r"longitude and latitude look swapped in the geometry: swapped, every row falls inside the study area\.",
+         "几何图形中的经度与纬度似乎填反了：交换后每一行都落在研究区内。", None),
         (r"write points as \(longitude, latitude\), the GeoJSON order\.",
          "请按（经度, 纬度）的顺序写点坐标（GeoJSON 的顺序）。", None),
         (r"type (?P<v>.+) in (?P<where_rows>rows? .+) is not a known facility type; the type was taken from the name "

@@ -773,7 +773,8 @@ def population_template() -> bytes:
 
 def unexpected_problem(exc: BaseException, *, lang: str = "zh", file: str | None = None) -> Problem:
     """An error the page did not foresee, as a problem in the page's words (the error itself in brackets)."""
-    return Problem(f"{t('unexpected_error', lang)} ({type(exc).__name__}: {exc})", file=file)
+    opening, closing = ("（", "）") if lang == "zh" else (" (", ")")
+    return Problem(f"{t('unexpected_error', lang)}{opening}{type(exc).__name__}: {exc}{closing}", file=file)
 
 
 def problems_table(problems: Sequence[Problem], *, lang: str = "zh",

@@ -323,6 +323,13 @@ def _radio_choices(page) -> dict[str, list[str]]:
     return {name: checked for name, checked in groups}
 
 
+def _mode_choice(page, lang: str) -> list[list[str]]:
+    """The checked option(s) of the travel-mode radio group."""
+    from coverage import i18n
+
+    return [c for name, c in _radio_choices(page).items() if name.startswith(i18n.t("mode", lang))]
+
+
 def _interface_strings(lang: str) -> list[str]:
     from coverage import i18n
 
@@ -372,11 +379,13 @@ def test_language_switch_keeps_every_choice_and_translates_the_page(server):
             sidebar = page.locator('[data-testid="stSidebar"]')
             sidebar.get_by_text(i18n.mode_label("bike", "zh"), exact=True).click()
             _settle(page)
+            steps = [("zh", _mode_choice(page, "zh"))]
             seen: dict[str, tuple] = {}
             for lang in ("en", "zh"):
                 sidebar.get_by_text(i18n.LANG_NAMES[lang], exact=True).click()
                 page.get_by_text(T("app_title", lang), exact=True).wait_for(timeout=MAP_TIMEOUT_MS)
                 _settle(page)
+                steps.append((lang, _mode_choice(page, lang)))
                 alerts = page.locator('[data-testid="stAlert"]').all_inner_texts()
                 assert not [a for a in alerts if T("data_error", lang) in a], (lang, alerts)
                 frame.locator(".cultcov-legend").wait_for(timeout=MAP_TIMEOUT_MS)
@@ -400,7 +409,7 @@ def test_language_switch_keeps_every_choice_and_translates_the_page(server):
         # Every radio group shows one chosen option; the travel mode is still "bike".
         assert radios and all(len(c) == 1 for c in radios.values()), (lang, radios)
         mode = [c for name, c in radios.items() if name.startswith(T("mode", lang))]
-        assert mode == [[i18n.mode_label("bike", lang)]], (lang, radios)
+        assert mode == [[i18n.mode_label("bike", lang)]], (lang, radios, steps)
 
 
 HOSTILE_NAME = "<img src=x onerror=alert(1)>"

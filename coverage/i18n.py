@@ -521,6 +521,21 @@ def unit_type_label(unit_type: str, lang: str = "zh") -> str:
 # hold quoted unit ids, shown as district names.
 _MESSAGES: tuple[tuple[re.Pattern[str], str, str | None], ...] = tuple(
     (re.compile(p), zh, en) for p, zh, en in (
+        # notes of the standards evaluation (shortfall lists and reports)
+        (r"functional zone counted as (?P<t>.*)", "功能区按“{t}”计", None),
+        (r"facilities have no `(?P<c>.*)` column", "设施表没有“{c}”列", None),
+        (r"(?P<k>\d+) of (?P<n>\d+) facilities meet (?P<f>.*)", "{n} 处设施中 {k} 处满足 {f}", None),
+        (r"units have no `(?P<c>.*)` column", "行政单元表没有“{c}”列", None),
+        (r"`(?P<c>.*)` is empty", "“{c}”为空", None),
+        (r"`(?P<c>.*)` unknown for all (?P<n>\d+) facilities", "全部 {n} 处设施的“{c}”未知", None),
+        (r"`(?P<c>.*)` unknown for (?P<k>\d+) of (?P<n>\d+) facilities", "{n} 处设施中 {k} 处的“{c}”未知",
+         None),
+        (r"no data", "无数据", None),
+        (r"(?P<k>\d+) of (?P<n>\d+) units have at least (?P<r>.*)", "{n} 个单元中 {k} 个至少有 {r} 处", None),
+        (r"(?P<k>\d+) units without data", "{k} 个单元无数据", None),
+        (r"(?P<r>[\d.,]+) per (?P<n>[\d,]+) residents", "每 {n} 名居民 {r}", None),
+        (r"pass `access` to evaluate proximity rules", "可达性规则需先计算可达性（`access`）", None),
+        (r"no residents of this unit in `access`", "可达性结果中没有该单元的居民", None),
         (r"'(?P<v>.*)' is not a number in coordinate column '(?P<c>.*)'\.",
          "“{v}”不是数字（坐标列“{c}”）。", None),
         (r"write decimal degrees such as (?P<v>\S+) \(or (?P<w>[^)]*)\)\.",

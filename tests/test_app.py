@@ -689,6 +689,17 @@ def test_uploading_facilities_replaces_the_facility_layer(app, area):
     assert _metric(app, "m_share") == f"{_access(area).covered_share:.1%}"
 
 
+def test_notes_on_an_uploaded_facility_file_read_in_the_page_language(app):
+    data = ("name,type,lon,lat\n"
+            "书房甲,city_reading_room,104.10,30.69\n"
+            "书店乙,书店,104.07,30.70\n").encode("utf-8")
+    _run(_widget(app, "up_fac").set_value(("notes.csv", data, "text/csv")))
+    notes = "\n".join(_visible_source(w.value) for w in app.warning)
+    assert "notes.csv，“type”列：第 3 行的类型 '书店' 无法识别" in notes, notes
+    assert "请填写以下类型之一：图书馆、文化馆、" in notes
+    assert "not a known facility type" not in notes
+
+
 def test_gcj02_upload_is_shifted_back_to_wgs84(area):
     from coverage.facilities import wgs84_to_gcj02
 

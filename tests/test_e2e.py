@@ -378,6 +378,8 @@ def test_language_switch_keeps_every_choice_and_translates_the_page(server):
             frame.locator(".cultcov-legend").wait_for(timeout=MAP_TIMEOUT_MS)
             sidebar = page.locator('[data-testid="stSidebar"]')
             sidebar.get_by_text(i18n.mode_label("bike", "zh"), exact=True).click()
+            _wait_until(lambda: _mode_choice(page, "zh") == [[i18n.mode_label("bike", "zh")]], 10,
+                        "bike shown as chosen")
             _settle(page)
             steps = [("zh", _mode_choice(page, "zh"))]
             seen: dict[str, tuple] = {}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import geopandas as gpd
@@ -340,3 +341,30 @@ def test_spreadsheet_text_rule():
     assert list(out.columns) == ["'=a", "n"] and out["'=a"].tolist()[:2] == ["'=x", "ok"]
     assert out["n"].tolist() == [-1.0, 2.0, -3.0] and out["n"].dtype == float
     assert frame["=a"].tolist()[0] == "=x"  # the input is not changed
+
+
+@pytest.mark.parametrize("note, expected", [
+    ("functional zone counted as 区; facilities have no `volumes` column", "功能区按“区”计; 设施表没有“volumes”列"),
+    ("3 of 12 facilities meet grade <= 3", "12 处设施中 3 处满足 grade <= 3"),
+    ("units have no `art_teams` column", "行政单元表没有“art_teams”列"),
+    ("`seats` unknown for 2 of 5 facilities", "5 处设施中 2 处的“seats”未知"),
+    ("4 of 6 units have at least 1", "6 个单元中 4 个至少有 1 处"),
+    ("pass `access` to evaluate proximity rules", "可达性规则需先计算可达性（`access`）"),
+    ("no data", "无数据"),
+])
+def test_evaluation_notes_are_written_in_the_export_language(note, expected):
+    from coverage.export import _note_text
+
+    assert _note_text(note, "zh") == expected
+    assert _note_text(note, "en") == note
+
+
+def test_shortfall_exports_write_their_notes_in_chinese(zhengzhou, tmp_path):
+    from openpyxl import load_workbook
+
+    df = pd.read_csv(export_csv(zhengzhou, tmp_path / "s.csv"), encoding="utf-8-sig", dtype=str)
+    notes = [n for n in df["说明"].dropna().unique() if n]
+    assert notes and not [n for n in notes if re.search(r"[A-Za-z]{4,} [A-Za-z]{2,}", n)], notes
+    wb = load_workbook(export_xlsx(zhengzhou, tmp_path / "s.xlsx"))
+    cells = [str(c.value) for ws in wb.worksheets[1:] for row in ws.iter_rows() for c in row if c.value]
+    assert not [c for c in cells if re.search(r"facilities (meet|have no)|units (have|without)|no data$", c)]

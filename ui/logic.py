@@ -69,6 +69,7 @@ __all__ = [
     "sites_table",
     "solver_status",
     "store_path",
+    "unexpected_problem",
     "unit_names",
     "wkey",
 ]
@@ -645,8 +646,9 @@ def load_facilities_upload(name: str, data: bytes, *, area: Any, coord_system: s
                               bounds_lonlat=area.bounds_lonlat)
     from coverage.study_area import coordinate_notes
 
-    fac.attrs["notes"] = list(fac.attrs.get("notes", [])) + [
-        str(p) for p in coordinate_notes(area, fac, file=Path(str(name)).name)]
+    more = coordinate_notes(area, fac, file=Path(str(name)).name)
+    fac.attrs["notes"] = list(fac.attrs.get("notes", [])) + [str(p) for p in more]
+    fac.attrs["note_problems"] = list(fac.attrs.get("note_problems", [])) + list(more)
     return fac
 
 
@@ -767,6 +769,12 @@ def population_template() -> bytes:
                            crs="EPSG:4326", transform=from_origin(x0, y1, step, step), nodata=-1.0) as dst:
             dst.write(counts, 1)
         return path.read_bytes()
+
+
+def unexpected_problem(exc: BaseException, *, lang: str = "zh", file: str | None = None) -> Problem:
+    """An error the page did not foresee, as a problem in the page's words (the error itself in brackets)."""
+    opening, closing = ("（", "）") if lang == "zh" else (" (", ")")
+    return Problem(f"{t('unexpected_error', lang)}{opening}{type(exc).__name__}: {exc}{closing}", file=file)
 
 
 def problems_table(problems: Sequence[Problem], *, lang: str = "zh",

@@ -16,8 +16,8 @@ from pathlib import Path
 import streamlit as st
 
 from coverage.errors import InputError, Problem
-from coverage.i18n import t
-from ui.logic import literal, wkey
+from coverage.i18n import message_text, problem_text, t
+from ui.logic import literal, unexpected_problem, wkey
 
 __all__ = ["new_area_panel", "default_area_dir", "open_area"]
 
@@ -69,7 +69,7 @@ def new_area_panel(lang: str) -> None:
         try:
             provinces = _regions("province", None)
         except InputError as exc:
-            st.warning("\n\n".join(literal(p) for p in exc.problems))
+            st.warning("\n\n".join(literal(problem_text(p, lang)) for p in exc.problems))
             return
         names = dict(provinces)
         prov = st.selectbox(t("na_province", lang), list(names), key=wkey("na_province", lang),
@@ -103,7 +103,7 @@ def _show_outcome(lang: str) -> None:
     if ss.get("na_problems"):
         st.error(t("na_failed", lang))
         for p in ss["na_problems"]:
-            st.markdown(f"- {literal(p)}")
+            st.markdown(f"- {literal(problem_text(p, lang))}")
     if ss.get("na_report"):
         with st.expander(t("na_report", lang), expanded=False):
             st.code(ss["na_report"], language=None)
@@ -111,21 +111,21 @@ def _show_outcome(lang: str) -> None:
 
 def _open_existing(path: str, lang: str) -> None:
     ss = st.session_state
-    p = Path(path).expanduser()
-    if p.is_dir():
-        p = p / "area.yaml"
+    config = Path(path).expanduser()
+    if config.is_dir():
+        config = config / "area.yaml"
     try:
-        open_area(p)
+        open_area(config)
     except InputError as exc:
         ss["na_problems"] = tuple(exc.problems)
         return
     except Exception as exc:  # noqa: BLE001 - the page never shows a traceback
-        ss["na_problems"] = (Problem(f"{type(exc).__name__}: {exc}", file=str(p)),)
+        ss["na_problems"] = (unexpected_problem(exc, lang=lang, file=str(config)),)
         return
     ss["na_problems"] = ()
-    report = p.parent / "build_report.txt"
+    report = config.parent / "build_report.txt"
     ss["na_report"] = report.read_text(encoding="utf-8") if report.is_file() else ""
-    ss.setdefault("_flash", []).append(("success", t("na_opened", lang).format(path=literal(p))))
+    ss.setdefault("_flash", []).append(("success", t("na_opened", lang).format(path=literal(config))))
     st.rerun()
 
 
@@ -140,7 +140,7 @@ def _build(code: str, osm: str, out: str, overwrite: bool, lang: str) -> None:
     bar = st.progress(0.0, text=t("na_building", lang))
 
     def progress(frac: float, msg: str) -> None:
-        bar.progress(float(frac), text=f"{t('na_building', lang)} {msg}")
+        bar.progress(float(frac), text=f"{t('na_building', lang)} {message_text(msg, lang)}")
 
     try:
         res = build_area(Path(out).expanduser(), osm=Path(osm).expanduser(), counties=[code],
@@ -151,7 +151,7 @@ def _build(code: str, osm: str, out: str, overwrite: bool, lang: str) -> None:
         bar.empty()
         return
     except Exception as exc:  # noqa: BLE001 - the page never shows a traceback
-        ss["na_problems"] = (Problem(f"{type(exc).__name__}: {exc}"),)
+        ss["na_problems"] = (unexpected_problem(exc, lang=lang),)
         bar.empty()
         return
     ss["na_report"] = "\n".join(res.report)
@@ -159,4 +159,5 @@ def _build(code: str, osm: str, out: str, overwrite: bool, lang: str) -> None:
         ("warning" if res.warnings else "success",
          t("na_done", lang).format(name=literal(res.units["name"].iloc[0] if len(res.units) == 1 else code),
                                    path=literal(res.config), n=len(res.warnings))))
+    ss["_flash"] += [("warning", literal(message_text(w, lang))) for w in res.warnings]
     st.rerun()

@@ -831,7 +831,7 @@ def _upload_tab(area: Any, lang: str) -> None:
             except InputError as exc:
                 ss["up_fac_problems"] = exc.problems
             except Exception as exc:  # noqa: BLE001
-                ss["up_fac_problems"] = (Problem(f"{type(exc).__name__}: {exc}", file=up.name),)
+                ss["up_fac_problems"] = (logic.unexpected_problem(exc, lang=lang, file=up.name),)
             else:
                 ss["up_fac_problems"] = ()
                 ss["base_facilities"] = fac
@@ -840,8 +840,8 @@ def _upload_tab(area: Any, lang: str) -> None:
                 if sc is not None:
                     ss["scenario"] = sc.replace(removed=())
                 _flash("success", t("up_fac_done", lang).format(n=len(fac), name=logic.literal(up.name)))
-                for note in fac.attrs.get("notes", []):
-                    _flash("warning", logic.literal(note))
+                for note in fac.attrs.get("note_problems", []):
+                    _flash("warning", logic.literal(problem_text(note, lang, names=_unit_names(lang))))
                 st.rerun()
     if ss.get("up_fac_problems"):
         _show_problems(ss["up_fac_problems"], lang, header=t("up_fac_failed", lang))
@@ -871,7 +871,7 @@ def _upload_tab(area: Any, lang: str) -> None:
         except InputError as exc:
             ss["up_area_problems"] = exc.problems
         except Exception as exc:  # noqa: BLE001
-            ss["up_area_problems"] = (Problem(f"{type(exc).__name__}: {exc}"),)
+            ss["up_area_problems"] = (logic.unexpected_problem(exc, lang=lang),)
         else:
             ss["up_area_problems"] = ()
             ss["area"], ss["area_token"] = new_area, token

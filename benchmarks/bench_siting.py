@@ -144,6 +144,16 @@ def plain_highs(c, A, row_lo, row_hi, integer, limit: float, maximize: bool = Fa
     return x, float(info.mip_dual_bound)
 
 
+def limit_parser(description: str, *, quick_help: str, peer_help: str) -> argparse.ArgumentParser:
+    """Command line shared by the siting benchmarks: ``--quick``, ``--time-limit``, ``--no-peer``."""
+    ap = argparse.ArgumentParser(description=description)
+    ap.add_argument("--quick", action="store_true", help=quick_help)
+    ap.add_argument("--time-limit", type=float, default=None, metavar="S",
+                    help="time limit of every method (default 60, 10 with --quick)")
+    ap.add_argument("--no-peer", action="store_true", help=peer_help)
+    return ap
+
+
 def print_ratios(ratios: list[tuple[str, float]]) -> None:
     """The closing ``ratio <name> <peer seconds / our seconds>`` lines."""
     for name, ratio in ratios:

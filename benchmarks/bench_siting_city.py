@@ -34,7 +34,6 @@ seconds / our seconds>``.
 
 from __future__ import annotations
 
-import argparse
 import os
 import sys
 import time
@@ -47,7 +46,7 @@ from scipy.spatial import cKDTree
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench_siting import plain_highs, print_ratios, run_bounded  # noqa: E402
+from bench_siting import limit_parser, plain_highs, print_ratios, run_bounded  # noqa: E402
 from coverage import siting  # noqa: E402
 
 SPEED_MS = 5000 / 3600
@@ -169,11 +168,7 @@ def run_spopt(T, w, thr, p, limit, wall_limit):
 
 
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--quick", action="store_true", help="two small instances, 10 s limit")
-    ap.add_argument("--time-limit", type=float, default=None, metavar="S",
-                    help="time limit of every method (default 60, 10 with --quick)")
-    ap.add_argument("--no-peer", action="store_true", help="skip spopt + CBC")
+    ap = limit_parser(__doc__.splitlines()[0], quick_help="two small instances, 10 s limit", peer_help="skip spopt + CBC")
     ap.add_argument("--peer-wall-limit", type=float, default=600.0, metavar="S",
                     help="stop spopt + CBC after this many seconds of wall time")
     args = ap.parse_args(argv)

@@ -29,7 +29,6 @@ calls stopped by the same limit, not equal work.
 
 from __future__ import annotations
 
-import argparse
 import os
 import sys
 import time
@@ -43,7 +42,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from bench_siting import plain_highs, print_ratios, run_bounded  # noqa: E402
+from bench_siting import limit_parser, plain_highs, print_ratios, run_bounded  # noqa: E402
 from bench_siting_city import generated_city, radius_s, sparse_times  # noqa: E402
 from coverage import siting  # noqa: E402
 
@@ -138,11 +137,7 @@ def gap_text(r: dict) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--quick", action="store_true", help="two instances, 10 s limit")
-    ap.add_argument("--time-limit", type=float, default=None, metavar="S",
-                    help="time limit of every method (default 60, 10 with --quick)")
-    ap.add_argument("--no-peer", action="store_true", help="skip the plain HiGHS MILP")
+    ap = limit_parser(__doc__.splitlines()[0], quick_help="two instances, 10 s limit", peer_help="skip the plain HiGHS MILP")
     args = ap.parse_args(argv)
     limit = args.time_limit or (10.0 if args.quick else 60.0)
     print(f"load average at start: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores; "

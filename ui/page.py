@@ -889,8 +889,8 @@ def _upload_tab(area: Any, lang: str) -> None:
             st.rerun()
 
 
-def _map_job(area: Any, token: str, fac: Any, evaluation: Any, opts: dict[str, Any], lang: str,
-             basemap: str, grid_layer: str, chosen: str, prop: Any, fixed: dict[str, Any], *,
+def _map_job(area: Any, token: str, fac: Any, fkey: tuple, evaluation: Any, opts: dict[str, Any],
+             lang: str, basemap: str, grid_layer: str, chosen: str, prop: Any, fixed: dict[str, Any], *,
              access: Any = None, boundaries: tuple[Any, Any] | None = None, catchments: Any = None
              ) -> tuple[tuple, Callable[[], Any]]:
     """Key (every input of the map) and builder of the planning map; no widget is drawn.
@@ -900,7 +900,7 @@ def _map_job(area: Any, token: str, fac: Any, evaluation: Any, opts: dict[str, A
     """
     # The same inputs give the same map object: its HTML (element ids included) stays
     # identical, so an unrelated rerun neither rebuilds nor redraws the map.
-    key = (token, logic.facilities_key(fac), opts["facility_types"], opts["mode"], opts["threshold_min"],
+    key = (token, fkey, opts["facility_types"], opts["mode"], opts["threshold_min"],
            opts["preset"], lang, basemap, opts["tianditu_key"], grid_layer, opts["show_uncovered"],
            opts.get("show_catchments", False), chosen, _proposal_key(prop))
 
@@ -959,13 +959,14 @@ def _map(area: Any, token: str, fac: Any, access: Any, evaluation: Any, base: An
     catch = None
     if opts.get("show_catchments") and len(access.facilities):
         catch = report_view.catchments(area, fac, opts)
-    key, build = _map_job(area, token, fac, evaluation, opts, lang, basemap, gl, chosen, prop, fixed,
+    fkey = logic.facilities_key(fac)
+    key, build = _map_job(area, token, fac, fkey, evaluation, opts, lang, basemap, gl, chosen, prop, fixed,
                           access=access, boundaries=(bnd, labels), catchments=catch)
     payload = _map_payload(key, build)
     if catch is None:
         # While the planner looks at this map, the same map by the other travel modes is built.
-        _PAYLOADS.prebuild([_map_job(area, token, fac, evaluation, {**opts, "mode": m}, lang, basemap, gl,
-                                     chosen, prop, fixed) for m in MODES if m != opts["mode"]])
+        _PAYLOADS.prebuild([_map_job(area, token, fac, fkey, evaluation, {**opts, "mode": m}, lang, basemap,
+                                     gl, chosen, prop, fixed) for m in MODES if m != opts["mode"]])
     st.caption(t("map_hint", lang))
     # A new component key whenever the map changes: returning to an earlier map under
     # its old key would leave the component blank.

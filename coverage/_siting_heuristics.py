@@ -1084,7 +1084,7 @@ def lagrangian_cover(reach: sp.csr_matrix, w: np.ndarray, *, p: int | None,
     for _ in range(max_iter):
         rho = Rt @ lam
         if budget is None:
-            top = np.argpartition(-rho, k - 1)[:k] if 0 < k < m else np.arange(k)
+            top = _top(rho, k)
             L = float(total - lam.sum() + rho[top].sum())
         else:
             L = float(total - lam.sum()
@@ -1113,6 +1113,32 @@ def lagrangian_cover(reach: sp.csr_matrix, w: np.ndarray, *, p: int | None,
         lam = np.clip(lam - step * g, 0.0, w)
     st.update(lam=lam, best=best, theta=theta)
     return min(best, total)
+
+
+def _top(rho: np.ndarray, k: int) -> np.ndarray:
+    """Indices of the ``k`` largest entries of ``rho`` (any order)."""
+    m = rho.size
+    return np.argpartition(-rho, k - 1)[:k] if 0 < k < m else np.arange(min(k, m))
+
+
+def cover_bound(reach: sp.csr_matrix, w: np.ndarray, lam: np.ndarray, p: int) -> float:
+    """The Lagrangian upper bound of :func:`lagrangian_cover` at multipliers ``lam``.
+
+    ``sum_i (w_i - lam_i) + (sum of the p largest rho_j)``, ``rho_j`` the sum
+    of ``lam`` over the rows column ``j`` reaches, with ``lam`` clipped to
+    ``[0, w]`` first. It bounds the best coverage with ``p`` picks from above
+    whatever ``lam`` is, so multipliers from any source (the duals of a
+    linear-programming solve, say) give a bound that needs no trust in that
+    source.
+    """
+    w = np.asarray(w, float)
+    lam = np.clip(np.nan_to_num(np.asarray(lam, float), nan=0.0), 0.0, w)
+    m = reach.shape[1]
+    if m == 0:
+        return 0.0
+    rho = np.asarray(reach.T.astype(np.float64) @ lam).ravel()
+    k = max(0, min(int(p), m))
+    return float(min(w.sum(), w.sum() - lam.sum() + rho[_top(rho, k)].sum()))
 
 
 def lagrangian_support(reach: sp.csr_matrix, lam: np.ndarray, p: int, *,

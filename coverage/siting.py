@@ -953,9 +953,13 @@ def mclp(
         greedy + swap and, with a plain limit ``p`` (no budget or quota),
         iterated swap local search, first among the candidates the Lagrangian
         multipliers single out, then among all, which runs until the time
-        limit or until many rounds bring nothing new; its upper bound is the
-        smaller of the submodularity bound and the Lagrangian relaxation of
-        the coverage constraints (as strong as the LP relaxation).
+        limit or until many rounds bring nothing new; beside it, on a second
+        thread, HiGHS solves the LP relaxation and then re-chooses the picks
+        of one area at a time exactly (large-neighbourhood search). Its upper
+        bound is the smallest of the submodularity bound, the Lagrangian
+        relaxation of the coverage constraints and the LP relaxation's
+        optimum, each evaluated from its multipliers here, not taken from a
+        solver's report.
         ``"auto"`` drops dominated candidates, runs the heuristic and hands
         the rest of the time to HiGHS when the reduced coverage matrix has at most
         :data:`MCLP_MILP_MAX_NNZ` non-zeros, or at most
@@ -1033,13 +1037,15 @@ def _mclp_search(Rm: sp.csr_matrix, wr: np.ndarray, *, p: int | None, budget: fl
     Greedy + swap gives a first answer and a bound from submodularity; with a
     plain count limit the Lagrangian relaxation of the coverage constraints
     tightens the bound, and iterated local search (first among the columns
-    its multipliers single out) improves the answer. HiGHS
-    then solves the MILP, started from the best answer and given only the
-    time left, when ``method="milp"`` or, with ``method="auto"``, when the
-    reduced model is small (at most :data:`MCLP_MILP_MAX_NNZ` non-zeros after
-    dominated candidates are dropped) or the relaxation is within 1 % (at
-    most :data:`AUTO_MILP_MAX_NNZ` non-zeros); otherwise local search goes
-    on.
+    its multipliers single out) improves the answer; when HiGHS is not to
+    solve the whole model, a second thread solves the LP relaxation for its
+    bound and then runs the large-neighbourhood search (:func:`_mclp_lns`),
+    the two searches sharing the best selection. HiGHS solves the whole
+    MILP, started from the best answer and given only the time left, when
+    ``method="milp"`` or, with ``method="auto"``, when the reduced model is
+    small (at most :data:`MCLP_MILP_MAX_NNZ` non-zeros after dominated
+    candidates are dropped) or the relaxation is within 1 % (at most
+    :data:`AUTO_MILP_MAX_NNZ` non-zeros).
     """
     stop = deadline - _reserve_s(deadline - time.perf_counter())
     mf = Rm.shape[1]
@@ -1078,7 +1084,19 @@ def _mclp_search(Rm: sp.csr_matrix, wr: np.ndarray, *, p: int | None, budget: fl
         milp = R.nnz <= MCLP_MILP_MAX_NNZ or (
             R.nnz <= AUTO_MILP_MAX_NNZ and _gap(val, bound) <= 0.01)
     if plain and H.feasible and not done() and sel.size < R.shape[1]:
-        sel, val = _mclp_local_search(R, wr, sel, val, lag.get("lam"), stop=stop, milp=milp)
+        if not milp and R.nnz <= AUTO_MILP_MAX_NNZ:
+            # a second thread solves the relaxation for its bound, then re-chooses
+            # the picks area by area with HiGHS, while swap local search runs here
+            # (HiGHS releases the interpreter); the two share the best selection
+            inc = _Incumbent(sel, val)
+            lp_s = 0.35 * max(stop - time.perf_counter(), 0.0)
+            worker = _Background(_bound_then_lns, R, wr, int(p), lp_s, stop, tol, inc, bound)
+            _mclp_local_search(R, wr, sel, val, lag.get("lam"), stop=stop, share=1.0, inc=inc)
+            bound = min(bound, worker.result(default=np.inf))
+            sel, val = inc.get()
+        else:
+            sel, val = _mclp_local_search(R, wr, sel, val, lag.get("lam"), stop=stop,
+                                          share=0.45 if milp else 1.0)
     if plain:
         sel = _fill_up(R, wr, sel, p)
     if done() and method != "milp":
@@ -1098,8 +1116,8 @@ def _mclp_search(Rm: sp.csr_matrix, wr: np.ndarray, *, p: int | None, budget: fl
 
 
 def _mclp_local_search(R: sp.csr_matrix, wr: np.ndarray, sel: np.ndarray, val: float,
-                       lam: np.ndarray | None, *, stop: float, milp: bool
-                       ) -> tuple[np.ndarray, float]:
+                       lam: np.ndarray | None, *, stop: float, share: float,
+                       inc: _Incumbent | None = None) -> tuple[np.ndarray, float]:
     """Iterated local search for ``len(sel)`` picks, in rounds: first among the
     columns the Lagrangian multipliers ``lam`` single out (and the picks so
     far), then among all columns.
@@ -1108,18 +1126,25 @@ def _mclp_local_search(R: sp.csr_matrix, wr: np.ndarray, sel: np.ndarray, val: f
     Lagrangian value, and a search confined to them, accepting slightly worse
     selections on the way, reaches better selections than one started from
     the greedy answer among all columns. Rounds go on until five in a row
-    bring no better selection or the time is up; with ``milp`` less than
-    half of the time is used, the rest is left for the MILP.
+    bring no better selection or the share ``share`` of the time left until
+    ``stop`` is used (the rest is left for the MILP), or the search running
+    beside it (through ``inc``) has closed the gap. Each round starts from the
+    best selection in ``inc`` and offers it what it finds.
     """
     p = int(sel.size)
     t = time.perf_counter()
-    end = t + (0.45 if milp else 1.0) * max(stop - t, 0.0)
+    end = t + share * max(stop - t, 0.0)
+    short = share < 1.0
     sub = heur.lagrangian_support(R, lam, p) if lam is not None else None
     if sub is not None and not p < sub.size < R.shape[1]:
         sub = None
-    stall = 100 + 10 * p if milp else 200 + 20 * p
+    stall = 100 + 10 * p if short else 200 + 20 * p
     idle = 0
     for rnd in range(1_000):
+        if inc is not None:
+            if inc.closed:
+                break
+            sel, val = max((sel, val), inc.get(), key=lambda sv: sv[1])
         before = val
         if sub is not None:
             cols = np.union1d(sub, sel) if rnd else sub
@@ -1132,12 +1157,229 @@ def _mclp_local_search(R: sp.csr_matrix, wr: np.ndarray, sel: np.ndarray, val: f
             if v1 > val and s1.size == p:
                 sel, val = cols[s1], v1
         s2, v2 = heur.ils_cover(R, wr, sel, deadline=end, seed=rnd,
-                                stall_rounds=20 + 2 * p if milp or sub is not None else stall)
+                                stall_rounds=20 + 2 * p if short or sub is not None else stall)
         if v2 > val:
             sel, val = s2, v2
+        if inc is not None:
+            inc.offer(sel, val)
         idle = idle + 1 if val <= before else 0
         if sub is None or idle >= 5 or heur._past(end):
             break
+    return sel, val
+
+
+class _Incumbent:
+    """The best selection found so far, shared by searches running at once."""
+
+    def __init__(self, sel: np.ndarray, val: float) -> None:
+        self._lock = threading.Lock()
+        self._sel, self._val = np.array(sel, dtype=np.int64), float(val)
+        self.closed = False      # set when the gap to the bound is closed
+
+    def offer(self, sel: np.ndarray, val: float) -> None:
+        with self._lock:
+            if val > self._val:
+                self._sel, self._val = np.array(sel, dtype=np.int64), float(val)
+
+    def get(self) -> tuple[np.ndarray, float]:
+        with self._lock:
+            return self._sel.copy(), self._val
+
+
+def _bound_then_lns(R: sp.csr_matrix, wr: np.ndarray, p: int, lp_s: float, stop: float,
+                    tol: float, inc: _Incumbent, bound: float) -> float:
+    """The relaxation's bound (within ``lp_s`` seconds), then large-neighbourhood
+    search on the best selection in ``inc`` until ``stop``; returns the bound."""
+    lp_bound, lp_y = _cover_lp_bound(R, wr, p, lp_s)
+    bound = min(bound, lp_bound)
+    sel, val = inc.get()
+    if _gap(val, bound) > tol:
+        sel, val = _mclp_lns(R, wr, sel, val, stop=stop, bound=bound, tol=tol, lp_y=lp_y,
+                             inc=inc)
+    inc.closed = _gap(inc.get()[1], bound) <= tol
+    return bound
+
+
+class _Background:
+    """``fn(*args)`` on a daemon thread; :meth:`result` waits for it.
+
+    An exception in ``fn`` makes :meth:`result` return ``default`` (used for
+    bounds, where a missing one falls back to another, never to a wrong one).
+    """
+
+    def __init__(self, fn, *args) -> None:
+        self._out: list = []
+        self._thread = threading.Thread(target=self._run, args=(fn, args), daemon=True,
+                                        name="siting-bound")
+        self._thread.start()
+
+    def _run(self, fn, args) -> None:
+        try:
+            self._out.append(fn(*args))
+        except Exception:  # noqa: BLE001 - see the class docstring
+            pass
+
+    def result(self, default: Any = None) -> Any:
+        self._thread.join()
+        return self._out[0] if self._out else default
+
+
+def _cover_lp_bound(R: sp.csr_matrix, wr: np.ndarray, p: int, time_limit_s: float
+                    ) -> tuple[float, np.ndarray | None]:
+    """Upper bound on maximal covering from the linear-programming relaxation,
+    and the relaxation's coverage of each row (``None`` when not returned).
+
+    HiGHS's interior-point method solves the relaxation (no crossover; the
+    duals are all that is used). Its row duals are taken as Lagrangian
+    multipliers and the bound is :func:`heur.cover_bound` at them, computed
+    here: it is valid whatever HiGHS returns, and equals the relaxation's
+    optimum when the duals are optimal. ``inf`` when HiGHS gives no duals
+    within ``time_limit_s``.
+    """
+    import highspy
+
+    ny, nx = R.shape
+    if time_limit_s <= 0.05 or nx == 0 or ny == 0:
+        return np.inf, None
+    A = sp.vstack([sp.hstack([-R.astype(float), sp.identity(ny, format="csr")]),
+                   sp.csr_matrix(np.concatenate([np.ones(nx), np.zeros(ny)])[None, :])]).tocsc()
+    A.sort_indices()
+    scale = max(float(np.abs(wr).max()) / 1e3, 1.0)
+    lp = highspy.HighsLp()
+    lp.num_col_, lp.num_row_ = nx + ny, ny + 1
+    lp.col_cost_ = np.concatenate([np.zeros(nx), wr / scale])
+    lp.col_lower_ = np.zeros(nx + ny)
+    lp.col_upper_ = np.ones(nx + ny)
+    lp.row_lower_ = np.full(ny + 1, -highspy.kHighsInf)
+    lp.row_upper_ = np.concatenate([np.zeros(ny), [float(p)]])
+    lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
+    lp.a_matrix_.num_col_, lp.a_matrix_.num_row_ = nx + ny, ny + 1
+    lp.a_matrix_.start_ = A.indptr.astype(np.int32)
+    lp.a_matrix_.index_ = A.indices.astype(np.int32)
+    lp.a_matrix_.value_ = A.data.astype(float)
+    lp.sense_ = highspy.ObjSense.kMaximize
+    h = _new_highs()
+    for opt, val in (("output_flag", False), ("threads", 1), ("solver", "ipm"),
+                     ("run_crossover", "off"), ("time_limit", float(time_limit_s))):
+        h.setOptionValue(opt, val)
+    h.passModel(lp)
+    h.run()
+    sol = h.getSolution()
+    duals = np.asarray(sol.row_dual, float)[:ny] * scale
+    y = np.asarray(sol.col_value, float)[nx:]
+    if duals.size != ny or not np.all(np.isfinite(duals)):
+        return np.inf, None
+    # the sign of a dual depends on the solver's convention; either sign gives
+    # a valid bound, so the smaller one is kept
+    bound = min(heur.cover_bound(R, wr, -duals, p), heur.cover_bound(R, wr, duals, p))
+    return bound, (np.clip(y, 0.0, 1.0) if y.size == ny and np.all(np.isfinite(y)) else None)
+
+
+def _mclp_lns(R: sp.csr_matrix, wr: np.ndarray, sel: np.ndarray, val: float, *,
+              stop: float, bound: float, tol: float, seed: int = 0,
+              sub_limit_s: float = 2.0, stall: int = 300, max_free: int = 16,
+              steps: int = 3, deficit: float = 0.5, lp_y: np.ndarray | None = None,
+              inc: _Incumbent | None = None) -> tuple[np.ndarray, float]:
+    """Large-neighbourhood search: the picks in one area are re-chosen exactly.
+
+    Each step draws a centre column: half of the time one reaching a row that
+    the relaxation covers (``lp_y``, the relaxation's coverage of each row;
+    without it, any reachable row) and no pick does, drawn by the weight
+    missed, otherwise a pick. The area is the columns at most ``steps`` steps
+    away in the graph of columns sharing a row; its picks (at most
+    ``max_free``, nearest first), and half of the time the pick elsewhere
+    covering the least weight alone (of three drawn), are freed. HiGHS then
+    chooses as many picks among the area's columns for the rows no other
+    pick covers, on a model with merged rows and dominated columns dropped,
+    started from the freed picks and stopped after ``sub_limit_s`` (so a
+    step never loses weight; HiGHS's answer is checked by
+    :func:`_solve_mip`). Swap local search moves one pick at a time; a step
+    moves up to ``max_free`` together and finds the packings swaps cannot
+    reach. An area solved to optimality is not solved again until its picks
+    change. Better selections are taken from and offered to ``inc``, shared
+    with a search running beside this one. Stops at ``stop``, when the gap
+    to ``bound`` is at most ``tol`` or after ``stall`` steps without a gain.
+    """
+    p = int(sel.size)
+    if p == 0 or sel.size >= R.shape[1]:
+        return sel, val
+    R = R.tocsr().astype(np.float64)
+    Rc = R.tocsc()
+    near = (Rc.T.tocsr() @ Rc).tocsr()
+    cnt = np.asarray(Rc[:, sel].sum(axis=1)).ravel()
+    rng = np.random.default_rng(seed)
+    sel = np.sort(np.asarray(sel, dtype=np.int64))
+    reach = (np.diff(R.indptr) > 0).astype(float)
+    idle = 0
+    solved: set = set()
+    while idle < stall and _gap(val, bound) > tol:
+        left = stop - time.perf_counter()
+        if left <= 0.05:
+            break
+        if inc is not None:
+            s_in, v_in = inc.get()
+            if v_in > val:
+                sel, val = np.sort(s_in), v_in
+                cnt = np.asarray(Rc[:, sel].sum(axis=1)).ravel()
+        short = wr * np.maximum((reach if lp_y is None else lp_y * reach) - (cnt > 0), 0.0)
+        if short.sum() > 0 and rng.random() < deficit:
+            # a row the relaxation (or, without it, nothing) covers and the picks
+            # do not, drawn by weight
+            i = int(rng.choice(short.size, p=short / short.sum()))
+            c0 = int(rng.choice(R.indices[R.indptr[i]:R.indptr[i + 1]]))
+        else:
+            c0 = int(sel[rng.integers(p)])
+        # columns by the number of steps from c0 in the "share a row" graph
+        hop = np.full(R.shape[1], 99, dtype=np.int64)
+        hop[c0] = 0
+        ring = np.array([c0])
+        for k in range(1, steps + 1):
+            ring = np.unique(near[ring].indices)
+            ring = ring[hop[ring] > k]
+            hop[ring] = k
+        win = np.flatnonzero(hop <= steps)
+        free = sel[hop[sel] <= steps]
+        key = (c0, free.tobytes())
+        if key in solved:      # this area was re-chosen exactly and has not changed
+            idle += 1
+            continue
+        if free.size > max_free:
+            # the picks nearest the first one are freed first
+            free = free[np.argsort(hop[free] + rng.random(free.size), kind="stable")[:max_free]]
+        far = sel[hop[sel] > steps]
+        if far.size and (free.size == 0 or rng.random() < 0.5):
+            # one pick from elsewhere may move here: the one covering the least
+            # weight no other pick covers (of three drawn)
+            cand = rng.choice(far, min(3, far.size), replace=False)
+            only = [float(wr[r][cnt[r] == 1].sum())
+                    for r in (Rc.indices[Rc.indptr[c]:Rc.indptr[c + 1]] for c in cand)]
+            free = np.append(free, cand[int(np.argmin(only))])
+        cols = np.union1d(np.setdiff1d(win, sel), free)
+        cnt_fixed = cnt - np.asarray(Rc[:, free].sum(axis=1)).ravel()
+        rows = np.unique(Rc[:, cols].indices)
+        rows = rows[cnt_fixed[rows] == 0]
+        old = float(wr[rows] @ (cnt[rows] > 0))
+        sub, wsub, _ = _merge_rows(R[rows][:, cols], wr[rows])
+        # columns whose rows here lie inside another's are left out (the freed
+        # picks stay, as the start)
+        keep = _undominated_columns(sub) | np.isin(cols, free)
+        cols = cols[keep]
+        s3, v3, _b, _st, _size = _mclp_milp(
+            sub[:, keep], wsub, p=int(free.size), budget=None, cfree=None, dfree=None,
+            need=None, start_sel=np.searchsorted(cols, free),
+            time_limit_s=min(sub_limit_s, left - 0.02), mip_rel_gap=1e-6)
+        new = cols[s3]
+        if _st == "optimal" and free.size == sel[hop[sel] <= steps].size:
+            solved.add(key)      # (a pick from elsewhere was not offered)
+        if v3 > old + 1e-9 * max(1.0, val) and new.size <= free.size:
+            cnt = cnt_fixed + np.asarray(Rc[:, new].sum(axis=1)).ravel()
+            sel = np.sort(np.concatenate([np.setdiff1d(sel, free), new]))
+            val = float(wr @ (cnt > 0))
+            idle = 0
+            if inc is not None:
+                inc.offer(sel, val)
+        else:
+            idle += 1
     return sel, val
 
 

@@ -195,6 +195,112 @@ def test_city_search_reaches_a_gap_of_2_5_percent():
     assert r.gap <= 0.025
 
 
+def lp_relaxation(R: np.ndarray, w: np.ndarray, p: int) -> float:
+    """The MCLP relaxation by scipy's dual simplex: an independent reference."""
+    from scipy.optimize import linprog
+
+    n, m = R.shape
+    A = np.hstack([-R.astype(float), np.eye(n)])
+    A = np.vstack([A, np.concatenate([np.ones(m), np.zeros(n)])])
+    res = linprog(-np.concatenate([np.zeros(m), w]), A_ub=A,
+                  b_ub=np.concatenate([np.zeros(n), [p]]), bounds=(0, 1), method="highs-ds")
+    assert res.status == 0
+    return -float(res.fun)
+
+
+@pytest.mark.parametrize("seed", range(6))
+@pytest.mark.parametrize("p", [2, 3, 4])
+def test_lp_bound_is_the_relaxation_and_never_below_the_optimum(seed, p):
+    T, w = small_instance(seed)
+    R = T <= 260.0
+    Rs = sp.csr_matrix(R)
+    bound, y = siting._cover_lp_bound(Rs, w, p, 10.0)
+    assert bound >= brute_mclp(R, w, p) - 1e-6
+    assert bound == pytest.approx(lp_relaxation(R, w, p), rel=1e-6)
+    assert bound <= heur.lagrangian_cover(Rs, w, p=p, lower=0.0) * (1 + 1e-6)
+    assert y.shape == (R.shape[0],) and np.all((y >= 0) & (y <= 1))
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_cover_bound_holds_for_any_multipliers(seed):
+    """Multipliers from anywhere (wrong sign, too large, NaN) still give a valid bound."""
+    T, w = small_instance(50 + seed)
+    R = T <= 260.0
+    rng = np.random.default_rng(seed)
+    for p in (2, 3):
+        best = brute_mclp(R, w, p)
+        for lam in (rng.normal(0, 80, w.size), rng.uniform(0, 1, w.size) * w, -w,
+                    np.where(rng.random(w.size) < 0.3, np.nan, w / 2)):
+            assert heur.cover_bound(sp.csr_matrix(R), w, lam, p) >= best - 1e-6
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_area_by_area_search_reaches_the_brute_force_optimum_on_tiny_cases(seed):
+    T, w = small_instance(300 + seed, n=30, m=14)
+    R = T <= 230.0
+    Rs = sp.csr_matrix(R)
+    for p in (3, 4):
+        best = brute_mclp(R, w, p)
+        start = np.arange(p)
+        v0 = float(w[R[:, start].any(axis=1)].sum())
+        sel, val = siting._mclp_lns(Rs, w, start, v0, stop=time.perf_counter() + 5,
+                                    bound=np.inf, tol=1e-9, seed=seed, stall=40)
+        assert len(set(sel.tolist())) == p
+        assert val == pytest.approx(float(w[R[:, sel].any(axis=1)].sum()))
+        assert val == pytest.approx(best)
+
+
+def test_area_by_area_search_never_loses_and_keeps_its_picks_distinct():
+    xy, w = clustered_city(900, 5)
+    R = (reach_times(xy, 700.0) != 0).astype(bool).tocsr()
+    R = (R + sp.identity(R.shape[0], format="csr", dtype=bool)).tocsr()
+    H = heur.greedy_swap_cover(R, w, p=15, deadline=None)
+    best = [H.value]
+
+    class Watch(siting._Incumbent):
+        def offer(self, sel, val):
+            assert val >= best[-1] - 1e-6               # every offer is at least as good
+            covered = np.asarray(R[:, sel].sum(axis=1)).ravel() > 0
+            assert val == pytest.approx(float(w[covered].sum()))
+            best.append(val)
+            super().offer(sel, val)
+
+    inc = Watch(H.selected, H.value)
+    sel, val = siting._mclp_lns(R, w, H.selected, H.value, stop=time.perf_counter() + 4,
+                                bound=np.inf, tol=1e-9, inc=inc)
+    assert val >= H.value
+    assert sel.size == 15 and len(set(sel.tolist())) == 15
+    assert val == pytest.approx(float(w[np.asarray(R[:, sel].sum(axis=1)).ravel() > 0].sum()))
+    assert inc.get()[1] == pytest.approx(val)
+
+
+def test_city_bound_is_the_relaxations_optimum():
+    """The reported bound is the linear relaxation's optimum, not a subgradient's
+    approximation above it; the relaxation is solved beside the search."""
+    xy, w = clustered_city(700, 8)
+    T = reach_times(xy, 720.0)
+    R = np.asarray((T != 0).todense()) | np.eye(len(xy), dtype=bool)
+    r = siting.mclp(T, w, threshold_s=720.0, p=14, method="heuristic", time_limit_s=8)
+    lp = lp_relaxation(R, w, 14)
+    assert r.objective == pytest.approx(float(w[np.diff(T[:, r.new_sites].indptr) > 0].sum()))
+    if not r.optimal:
+        assert r.bound == pytest.approx(lp, rel=1e-6)
+    assert r.bound <= lp * (1 + 1e-6)
+
+
+def test_a_failing_background_bound_falls_back_and_offers_keep_the_best():
+    def boom():
+        raise RuntimeError("no duals")
+
+    assert siting._Background(boom).result(default=(np.inf, None)) == (np.inf, None)
+    assert siting._Background(lambda a: a + 1, 2).result() == 3
+    inc = siting._Incumbent(np.array([1, 2]), 5.0)
+    inc.offer(np.array([3, 4]), 4.0)
+    inc.offer(np.array([5, 6]), 7.0)
+    sel, val = inc.get()
+    assert val == 7.0 and sel.tolist() == [5, 6]
+
+
 # ------------------------------------------------------------------ p-median and LSCP
 def median_value(C: np.ndarray, w: np.ndarray, base: np.ndarray, S) -> float:
     return float(w @ np.minimum(base, C[:, list(S)].min(axis=1)))

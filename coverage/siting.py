@@ -1277,7 +1277,7 @@ def _cover_lp_bound(R: sp.csr_matrix, wr: np.ndarray, p: int, time_limit_s: floa
 
 def _mclp_lns(R: sp.csr_matrix, wr: np.ndarray, sel: np.ndarray, val: float, *,
               stop: float, bound: float, tol: float, seed: int = 0,
-              sub_limit_s: float = 2.0, stall: int = 300, max_free: int = 16,
+              sub_limit_s: float = 2.0, stall: int = 300, max_free: int = 12,
               steps: int = 3, deficit: float = 0.5, lp_y: np.ndarray | None = None,
               inc: _Incumbent | None = None) -> tuple[np.ndarray, float]:
     """Large-neighbourhood search: the picks in one area are re-chosen exactly.
@@ -1310,6 +1310,7 @@ def _mclp_lns(R: sp.csr_matrix, wr: np.ndarray, sel: np.ndarray, val: float, *,
     rng = np.random.default_rng(seed)
     sel = np.sort(np.asarray(sel, dtype=np.int64))
     reach = (np.diff(R.indptr) > 0).astype(float)
+    recent: list[int] = []   # picks the last gain moved
     idle = 0
     solved: set = set()
     while idle < stall and _gap(val, bound) > tol:
@@ -1327,6 +1328,8 @@ def _mclp_lns(R: sp.csr_matrix, wr: np.ndarray, sel: np.ndarray, val: float, *,
             # do not, drawn by weight
             i = int(rng.choice(short.size, p=short / short.sum()))
             c0 = int(rng.choice(R.indices[R.indptr[i]:R.indptr[i + 1]]))
+        elif recent and rng.random() < 0.5:
+            c0 = int(recent.pop())          # next to the last gain first
         else:
             c0 = int(sel[rng.integers(p)])
         # columns by the number of steps from c0 in the "share a row" graph
@@ -1376,6 +1379,7 @@ def _mclp_lns(R: sp.csr_matrix, wr: np.ndarray, sel: np.ndarray, val: float, *,
             sel = np.sort(np.concatenate([np.setdiff1d(sel, free), new]))
             val = float(wr @ (cnt > 0))
             idle = 0
+            recent = [int(c) for c in np.setdiff1d(new, free)]
             if inc is not None:
                 inc.offer(sel, val)
         else:

@@ -612,14 +612,12 @@ class _MipCheck:
         return True, _Mip(x, obj, bound, "optimal" if done else "time_limit", gap, size)
 
 
-def _run_highs(c: np.ndarray, A: sp.csr_matrix, check: _MipCheck, *, start: np.ndarray | None,
-               presolve: bool | None, time_limit_s: float, mip_rel_gap: float
-               ) -> tuple[np.ndarray | None, float, float, bool] | None:
-    """One HiGHS run: (solution or None, reported objective, dual bound, optimal?);
-    ``None`` when HiGHS reports the model infeasible."""
+def _highs_lp(c: np.ndarray, A: sp.spmatrix, check: _MipCheck):
+    """The model ``c``, ``A`` with the bounds, integrality and sense of ``check``
+    as a HiGHS model, and the factor its objective was divided by."""
     import highspy
 
-    Ac = A.tocsc()
+    Ac = sp.csc_matrix(A)
     Ac.sort_indices()
     lp = highspy.HighsLp()
     lp.num_col_ = int(Ac.shape[1])
@@ -638,9 +636,21 @@ def _run_highs(c: np.ndarray, A: sp.csr_matrix, check: _MipCheck, *, start: np.n
     lp.a_matrix_.start_ = Ac.indptr.astype(np.int32)
     lp.a_matrix_.index_ = Ac.indices.astype(np.int32)
     lp.a_matrix_.value_ = Ac.data.astype(float)
-    kint, kcon = highspy.HighsVarType.kInteger, highspy.HighsVarType.kContinuous
-    lp.integrality_ = [kint if b else kcon for b in check.integer]
+    if np.any(check.integer):
+        kint, kcon = highspy.HighsVarType.kInteger, highspy.HighsVarType.kContinuous
+        lp.integrality_ = [kint if b else kcon for b in check.integer]
     lp.sense_ = highspy.ObjSense.kMaximize if check.maximize else highspy.ObjSense.kMinimize
+    return lp, scale
+
+
+def _run_highs(c: np.ndarray, A: sp.csr_matrix, check: _MipCheck, *, start: np.ndarray | None,
+               presolve: bool | None, time_limit_s: float, mip_rel_gap: float
+               ) -> tuple[np.ndarray | None, float, float, bool] | None:
+    """One HiGHS run: (solution or None, reported objective, dual bound, optimal?);
+    ``None`` when HiGHS reports the model infeasible."""
+    import highspy
+
+    lp, scale = _highs_lp(c, A, check)
     h = _new_highs()
     h.setOptionValue("output_flag", False)
     h.setOptionValue("time_limit", float(max(time_limit_s, 1e-3)))
@@ -1236,28 +1246,13 @@ def _cover_lp_bound(R: sp.csr_matrix, wr: np.ndarray, p: int, time_limit_s: floa
     optimum when the duals are optimal. ``inf`` when HiGHS gives no duals
     within ``time_limit_s``.
     """
-    import highspy
-
     ny, nx = R.shape
     if time_limit_s <= 0.05 or nx == 0 or ny == 0:
         return np.inf, None
-    A = sp.vstack([sp.hstack([-R.astype(float), sp.identity(ny, format="csr")]),
-                   sp.csr_matrix(np.concatenate([np.ones(nx), np.zeros(ny)])[None, :])]).tocsc()
-    A.sort_indices()
-    scale = max(float(np.abs(wr).max()) / 1e3, 1.0)
-    lp = highspy.HighsLp()
-    lp.num_col_, lp.num_row_ = nx + ny, ny + 1
-    lp.col_cost_ = np.concatenate([np.zeros(nx), wr / scale])
-    lp.col_lower_ = np.zeros(nx + ny)
-    lp.col_upper_ = np.ones(nx + ny)
-    lp.row_lower_ = np.full(ny + 1, -highspy.kHighsInf)
-    lp.row_upper_ = np.concatenate([np.zeros(ny), [float(p)]])
-    lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
-    lp.a_matrix_.num_col_, lp.a_matrix_.num_row_ = nx + ny, ny + 1
-    lp.a_matrix_.start_ = A.indptr.astype(np.int32)
-    lp.a_matrix_.index_ = A.indices.astype(np.int32)
-    lp.a_matrix_.value_ = A.data.astype(float)
-    lp.sense_ = highspy.ObjSense.kMaximize
+    c, A, row_lo, row_hi = _mclp_model(R, wr, p=p, budget=None)
+    lp, scale = _highs_lp(c, A, _MipCheck(c, A, row_lo, row_hi, np.zeros(nx + ny),
+                                          np.ones(nx + ny), np.zeros(nx + ny, bool),
+                                          True, 0.0))
     h = _new_highs()
     for opt, val in (("output_flag", False), ("threads", 1), ("solver", "ipm"),
                      ("run_crossover", "off"), ("time_limit", float(time_limit_s))):
@@ -1306,7 +1301,12 @@ def _mclp_lns(R: sp.csr_matrix, wr: np.ndarray, sel: np.ndarray, val: float, *,
     R = R.tocsr().astype(np.float64)
     Rc = R.tocsc()
     near = (Rc.T.tocsr() @ Rc).tocsr()
-    cnt = np.asarray(Rc[:, sel].sum(axis=1)).ravel()
+
+    def counts(cols: np.ndarray) -> np.ndarray:
+        """How many of ``cols`` reach each row."""
+        return np.asarray(Rc[:, cols].sum(axis=1)).ravel()
+
+    cnt = counts(sel)
     rng = np.random.default_rng(seed)
     sel = np.sort(np.asarray(sel, dtype=np.int64))
     reach = (np.diff(R.indptr) > 0).astype(float)
@@ -1321,7 +1321,7 @@ def _mclp_lns(R: sp.csr_matrix, wr: np.ndarray, sel: np.ndarray, val: float, *,
             s_in, v_in = inc.get()
             if v_in > val:
                 sel, val = np.sort(s_in), v_in
-                cnt = np.asarray(Rc[:, sel].sum(axis=1)).ravel()
+                cnt = counts(sel)
         short = wr * np.maximum((reach if lp_y is None else lp_y * reach) - (cnt > 0), 0.0)
         if short.sum() > 0 and rng.random() < deficit:
             # a row the relaxation (or, without it, nothing) covers and the picks
@@ -1358,7 +1358,7 @@ def _mclp_lns(R: sp.csr_matrix, wr: np.ndarray, sel: np.ndarray, val: float, *,
                     for r in (Rc.indices[Rc.indptr[c]:Rc.indptr[c + 1]] for c in cand)]
             free = np.append(free, cand[int(np.argmin(only))])
         cols = np.union1d(np.setdiff1d(win, sel), free)
-        cnt_fixed = cnt - np.asarray(Rc[:, free].sum(axis=1)).ravel()
+        cnt_fixed = cnt - counts(free)
         rows = np.unique(Rc[:, cols].indices)
         rows = rows[cnt_fixed[rows] == 0]
         old = float(wr[rows] @ (cnt[rows] > 0))
@@ -1375,7 +1375,7 @@ def _mclp_lns(R: sp.csr_matrix, wr: np.ndarray, sel: np.ndarray, val: float, *,
         if _st == "optimal" and free.size == sel[hop[sel] <= steps].size:
             solved.add(key)      # (a pick from elsewhere was not offered)
         if v3 > old + 1e-9 * max(1.0, val) and new.size <= free.size:
-            cnt = cnt_fixed + np.asarray(Rc[:, new].sum(axis=1)).ravel()
+            cnt = cnt_fixed + counts(new)
             sel = np.sort(np.concatenate([np.setdiff1d(sel, free), new]))
             val = float(wr @ (cnt > 0))
             idle = 0
@@ -1442,15 +1442,13 @@ def _mclp_reduce(inp: _Inputs, S: sp.csr_matrix) -> _CoverReduction:
     return _CoverReduction(float(w[base].sum()), free_idx, Rm, wr, dfree)
 
 
-def _mclp_milp(Rm: sp.csr_matrix, wr: np.ndarray, *, p: int | None, budget: float | None,
-               cfree: np.ndarray | None, dfree: np.ndarray | None, need: np.ndarray | None,
-               start_sel: np.ndarray | None, time_limit_s: float, mip_rel_gap: float
-               ) -> tuple[np.ndarray, float, float, str, tuple[int, int, int]]:
-    """MCLP on reduced rows: ``max wr.y, y_r <= sum_{j reaches r} x_j``.
-
-    Returns the selection, its covered weight, the upper bound, the status
-    and the model size.
-    """
+def _mclp_model(Rm: sp.csr_matrix, wr: np.ndarray, *, p: int | None, budget: float | None,
+                cfree: np.ndarray | None = None, dfree: np.ndarray | None = None,
+                need: np.ndarray | None = None
+                ) -> tuple[np.ndarray, sp.csc_matrix, np.ndarray, np.ndarray]:
+    """Objective, rows and row bounds of MCLP on reduced rows: columns are the
+    candidates ``x`` then the rows' coverage ``y``, ``y_r <= sum_{j reaches r} x_j``
+    and at most ``p`` picks, ``budget`` and the district minimums."""
     nx, ny = Rm.shape[1], Rm.shape[0]
     blocks = [sp.hstack([-Rm.astype(float), sp.identity(ny, format="csr")])]
     lo = [np.full(ny, -np.inf)]
@@ -1464,8 +1462,23 @@ def _mclp_milp(Rm: sp.csr_matrix, wr: np.ndarray, *, p: int | None, budget: floa
     Q, qn = _quota_rows(dfree, need, nx + ny)
     if Q.shape[0]:
         blocks.append(Q); lo.append(qn); hi.append(np.full(qn.size, np.inf))
-    A = sp.vstack(blocks).tocsc()
-    c = np.concatenate([np.zeros(nx), wr])
+    return (np.concatenate([np.zeros(nx), wr]), sp.vstack(blocks).tocsc(),
+            np.concatenate([np.asarray(v, float) for v in lo]),
+            np.concatenate([np.asarray(v, float) for v in hi]))
+
+
+def _mclp_milp(Rm: sp.csr_matrix, wr: np.ndarray, *, p: int | None, budget: float | None,
+               cfree: np.ndarray | None, dfree: np.ndarray | None, need: np.ndarray | None,
+               start_sel: np.ndarray | None, time_limit_s: float, mip_rel_gap: float
+               ) -> tuple[np.ndarray, float, float, str, tuple[int, int, int]]:
+    """MCLP on reduced rows: ``max wr.y, y_r <= sum_{j reaches r} x_j``.
+
+    Returns the selection, its covered weight, the upper bound, the status
+    and the model size.
+    """
+    nx, ny = Rm.shape[1], Rm.shape[0]
+    c, A, row_lo, row_hi = _mclp_model(Rm, wr, p=p, budget=budget, cfree=cfree, dfree=dfree,
+                                       need=need)
     start = None
     if start_sel is not None:
         xs = np.zeros(nx)
@@ -1473,9 +1486,7 @@ def _mclp_milp(Rm: sp.csr_matrix, wr: np.ndarray, *, p: int | None, budget: floa
         ys = np.minimum(np.asarray(Rm[:, start_sel].sum(axis=1)).ravel(), 1.0) \
             if start_sel.size else np.zeros(ny)
         start = np.concatenate([xs, ys])
-    mip = _solve_mip(c, A, np.concatenate([np.asarray(v, float) for v in lo]),
-                     np.concatenate([np.asarray(v, float) for v in hi]),
-                     np.zeros(nx + ny), np.ones(nx + ny),
+    mip = _solve_mip(c, A, row_lo, row_hi, np.zeros(nx + ny), np.ones(nx + ny),
                      np.concatenate([np.ones(nx, bool), np.zeros(ny, bool)]),
                      maximize=True, time_limit_s=time_limit_s, start=start,
                      mip_rel_gap=mip_rel_gap)

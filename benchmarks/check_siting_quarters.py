@@ -45,6 +45,12 @@ from bench_siting_city import covered, generated_city, radius_s, sparse_times  #
 from coverage import siting  # noqa: E402
 
 
+def quarter_of(xy: np.ndarray, axis: int) -> np.ndarray:
+    """Quarter (0-3) of each cell along ``axis``, by the cells' quartiles."""
+    edges = np.quantile(xy[:, axis], [0.25, 0.5, 0.75])
+    return np.searchsorted(edges, xy[:, axis], side="right")
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--cells", type=int, default=7000)
@@ -71,8 +77,7 @@ def main(argv: list[str] | None = None) -> int:
 
     proven = better = 0
     for axis, name in ((0, "west-east"), (1, "south-north")):
-        edges = np.quantile(xy[:, axis], [0.25, 0.5, 0.75])
-        part = np.searchsorted(edges, xy[:, axis], side="right")
+        part = quarter_of(xy, axis)
         for k in range(4):
             inside = part[sites] == k
             fixed, free = sites[~inside], sites[inside]
@@ -103,8 +108,7 @@ def quarter_instances(T, w, xy, thr, sites, area_limit: float) -> None:
     picks as the answer has there): the bound the heuristic path reports
     against the optimum HiGHS proves, i.e. how much of a reported gap is the
     relaxation's."""
-    edges = np.quantile(xy[:, 0], [0.25, 0.5, 0.75])
-    part = np.searchsorted(edges, xy[:, 0], side="right")
+    part = quarter_of(xy, 0)
     for k in range(4):
         idx = np.flatnonzero(part == k)
         Tk, wk, pk = T[idx][:, idx], w[idx], int(np.sum(part[sites] == k))

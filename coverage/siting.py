@@ -1367,12 +1367,12 @@ def _mclp_lns(R: sp.csr_matrix, wr: np.ndarray, sel: np.ndarray, val: float, *,
         # picks stay, as the start)
         keep = _undominated_columns(sub) | np.isin(cols, free)
         cols = cols[keep]
-        s3, v3, _b, _st, _size = _mclp_milp(
+        s3, v3, _b, status, _size = _mclp_milp(
             sub[:, keep], wsub, p=int(free.size), budget=None, cfree=None, dfree=None,
             need=None, start_sel=np.searchsorted(cols, free),
             time_limit_s=min(sub_limit_s, left - 0.02), mip_rel_gap=1e-6)
         new = cols[s3]
-        if _st == "optimal" and free.size == sel[hop[sel] <= steps].size:
+        if status == "optimal" and free.size == sel[hop[sel] <= steps].size:
             solved.add(key)      # (a pick from elsewhere was not offered)
         if v3 > old + 1e-9 * max(1.0, val) and new.size <= free.size:
             cnt = cnt_fixed + counts(new)

@@ -78,6 +78,14 @@ MCLP_MILP_MAX_NNZ = 100_000
 # go below the selection it perturbed (the best one found is kept)
 _ILS_ACCEPT = 0.005
 
+# fresh starts of the maximal-covering local search while the large-
+# neighbourhood search runs beside it, and the share of the time they take:
+# the local optima of city-scale instances differ in how the picks are
+# arranged across the whole city, which no exact re-choice of a part of them
+# changes, so several arrangements are tried before one is polished
+_MCLP_STARTS = 6
+_MCLP_STARTS_SHARE = 0.5
+
 _METHODS = ("auto", "milp", "heuristic")
 
 
@@ -1101,7 +1109,8 @@ def _mclp_search(Rm: sp.csr_matrix, wr: np.ndarray, *, p: int | None, budget: fl
             inc = _Incumbent(sel, val)
             lp_s = 0.35 * max(stop - time.perf_counter(), 0.0)
             worker = _Background(_bound_then_lns, R, wr, int(p), lp_s, stop, tol, inc, bound)
-            _mclp_local_search(R, wr, sel, val, lag.get("lam"), stop=stop, share=1.0, inc=inc)
+            _mclp_local_search(R, wr, sel, val, lag.get("lam"), stop=stop, share=1.0, inc=inc,
+                               starts=_MCLP_STARTS)
             bound = min(bound, worker.result(default=np.inf))
             sel, val = inc.get()
         else:
@@ -1127,7 +1136,8 @@ def _mclp_search(Rm: sp.csr_matrix, wr: np.ndarray, *, p: int | None, budget: fl
 
 def _mclp_local_search(R: sp.csr_matrix, wr: np.ndarray, sel: np.ndarray, val: float,
                        lam: np.ndarray | None, *, stop: float, share: float,
-                       inc: _Incumbent | None = None) -> tuple[np.ndarray, float]:
+                       inc: _Incumbent | None = None, starts: int = 1
+                       ) -> tuple[np.ndarray, float]:
     """Iterated local search for ``len(sel)`` picks, in rounds: first among the
     columns the Lagrangian multipliers ``lam`` single out (and the picks so
     far), then among all columns.
@@ -1135,11 +1145,17 @@ def _mclp_local_search(R: sp.csr_matrix, wr: np.ndarray, sel: np.ndarray, val: f
     The relaxation's optimum spreads its sites over the columns of largest
     Lagrangian value, and a search confined to them, accepting slightly worse
     selections on the way, reaches better selections than one started from
-    the greedy answer among all columns. Rounds go on until five in a row
-    bring no better selection or the share ``share`` of the time left until
-    ``stop`` is used (the rest is left for the MILP), or the search running
-    beside it (through ``inc``) has closed the gap. Each round starts from the
-    best selection in ``inc`` and offers it what it finds.
+    the greedy answer among all columns. With ``starts > 1`` the first
+    ``starts`` rounds each start afresh from the greedy selection among
+    those columns (with their own random perturbations) and together take
+    the share :data:`_MCLP_STARTS_SHARE` of the time (only with ``inc``,
+    which keeps the best of them): each ends in a
+    different arrangement of the picks, offered to ``inc`` as soon as it is
+    found, and the search beside this one polishes the best. Later rounds
+    go on from the best selection in ``inc`` until five in a row bring no
+    better selection or the share ``share`` of the time left until ``stop``
+    is used (the rest is left for the MILP), or the search running beside it
+    (through ``inc``) has closed the gap.
     """
     p = int(sel.size)
     t = time.perf_counter()
@@ -1148,33 +1164,53 @@ def _mclp_local_search(R: sp.csr_matrix, wr: np.ndarray, sel: np.ndarray, val: f
     sub = heur.lagrangian_support(R, lam, p) if lam is not None else None
     if sub is not None and not p < sub.size < R.shape[1]:
         sub = None
+    fresh = starts if sub is not None and starts > 1 and inc is not None else 0
+    fresh_end = t + _MCLP_STARTS_SHARE * (end - t)
     stall = 100 + 10 * p if short else 200 + 20 * p
     idle = 0
+    first = None      # the greedy selection among ``sub``
     for rnd in range(1_000):
         if inc is not None:
             if inc.closed:
                 break
             sel, val = max((sel, val), inc.get(), key=lambda sv: sv[1])
         before = val
+        now = time.perf_counter()
+        if rnd < fresh:
+            # a fresh start: its own share of the time, the sub-search most of it
+            until = now + (fresh_end - now) / (fresh - rnd)
+            until_sub = now + 0.7 * (until - now)
+        else:
+            until = end
+            until_sub = now + 0.5 * max(end - now, 0.0)
         if sub is not None:
-            cols = np.union1d(sub, sel) if rnd else sub
+            cols = np.union1d(sub, sel) if rnd >= max(fresh, 1) else sub
             Rs = R[:, cols]
-            until = time.perf_counter() + 0.5 * max(end - time.perf_counter(), 0.0)
-            start = (heur.greedy_swap_cover(Rs, wr, p=p, deadline=until).selected if not rnd
-                     else np.searchsorted(cols, sel))
-            s1, v1 = heur.ils_cover(Rs, wr, start, deadline=until, seed=rnd,
+            if rnd < max(fresh, 1):
+                if first is None:
+                    first = heur.greedy_swap_cover(Rs, wr, p=p, deadline=until_sub).selected
+                start = first
+            else:
+                start = np.searchsorted(cols, sel)
+            s1, v1 = heur.ils_cover(Rs, wr, start, deadline=until_sub, seed=rnd,
                                     stall_rounds=stall, accept=_ILS_ACCEPT)
-            if v1 > val and s1.size == p:
+            if rnd < fresh and s1.size == p:
+                sel, val = cols[s1], v1     # polished below, whatever its value
+            elif v1 > val and s1.size == p:
                 sel, val = cols[s1], v1
-        s2, v2 = heur.ils_cover(R, wr, sel, deadline=end, seed=rnd,
+        s2, v2 = heur.ils_cover(R, wr, sel, deadline=until, seed=rnd,
                                 stall_rounds=20 + 2 * p if short or sub is not None else stall)
-        if v2 > val:
+        if v2 > val or rnd < fresh:
             sel, val = s2, v2
         if inc is not None:
             inc.offer(sel, val)
+        if rnd < fresh:
+            continue
         idle = idle + 1 if val <= before else 0
         if sub is None or idle >= 5 or heur._past(end):
             break
+    if inc is not None:
+        sel, val = max((sel, val), inc.get(), key=lambda sv: sv[1])
     return sel, val
 
 

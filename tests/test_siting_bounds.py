@@ -274,6 +274,36 @@ def test_area_by_area_search_never_loses_and_keeps_its_picks_distinct():
     assert inc.get()[1] == pytest.approx(val)
 
 
+def test_fresh_starts_offer_each_arrangement_and_return_the_best():
+    """With several fresh starts every arrangement found is offered (with its true
+    value), the time limit holds and the best offer is what comes back."""
+    xy, w = clustered_city(900, 5)
+    R = (reach_times(xy, 700.0) != 0).astype(bool).tocsr()
+    R = (R + sp.identity(R.shape[0], format="csr", dtype=bool)).tocsr()
+    H = heur.greedy_swap_cover(R, w, p=15, deadline=None)
+    lag: dict = {}
+    heur.lagrangian_cover(R, w, p=15, lower=H.value, max_iter=300, state=lag)
+    offers: list[float] = []
+
+    class Watch(siting._Incumbent):
+        def offer(self, sel, val):
+            assert len(set(np.asarray(sel).tolist())) == 15
+            covered = np.asarray(R[:, sel].sum(axis=1)).ravel() > 0
+            assert val == pytest.approx(float(w[covered].sum()))
+            offers.append(val)
+            super().offer(sel, val)
+
+    inc = Watch(H.selected, H.value)
+    t = time.perf_counter()
+    sel, val = siting._mclp_local_search(R, w, H.selected, H.value, lag["lam"],
+                                         stop=t + 3.0, share=1.0, inc=inc, starts=3)
+    assert time.perf_counter() - t <= 3.5
+    assert len(offers) >= 3                      # one per fresh start at least
+    assert val == pytest.approx(max(offers + [H.value]))
+    assert inc.get()[1] == pytest.approx(val)
+    assert val == pytest.approx(float(w[np.asarray(R[:, sel].sum(axis=1)).ravel() > 0].sum()))
+
+
 def test_city_bound_is_the_relaxations_optimum():
     """The reported bound is the linear relaxation's optimum, not a subgradient's
     approximation above it; the relaxation is solved beside the search."""

@@ -924,6 +924,7 @@ def mclp(
     time_limit_s: float = 60.0,
     method: str = "auto",
     mip_rel_gap: float = 1e-7,
+    seed: int = 0,
 ) -> SitingResult:
     """Maximal covering location: cover the most population within a time threshold.
 
@@ -970,8 +971,9 @@ def mclp(
         ``"milp"`` (HiGHS), ``"heuristic"`` or ``"auto"``. The heuristic is
         greedy + swap and, with a plain limit ``p`` (no budget or quota),
         iterated swap local search, first among the candidates the Lagrangian
-        multipliers single out, then among all, which runs until the time
-        limit or until many rounds bring nothing new; beside it, on a second
+        multipliers single out (on large instances from six fresh starts in
+        the first half of the time), then among all, which runs until the
+        time limit or until many rounds bring nothing new; beside it, on a second
         thread, HiGHS solves the LP relaxation and then re-chooses the picks
         of one area at a time exactly (large-neighbourhood search). Its upper
         bound is the smallest of the submodularity bound, the Lagrangian
@@ -987,6 +989,12 @@ def mclp(
         bound.
     mip_rel_gap
         Relative gap at which HiGHS stops and reports the solution optimal.
+    seed
+        Seed (a whole number >= 0) of the random choices of the heuristic
+        path: the perturbations of the local search and the areas of the
+        large-neighbourhood search. Another seed can end in another
+        arrangement of the sites; as the searches stop at the time limit,
+        the same seed can also give a different answer on a busier machine.
 
     Returns
     -------
@@ -1004,6 +1012,9 @@ def mclp(
     if p is None and budget is None:
         raise _fail("p", "or `budget` must be given.", "pass p=<number of new sites> or a budget "
                     "with costs")
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
+        raise _fail("seed", f"must be a whole number >= 0, got {seed!r}.",
+                    "pass seed=0 (the default) or another whole number")
     inp = _prepare(times, weights, threshold_s=threshold_s, p=p, budget=budget, costs=costs,
                    existing=existing, existing_times=existing_times,
                    already_covered=already_covered, capacity=capacity, quota=quota,
@@ -1020,7 +1031,8 @@ def mclp(
     base_pop, free_idx, Rm, wr, dfree = red.base_pop, red.free_idx, red.Rm, red.wr, red.dfree
     cfree = inp.costs[free_idx] if inp.costs is not None else None
     sol = _mclp_search(Rm, wr, p=p, budget=budget, cfree=cfree, dfree=dfree, need=inp.need,
-                       method=method, deadline=t0 + time_limit_s, mip_rel_gap=mip_rel_gap)
+                       method=method, deadline=t0 + time_limit_s, mip_rel_gap=mip_rel_gap,
+                       seed=int(seed))
     obj = base_pop + sol.value
     bound = base_pop + sol.bound
     gap = 0.0 if sol.optimal else _gap(obj, bound)
@@ -1049,7 +1061,8 @@ def _reserve_s(left_s: float) -> float:
 
 def _mclp_search(Rm: sp.csr_matrix, wr: np.ndarray, *, p: int | None, budget: float | None,
                  cfree: np.ndarray | None, dfree: np.ndarray | None, need: np.ndarray | None,
-                 method: str, deadline: float, mip_rel_gap: float) -> _CoverSolution:
+                 method: str, deadline: float, mip_rel_gap: float, seed: int = 0
+                 ) -> _CoverSolution:
     """Best selection found before ``deadline`` on reduced rows, with an upper bound.
 
     Greedy + swap gives a first answer and a bound from submodularity; with a
@@ -1108,14 +1121,15 @@ def _mclp_search(Rm: sp.csr_matrix, wr: np.ndarray, *, p: int | None, budget: fl
             # (HiGHS releases the interpreter); the two share the best selection
             inc = _Incumbent(sel, val)
             lp_s = 0.35 * max(stop - time.perf_counter(), 0.0)
-            worker = _Background(_bound_then_lns, R, wr, int(p), lp_s, stop, tol, inc, bound)
+            worker = _Background(_bound_then_lns, R, wr, int(p), lp_s, stop, tol, inc, bound,
+                                 seed)
             _mclp_local_search(R, wr, sel, val, lag.get("lam"), stop=stop, share=1.0, inc=inc,
-                               starts=_MCLP_STARTS)
+                               starts=_MCLP_STARTS, seed=seed)
             bound = min(bound, worker.result(default=np.inf))
             sel, val = inc.get()
         else:
             sel, val = _mclp_local_search(R, wr, sel, val, lag.get("lam"), stop=stop,
-                                          share=0.45 if milp else 1.0)
+                                          share=0.45 if milp else 1.0, seed=seed)
     if plain:
         sel = _fill_up(R, wr, sel, p)
     if done() and method != "milp":
@@ -1136,7 +1150,7 @@ def _mclp_search(Rm: sp.csr_matrix, wr: np.ndarray, *, p: int | None, budget: fl
 
 def _mclp_local_search(R: sp.csr_matrix, wr: np.ndarray, sel: np.ndarray, val: float,
                        lam: np.ndarray | None, *, stop: float, share: float,
-                       inc: _Incumbent | None = None, starts: int = 1
+                       inc: _Incumbent | None = None, starts: int = 1, seed: int = 0
                        ) -> tuple[np.ndarray, float]:
     """Iterated local search for ``len(sel)`` picks, in rounds: first among the
     columns the Lagrangian multipliers ``lam`` single out (and the picks so
@@ -1155,7 +1169,8 @@ def _mclp_local_search(R: sp.csr_matrix, wr: np.ndarray, sel: np.ndarray, val: f
     go on from the best selection in ``inc`` until five in a row bring no
     better selection or the share ``share`` of the time left until ``stop``
     is used (the rest is left for the MILP), or the search running beside it
-    (through ``inc``) has closed the gap.
+    (through ``inc``) has closed the gap. Round ``r`` perturbs with the seed
+    ``1000 * seed + r``.
     """
     p = int(sel.size)
     t = time.perf_counter()
@@ -1192,13 +1207,13 @@ def _mclp_local_search(R: sp.csr_matrix, wr: np.ndarray, sel: np.ndarray, val: f
                 start = first
             else:
                 start = np.searchsorted(cols, sel)
-            s1, v1 = heur.ils_cover(Rs, wr, start, deadline=until_sub, seed=rnd,
+            s1, v1 = heur.ils_cover(Rs, wr, start, deadline=until_sub, seed=1000 * seed + rnd,
                                     stall_rounds=stall, accept=_ILS_ACCEPT)
             if rnd < fresh and s1.size == p:
                 sel, val = cols[s1], v1     # polished below, whatever its value
             elif v1 > val and s1.size == p:
                 sel, val = cols[s1], v1
-        s2, v2 = heur.ils_cover(R, wr, sel, deadline=until, seed=rnd,
+        s2, v2 = heur.ils_cover(R, wr, sel, deadline=until, seed=1000 * seed + rnd,
                                 stall_rounds=20 + 2 * p if short or sub is not None else stall)
         if v2 > val or rnd < fresh:
             sel, val = s2, v2
@@ -1233,7 +1248,7 @@ class _Incumbent:
 
 
 def _bound_then_lns(R: sp.csr_matrix, wr: np.ndarray, p: int, lp_s: float, stop: float,
-                    tol: float, inc: _Incumbent, bound: float) -> float:
+                    tol: float, inc: _Incumbent, bound: float, seed: int = 0) -> float:
     """The relaxation's bound (within ``lp_s`` seconds), then large-neighbourhood
     search on the best selection in ``inc`` until ``stop``; returns the bound."""
     lp_bound, lp_y = _cover_lp_bound(R, wr, p, lp_s)
@@ -1241,7 +1256,7 @@ def _bound_then_lns(R: sp.csr_matrix, wr: np.ndarray, p: int, lp_s: float, stop:
     sel, val = inc.get()
     if _gap(val, bound) > tol:
         sel, val = _mclp_lns(R, wr, sel, val, stop=stop, bound=bound, tol=tol, lp_y=lp_y,
-                             inc=inc)
+                             inc=inc, seed=seed)
     inc.closed = _gap(inc.get()[1], bound) <= tol
     return bound
 

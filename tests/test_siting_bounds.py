@@ -304,6 +304,23 @@ def test_fresh_starts_offer_each_arrangement_and_return_the_best():
     assert val == pytest.approx(float(w[np.asarray(R[:, sel].sum(axis=1)).ravel() > 0].sum()))
 
 
+def test_seed_gives_valid_answers_and_a_bad_seed_is_named():
+    from coverage.errors import InputError
+
+    xy, w = clustered_city(700, 8)
+    T = reach_times(xy, 720.0)
+    for seed in (0, 3):
+        r = siting.mclp(T, w, threshold_s=720.0, p=14, method="heuristic", time_limit_s=3,
+                        seed=seed)
+        covered = float(w[np.diff(T[:, r.new_sites].indptr) > 0].sum())
+        assert len(r.new_sites) == 14
+        assert r.objective == pytest.approx(covered)
+        assert r.bound >= r.objective - 1e-6
+    for bad in (-1, 1.5, "1", True):
+        with pytest.raises(InputError, match="seed"):
+            siting.mclp(T, w, threshold_s=720.0, p=14, seed=bad)
+
+
 def test_city_bound_is_the_relaxations_optimum():
     """The reported bound is the linear relaxation's optimum, not a subgradient's
     approximation above it; the relaxation is solved beside the search."""

@@ -34,6 +34,7 @@ seconds / our seconds>``.
 
 from __future__ import annotations
 
+import argparse
 import os
 import sys
 import time
@@ -99,6 +100,24 @@ def sparse_times(xy: np.ndarray, max_s: float) -> sp.csr_matrix:
     off = rows != cols
     off[-n:] = True
     return sp.csr_matrix((vals[off], (rows[off], cols[off])), shape=(n, n))
+
+
+def city_parser(description: str) -> argparse.ArgumentParser:
+    """Options choosing a generated-city instance; the defaults are the hardest
+    one of this script (6,966 cells, p = 100, 36 cells within the radius)."""
+    ap = argparse.ArgumentParser(description=description)
+    ap.add_argument("--cells", type=int, default=7000)
+    ap.add_argument("--neighbours", type=int, default=40)
+    ap.add_argument("-p", type=int, default=100)
+    ap.add_argument("--limit", type=float, default=60.0)
+    return ap
+
+
+def city_instance(args) -> tuple[np.ndarray, np.ndarray, float, sp.csr_matrix]:
+    """Cell centres, population, radius (s) and times of :func:`city_parser`'s instance."""
+    xy, w = generated_city(args.cells)
+    thr = radius_s(xy, args.neighbours)
+    return xy, w, thr, sparse_times(xy, thr)
 
 
 def covered(T: sp.csr_matrix, w: np.ndarray, sites: np.ndarray) -> float:

@@ -30,7 +30,6 @@ Run ``python benchmarks/check_siting_quarters.py --quarter-instances``
 
 from __future__ import annotations
 
-import argparse
 import sys
 import time
 from pathlib import Path
@@ -41,7 +40,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
-from bench_siting_city import covered, generated_city, radius_s, sparse_times  # noqa: E402
+from bench_siting_city import city_instance, city_parser, covered  # noqa: E402
 from coverage import siting  # noqa: E402
 
 
@@ -52,20 +51,14 @@ def quarter_of(xy: np.ndarray, axis: int) -> np.ndarray:
 
 
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--cells", type=int, default=7000)
-    ap.add_argument("--neighbours", type=int, default=40)
-    ap.add_argument("-p", type=int, default=100)
-    ap.add_argument("--limit", type=float, default=60.0)
+    ap = city_parser(__doc__.splitlines()[0])
     ap.add_argument("--area-limit", type=float, default=30.0)
     ap.add_argument("--quarter-instances", action="store_true",
                     help="also solve each west-east quarter alone and compare the "
                          "reported bound with HiGHS's proven optimum")
     args = ap.parse_args(argv)
 
-    xy, w = generated_city(args.cells)
-    thr = radius_s(xy, args.neighbours)
-    T = sparse_times(xy, thr)
+    xy, w, thr, T = city_instance(args)
     t = time.perf_counter()
     r = siting.mclp(T, w, threshold_s=thr, p=args.p, time_limit_s=args.limit)
     wall = time.perf_counter() - t

@@ -17,7 +17,6 @@ Run ``python benchmarks/check_siting_seeds.py`` (``--runs 6 --limit 60``;
 
 from __future__ import annotations
 
-import argparse
 import os
 import sys
 import time
@@ -29,23 +28,17 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
-from bench_siting_city import covered, generated_city, radius_s, sparse_times  # noqa: E402
+from bench_siting_city import city_instance, city_parser, covered  # noqa: E402
 from coverage import siting  # noqa: E402
 
 
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--cells", type=int, default=7000)
-    ap.add_argument("--neighbours", type=int, default=40)
-    ap.add_argument("-p", type=int, default=100)
-    ap.add_argument("--limit", type=float, default=60.0)
+    ap = city_parser(__doc__.splitlines()[0])
     ap.add_argument("--runs", type=int, default=6)
     args = ap.parse_args(argv)
 
     print(f"load average at start: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
-    xy, w = generated_city(args.cells)
-    thr = radius_s(xy, args.neighbours)
-    T = sparse_times(xy, thr)
+    xy, w, thr, T = city_instance(args)
     print(f"instance: {xy.shape[0]:,} cells = candidates, p={args.p}, radius {thr:.0f} s "
           f"({T.nnz / len(xy):.0f} cells reached on average), total population {w.sum():,.0f}")
     runs = []

@@ -191,6 +191,11 @@ def _fail(param: str, message: str, fix: str) -> InputError:
     return InputError(Problem(f"`{param}` {message}", fix=fix))
 
 
+def _whole_at_least(v: Any, least: int) -> bool:
+    """``v`` is a whole number (not a bool) of at least ``least``."""
+    return not isinstance(v, bool) and isinstance(v, (int, np.integer)) and v >= least
+
+
 def _as_csr_times(times: Any, param: str, pc: ProblemCollector) -> sp.csr_matrix | None:
     """Validated CSR of reachable pairs; stored entries (zeros included) = reachable."""
     if sp.issparse(times):
@@ -318,7 +323,7 @@ def _prepare(times: Any, weights: Any, *, param_times: str = "times",
                        fix="pass column indices of the candidates that already exist")
     n_free = (m - ex.size) if m is not None else None
     if p is not None:
-        if isinstance(p, bool) or not isinstance(p, (int, np.integer)) or p < 1:
+        if not _whole_at_least(p, 1):
             pc.add(f"`p` must be an integer >= 1, got {p!r}.", fix="pass the number of new sites")
         elif n_free is not None and p > n_free:
             pc.add(f"`p`={p} exceeds the {n_free} candidates that are not existing sites.",
@@ -388,7 +393,7 @@ def _prepare(times: Any, weights: Any, *, param_times: str = "times",
                        fix="pass one district per candidate column")
             else:
                 for k, v in quota.items():
-                    if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < 0:
+                    if not _whole_at_least(v, 0):
                         pc.add(f"`quota` for district {k!r} must be an integer >= 0, got {v!r}.",
                                fix="give a minimum number of sites per district")
                 codes, uniq = pd.factorize(pd.Series(cd, dtype=object).astype(str))
@@ -1012,7 +1017,7 @@ def mclp(
     if p is None and budget is None:
         raise _fail("p", "or `budget` must be given.", "pass p=<number of new sites> or a budget "
                     "with costs")
-    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
+    if not _whole_at_least(seed, 0):
         raise _fail("seed", f"must be a whole number >= 0, got {seed!r}.",
                     "pass seed=0 (the default) or another whole number")
     inp = _prepare(times, weights, threshold_s=threshold_s, p=p, budget=budget, costs=costs,
@@ -2428,7 +2433,7 @@ def coverage_curve(
         ``gap``, ``bound`` and ``new_sites`` (tuple of candidate indices).
     """
     t0 = time.perf_counter()
-    if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k < 1:
+    if not _whole_at_least(k, 1):
         raise _fail("k", f"must be an integer >= 1, got {k!r}.",
                     "pass the largest number of new sites to evaluate")
     inp = _prepare(times, weights, threshold_s=threshold_s, existing=existing,
@@ -2583,7 +2588,7 @@ def candidates_kmeans(grid: pd.DataFrame, k: int, *, random_state: int = 0,
     xy = _xy(grid, "grid")
     pop = grid["pop"].to_numpy(dtype=float)
     pos = pop > 0
-    if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k < 1:
+    if not _whole_at_least(k, 1):
         raise _fail("k", f"must be an integer >= 1, got {k!r}.", "e.g. k=50")
     if k > int(pos.sum()):
         raise _fail("k", f"={k} exceeds the {int(pos.sum())} populated cells.",

@@ -1196,7 +1196,8 @@ def _mclp_local_search(R: sp.csr_matrix, wr: np.ndarray, sel: np.ndarray, val: f
             sel, val = max((sel, val), inc.get(), key=lambda sv: sv[1])
         before = val
         now = time.perf_counter()
-        if rnd < fresh:
+        is_fresh = rnd < fresh
+        if is_fresh:
             # a fresh start: its own share of the time, the sub-search most of it
             until = now + (fresh_end - now) / (fresh - rnd)
             until_sub = now + 0.7 * (until - now)
@@ -1204,9 +1205,10 @@ def _mclp_local_search(R: sp.csr_matrix, wr: np.ndarray, sel: np.ndarray, val: f
             until = end
             until_sub = now + 0.5 * max(end - now, 0.0)
         if sub is not None:
-            cols = np.union1d(sub, sel) if rnd >= max(fresh, 1) else sub
+            from_first = rnd < max(fresh, 1)     # the fresh starts, or else round 0
+            cols = sub if from_first else np.union1d(sub, sel)
             Rs = R[:, cols]
-            if rnd < max(fresh, 1):
+            if from_first:
                 if first is None:
                     first = heur.greedy_swap_cover(Rs, wr, p=p, deadline=until_sub).selected
                 start = first
@@ -1214,17 +1216,16 @@ def _mclp_local_search(R: sp.csr_matrix, wr: np.ndarray, sel: np.ndarray, val: f
                 start = np.searchsorted(cols, sel)
             s1, v1 = heur.ils_cover(Rs, wr, start, deadline=until_sub, seed=1000 * seed + rnd,
                                     stall_rounds=stall, accept=_ILS_ACCEPT)
-            if rnd < fresh and s1.size == p:
-                sel, val = cols[s1], v1     # polished below, whatever its value
-            elif v1 > val and s1.size == p:
+            # a fresh start's result is polished below, whatever its value
+            if s1.size == p and (is_fresh or v1 > val):
                 sel, val = cols[s1], v1
         s2, v2 = heur.ils_cover(R, wr, sel, deadline=until, seed=1000 * seed + rnd,
                                 stall_rounds=20 + 2 * p if short or sub is not None else stall)
-        if v2 > val or rnd < fresh:
+        if is_fresh or v2 > val:
             sel, val = s2, v2
         if inc is not None:
             inc.offer(sel, val)
-        if rnd < fresh:
+        if is_fresh:
             continue
         idle = idle + 1 if val <= before else 0
         if sub is None or idle >= 5 or heur._past(end):
